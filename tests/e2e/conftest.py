@@ -1,0 +1,136 @@
+"""Fixtures for end-to-end tests: real ansible-playbook runs against a sandbox process.
+
+    sandbox_env    a sandbox started for the session (python -m canary_sandbox start --background),
+                   as an object with .endpoint, .env (the process environment pointing at it),
+                   .clients (boto3 clients bound to it) and .reset()
+    run_playbook   run_playbook("provision.yml", "-e", "x=y", check=False, extra_vars=None,
+                   expect_failure=False) -> PlaybookRun with .rc, .stdout, .tasks (per-task results
+                   from the json callback), .changed_tasks, .stats
+
+Playbooks run from the collection's build tree (make tree), the way users run them
+from a checkout, with ANSIBLE_COLLECTIONS_PATH pointing at build/collections.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SANDBOX_PATH = os.path.join(ROOT, "tests", "sandbox")
+sys.path.insert(0, SANDBOX_PATH)
+
+from canary_sandbox.__main__ import environment  # noqa: E402
+from canary_sandbox.awsclients import Clients  # noqa: E402
+from canary_sandbox.guard import assert_environment_loopback, assert_loopback  # noqa: E402
+
+COLLECTIONS = os.path.join(ROOT, "build", "collections")
+TREE = os.path.join(COLLECTIONS, "ansible_collections", "canary", "ecs")
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+
+
+class SandboxProcess:
+    def __init__(self, endpoint, env, log):
+        self.endpoint = assert_loopback(endpoint)
+        self.env = env
+        self.log = log
+        self.clients = Clients(endpoint)
+
+    def reset(self):
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(self.endpoint + "/moto-api/reset", method="POST"), timeout=30).read()
+
+
+class PlaybookRun:
+    def __init__(self, args, rc, stdout, stderr):
+        self.args = args
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.result = _parse_json_output(stdout)
+        self.tasks = []  # [{"play", "task", "action", "result"}] for the single host
+        for play in self.result.get("plays", []):
+            for task in play.get("tasks", []):
+                for host_result in task.get("hosts", {}).values():
+                    self.tasks.append({"play": play["play"]["name"], "task": task["task"]["name"],
+                                       "action": host_result.get("action"), "result": host_result})
+        self.stats = self.result.get("stats", {})
+
+    @property
+    def changed_tasks(self):
+        return [task["task"] for task in self.tasks if task["result"].get("changed")]
+
+    def task(self, name):
+        """The result of the (last) task with that name."""
+        found = [task["result"] for task in self.tasks if task["task"] == name]
+        if not found:
+            raise KeyError(f"no task named {name!r}; tasks: {[task['task'] for task in self.tasks]}")
+        return found[-1]
+
+    def __repr__(self):
+        return f"PlaybookRun(rc={self.rc}, args={self.args})\nSTDOUT:\n{self.stdout[-4000:]}\nSTDERR:\n{self.stderr[-4000:]}"
+
+
+def _parse_json_output(stdout):
+    start = stdout.find("{")
+    if start < 0:
+        return {}
+    try:
+        return json.loads(stdout[start:])
+    except ValueError:
+        return {}
+
+
+@pytest.fixture(scope="session")
+def sandbox_env():
+    run = tempfile.mkdtemp(prefix="canary-e2e-")
+    env = dict(os.environ, PYTHONPATH=SANDBOX_PATH)
+    python = os.path.join(VENV_BIN, "python")
+    pidfile, endpoint_file, log = (os.path.join(run, name) for name in ("pid", "endpoint", "sandbox.log"))
+    endpoint = subprocess.run(
+        [python, "-m", "canary_sandbox", "start", "--background", "--pidfile", pidfile, "--endpoint-file",
+         endpoint_file, "--log", log], env=env, check=True, capture_output=True, text=True, timeout=120,
+    ).stdout.strip()
+    try:
+        env.update(environment(endpoint))
+        env.update(
+            ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+            ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+            ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+            ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_RETRY_FILES_ENABLED="false",
+            ANSIBLE_LOCALHOST_WARNING="false",
+            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+            PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
+        )
+        assert_environment_loopback(env)
+        yield SandboxProcess(endpoint, env, log)
+    finally:
+        subprocess.run([python, "-m", "canary_sandbox", "stop", "--pidfile", pidfile], env=env, check=False,
+                       capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def run_playbook(sandbox_env):
+    def run(name, *args, check=False, extra_vars=None, expect_failure=False, timeout=900, env=None):
+        command = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", os.path.join("playbooks", name)]
+        command += list(args)
+        if check:
+            command.append("--check")
+        if extra_vars:
+            command += ["-e", json.dumps(extra_vars)]
+        process = subprocess.run(command, cwd=TREE, env=dict(sandbox_env.env, **(env or {})), capture_output=True,
+                                 text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        outcome = PlaybookRun(command, process.returncode, process.stdout, process.stderr)
+        if expect_failure:
+            assert outcome.rc != 0, f"expected {name} to fail\n{outcome!r}"
+        else:
+            assert outcome.rc == 0, f"{name} failed\n{outcome!r}"
+        return outcome
+
+    return run

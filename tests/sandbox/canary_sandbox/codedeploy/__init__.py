@@ -1,0 +1,1 @@
+"""The CodeDeploy API for the ECS compute platform, which moto only records."""

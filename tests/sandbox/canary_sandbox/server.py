@@ -1,0 +1,137 @@
+"""The sandbox process: moto plus canary_sandbox's extensions behind one loopback port."""
+
+import json
+import logging
+import os
+import threading
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
+
+from . import DEFAULT_REGION
+from .awsclients import Clients
+from .clock import Clock
+from .guard import assert_loopback
+from .router import Router
+
+LOG = logging.getLogger("canary_sandbox")
+
+
+class Extension:
+    """A piece of the sandbox with its own state or threads (engine, alarms, data plane).
+
+    The sandbox calls attach() once before it serves, start() once it serves, reset()
+    on /moto-api/reset and stop() on shutdown.
+    """
+
+    name = "extension"
+
+    def attach(self, sandbox, router):
+        self.sandbox = sandbox
+
+    def start(self):
+        pass
+
+    def reset(self):
+        pass
+
+    def stop(self):
+        pass
+
+    def status(self):
+        return {}
+
+
+def default_extensions():
+    """Every extension the sandbox runs, in start order."""
+    from .codedeploy.service import CodeDeployExtension
+
+    extensions = [CodeDeployExtension()]
+    try:  # the engine, alarm evaluation and data plane arrive as separate modules
+        from .extensions import more_extensions
+    except ImportError:
+        more_extensions = None
+    if more_extensions is not None:
+        extensions.extend(more_extensions())
+    return extensions
+
+
+class Sandbox:
+    def __init__(self, host="127.0.0.1", port=0, minute_seconds=None, region=DEFAULT_REGION, extensions=None):
+        assert_loopback(f"http://{host}:{port or 1}", what="sandbox listen address")
+        # Attaching AWS managed policies (AWSCodeDeployRoleForECS) needs them loaded.
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        self.host = host
+        self.port = port
+        self.region = region
+        self.clock = Clock(minute_seconds)
+        self.extensions = default_extensions() if extensions is None else extensions
+        self.endpoint = None
+        self.clients = None
+        self._server = None
+        self._thread = None
+        self._lock = threading.Lock()
+
+    def extension(self, name):
+        for extension in self.extensions:
+            if extension.name == name:
+                return extension
+        raise KeyError(name)
+
+    def start(self):
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+        router = Router(self, DomainDispatcherApplication(create_backend_app))
+        router.admin[("GET", "/_sandbox/status")] = lambda request: self._json(self.status())
+        for extension in self.extensions:
+            extension.attach(self, router)
+        self._server = make_server(self.host, self.port, router, threaded=True, request_handler=MotoRequestHandler)
+        self.port = self._server.server_address[1]
+        self.endpoint = f"http://{self.host}:{self.port}"
+        self.clients = Clients(self.endpoint)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
+        self._thread.start()
+        for extension in self.extensions:
+            extension.start()
+        LOG.info("sandbox serving on %s (one sandbox minute = %ss)", self.endpoint, self.clock.minute_seconds)
+        return self
+
+    def stop(self):
+        self.clock.stop()
+        for extension in reversed(self.extensions):
+            extension.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=10)
+            self._server = None
+
+    def reset(self):
+        """Forget all state: the extensions' and moto's."""
+        import urllib.request
+
+        urllib.request.urlopen(urllib.request.Request(self.endpoint + "/moto-api/reset", method="POST"), timeout=30).read()
+
+    def reset_extensions(self):
+        with self._lock:
+            for extension in self.extensions:
+                extension.reset()
+
+    def status(self):
+        return {
+            "endpoint": self.endpoint,
+            "region": self.region,
+            "minute_seconds": self.clock.minute_seconds,
+            "pid": os.getpid(),
+            "extensions": {extension.name: extension.status() for extension in self.extensions},
+        }
+
+    @staticmethod
+    def _json(payload):
+        return Response(json.dumps(payload), content_type="application/json")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

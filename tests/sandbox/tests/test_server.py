@@ -1,0 +1,56 @@
+"""The sandbox front: routing, loopback guard, reset."""
+
+import json
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
+from canary_sandbox.guard import NotLoopbackError, assert_environment_loopback, assert_loopback
+from canary_sandbox.awsclients import client
+
+
+def test_moto_services_are_served(aws):
+    aws("ecs").create_cluster(clusterName="c1")
+    assert aws("ecs").list_clusters()["clusterArns"][0].endswith("cluster/c1")
+
+
+def test_reset_forgets_moto_state(sandbox, aws):
+    aws("ecs").create_cluster(clusterName="c1")
+    sandbox.reset()
+    assert aws("ecs").list_clusters()["clusterArns"] == []
+
+
+def test_unknown_codedeploy_operation_is_an_aws_error(aws):
+    with pytest.raises(ClientError) as error:
+        aws("codedeploy").list_git_hub_account_token_names()
+    assert error.value.response["Error"]["Code"] == "UnknownOperationException"
+
+
+def test_status_endpoint(sandbox):
+    with urllib.request.urlopen(sandbox.endpoint + "/_sandbox/status", timeout=5) as response:
+        status = json.loads(response.read())
+    assert status["endpoint"] == sandbox.endpoint
+    assert "codedeploy" in status["extensions"]
+
+
+@pytest.mark.parametrize("url", ["https://codedeploy.us-east-1.amazonaws.com", "http://10.0.0.5:5000",
+                                 "http://192.168.1.1", "http://example.com", "", None])
+def test_guard_refuses_non_loopback(url):
+    with pytest.raises(NotLoopbackError):
+        assert_loopback(url)
+    with pytest.raises(NotLoopbackError):
+        client(url, "ecs")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5000", "http://localhost:1", "http://127.8.9.10", "http://[::1]:80"])
+def test_guard_accepts_loopback(url):
+    assert assert_loopback(url) == url
+
+
+def test_guard_on_environment():
+    with pytest.raises(NotLoopbackError):
+        assert_environment_loopback({})
+    with pytest.raises(NotLoopbackError):
+        assert_environment_loopback({"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_URL": "https://ecs.amazonaws.com"})
+    assert assert_environment_loopback({"AWS_URL": "http://127.0.0.1:9"}) == "http://127.0.0.1:9"
