@@ -16,7 +16,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export ANSIBLE_NOCOLOR := $(if $(CI),1,)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv tree test unit sandbox-tests sanity lint integration molecule e2e demo build benchmark clean
+.PHONY: help venv guard tree test unit sandbox-tests sanity lint integration molecule e2e demo build benchmark clean
 
 help:
 	@echo "make demo         the seed's story against a local sandbox: provision, canary v2, failing v3 rolled back, cleanup"
@@ -26,10 +26,17 @@ help:
 	@echo "make benchmark    release overhead, API calls and rollback reaction time, with figures"
 
 venv: $(STAMP)
-$(STAMP): requirements-dev.txt constraints-dev.txt
+$(STAMP): requirements-dev.txt constraints-dev.txt tools/loopback_guard.py
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints-dev.txt
+	@$(MAKE) --no-print-directory guard
 	@touch $(STAMP)
+
+# The loopback guard (tools/loopback_guard.py), imported by every interpreter of the venv.
+SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null)
+guard:
+	@cp tools/loopback_guard.py $(SITE)/canary_loopback_guard.py
+	@echo "import canary_loopback_guard" > $(SITE)/canary_loopback_guard.pth
 
 # The collection as Ansible and ansible-test want it: build/collections/ansible_collections/canary/ecs,
 # with amazon.aws and community.aws from the venv beside it.
