@@ -56,6 +56,7 @@ sanity: tree
 	tools/sanity.sh $(TREE)
 
 lint: tree
+	ruff check --no-cache .
 	cd $(TREE) && ansible-lint --offline -q
 
 integration: tree

@@ -36,7 +36,7 @@ def mirror(dest):
             continue
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(src, dst)
-    for directory, subdirs, files in os.walk(dest, topdown=False):
+    for directory, _subdirs, files in os.walk(dest, topdown=False):
         for name in files:
             path = os.path.relpath(os.path.join(directory, name), dest)
             if path not in wanted and not path.startswith(KEEP) and "__pycache__" not in path:

@@ -9,7 +9,7 @@ tree=${1:?usage: integration.sh TREE [TARGET...]}
 shift
 "$root/.venv/bin/python" -c 'from canary_sandbox.guard import assert_environment_loopback as g; g()'
 export HOME="$root/build/home"   # ansible-test refuses to run with a ~/.aws beside the tests
-mkdir -p "$HOME"
+mkdir -p "$HOME" "$tree/tests/integration"
 touch "$HOME/.canary-sandbox-guard"   # arms tools/loopback_guard.py in the modules ansible-test runs
 cat > "$tree/tests/integration/cloud-config-aws.ini" <<INI
 [default]

@@ -5,9 +5,8 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
-
-from canary_sandbox.guard import NotLoopbackError, assert_environment_loopback, assert_loopback
 from canary_sandbox.awsclients import client
+from canary_sandbox.guard import NotLoopbackError, assert_environment_loopback, assert_loopback
 
 
 def test_moto_services_are_served(aws):
