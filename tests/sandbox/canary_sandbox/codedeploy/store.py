@@ -19,3 +19,27 @@ class Store:
 
     def close(self):
         """Called on reset: extensions holding threads per deployment stop them here."""
+
+    # Tags live beside the resources, keyed by ARN, so renames move them and deletes drop them.
+
+    def tag(self, arn, tags):
+        """Add or overwrite tags (an ordered {key: value}) on a resource."""
+        if tags:
+            self.tags.setdefault(arn, {}).update(tags)
+
+    def untag(self, arn, keys):
+        current = self.tags.get(arn, {})
+        for key in keys:
+            current.pop(key, None)
+        if not current:
+            self.tags.pop(arn, None)
+
+    def tags_of(self, arn):
+        return dict(self.tags.get(arn, {}))
+
+    def move_tags(self, old_arn, new_arn):
+        if old_arn in self.tags:
+            self.tags[new_arn] = self.tags.pop(old_arn)
+
+    def drop_tags(self, arn):
+        self.tags.pop(arn, None)
