@@ -6,9 +6,11 @@ registered by extensions (which may answer a request moto gets wrong or lacks), 
 finally moto.
 """
 
+import contextlib
 import io
 import json
 import re
+import threading
 
 from werkzeug.wrappers import Request, Response
 
@@ -45,10 +47,53 @@ class AwsError(Exception):
         return json_response({"__type": self.code, "message": self.message}, status=self.status)
 
 
+class ResetGate:
+    """Lets moto's reset run alone.
+
+    moto rebuilds its backends during /moto-api/reset; a request served meanwhile (the data
+    plane's discovery, the alarm evaluator) fails inside moto. Requests wait while a reset
+    runs, and the reset waits for the requests in flight. New requests are not held back
+    while the reset waits: one in flight may itself call the sandbox (CodeDeploy validates
+    through the ECS API), and holding that inner call back would deadlock.
+    """
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._active = 0
+        self._resetting = False
+
+    @contextlib.contextmanager
+    def request(self):
+        with self._condition:
+            while self._resetting:
+                self._condition.wait()
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._active -= 1
+                self._condition.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self):
+        with self._condition:
+            while self._resetting or self._active:
+                self._condition.wait()
+            self._resetting = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._resetting = False
+                self._condition.notify_all()
+
+
 class Router:
     def __init__(self, sandbox, moto_app):
         self.sandbox = sandbox
         self.moto_app = moto_app
+        self.gate = ResetGate()
         self.json_services = {}  # X-Amz-Target prefix -> object with handle(action, params, region)
         self.interceptors = []  # callables (request, region) -> Response | None
         self.admin = {}  # (method, path) -> callable(request) -> Response
@@ -56,22 +101,33 @@ class Router:
     def __call__(self, environ, start_response):
         request = Request(environ)
         body = request.get_data(cache=True)
-        region = request_region(request, self.sandbox.region)
-        response = self._dispatch(request, region)
-        if response is None:
-            # moto reads the body itself: hand it a fresh stream
-            environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
-            return self.moto_app(environ, start_response)
-        return response(environ, start_response)
+        if request.method == "POST" and request.path == "/moto-api/reset":
+            return self._reset(environ, start_response)
+        with self.gate.request():
+            region = request_region(request, self.sandbox.region)
+            response = self._dispatch(request, region)
+            if response is None:
+                return self._moto(environ, body, start_response)
+            return response(environ, start_response)
+
+    def _moto(self, environ, body, start_response):
+        # moto reads the body itself: hand it a fresh stream. Its answer is materialised
+        # here so that it is complete before the gate lets a reset through.
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return list(self.moto_app(environ, start_response))
+
+    def _reset(self, environ, start_response):
+        # Extensions first (they stop their deployment threads, which may be mid-call), then
+        # moto alone.
+        self.sandbox.reset_extensions()
+        with self.gate.exclusive():
+            return self._moto(environ, b"", start_response)
 
     def _dispatch(self, request, region):
         handler = self.admin.get((request.method, request.path))
         if handler is not None:
             return handler(request)
-        if request.method == "POST" and request.path == "/moto-api/reset":
-            self.sandbox.reset_extensions()
-            return None
         target = request.headers.get("X-Amz-Target", "")
         prefix, _, action = target.partition(".")
         service = self.json_services.get(prefix)

@@ -42,6 +42,25 @@ class Extension:
         return {}
 
 
+# The AWS managed policies a canary.ecs stack attaches. moto would load all ~1,580 of them
+# into every IAM backend it builds, and it rebuilds them after each reset: seconds of CPU
+# per test. Users attaching another managed policy add its name here.
+MANAGED_POLICIES = (
+    "AWSCodeDeployRoleForECS",
+    "AWSCodeDeployRoleForECSLimited",
+    "AmazonECSTaskExecutionRolePolicy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "CloudWatchReadOnlyAccess",
+)
+
+
+def _load_only_needed_managed_policies():
+    import moto.iam.models as iam_models
+
+    every = json.loads(iam_models.aws_managed_policies_data)
+    iam_models.aws_managed_policies_data = json.dumps({name: every[name] for name in MANAGED_POLICIES if name in every})
+
+
 def default_extensions():
     """Every extension the sandbox runs, in start order."""
     from .codedeploy.service import CodeDeployExtension
@@ -61,6 +80,7 @@ class Sandbox:
         assert_loopback(f"http://{host}:{port or 1}", what="sandbox listen address")
         # Attaching AWS managed policies (AWSCodeDeployRoleForECS) needs them loaded.
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        _load_only_needed_managed_policies()
         self.host = host
         self.port = port
         self.region = region
