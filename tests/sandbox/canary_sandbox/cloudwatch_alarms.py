@@ -107,24 +107,6 @@ class _Superseded(Exception):
     """The sandbox was reset during the pass: what the pass read belongs to forgotten state."""
 
 
-class _ResetWatch:
-    """WSGI wrapper around moto that reports when moto finished a /moto-api/reset.
-
-    The router resets extensions *before* moto resets; an evaluation pass that ran in
-    between would still see the old alarms and leave stale memory or history behind.
-    """
-
-    def __init__(self, app, on_reset):
-        self.app = app
-        self.on_reset = on_reset
-
-    def __call__(self, environ, start_response):
-        result = self.app(environ, start_response)
-        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == "/moto-api/reset":
-            self.on_reset()
-        return result
-
-
 class AlarmEvaluator(Extension):
     name = "cloudwatch_alarms"
 
@@ -166,7 +148,6 @@ class AlarmEvaluator(Extension):
             "PutMetricAlarm": self._observe_alarm,
         }))
         router.admin[("GET", "/_sandbox/clock")] = self._clock
-        router.moto_app = _ResetWatch(router.moto_app, self._moto_reset_done)
 
     def start(self):
         self._stop.clear()
@@ -220,7 +201,9 @@ class AlarmEvaluator(Extension):
         if self._idle:
             self._wake.set()
 
-    def _moto_reset_done(self):
+    def after_reset(self):
+        # A pass that ran between reset() and moto's own reset saw the old alarms: passes
+        # wait for this so no stale memory or history survives a reset.
         self._moto_reset.set()
         self._wake.set()
 

@@ -122,7 +122,9 @@ class Router:
         # moto alone.
         self.sandbox.reset_extensions()
         with self.gate.exclusive():
-            return self._moto(environ, b"", start_response)
+            answer = self._moto(environ, b"", start_response)
+        self.sandbox.after_reset_extensions()
+        return answer
 
     def _dispatch(self, request, region):
         handler = self.admin.get((request.method, request.path))

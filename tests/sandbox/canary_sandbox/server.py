@@ -21,7 +21,8 @@ class Extension:
     """A piece of the sandbox with its own state or threads (engine, alarms, data plane).
 
     The sandbox calls attach() once before it serves, start() once it serves, reset()
-    on /moto-api/reset and stop() on shutdown.
+    on /moto-api/reset before moto resets and after_reset() once moto has, and stop() on
+    shutdown.
     """
 
     name = "extension"
@@ -33,6 +34,9 @@ class Extension:
         pass
 
     def reset(self):
+        pass
+
+    def after_reset(self):
         pass
 
     def stop(self):
@@ -136,6 +140,10 @@ class Sandbox:
         with self._lock:
             for extension in self.extensions:
                 extension.reset()
+
+    def after_reset_extensions(self):
+        for extension in self.extensions:
+            extension.after_reset()
 
     def status(self):
         return {
