@@ -1,0 +1,367 @@
+"""The sandbox's data plane: real HTTP through weighted listeners to versioned tasks, and ALB metrics.
+
+Every `discovery_interval` seconds the data plane reads, through the public ELBv2 and
+ECS APIs only, the HTTP listeners of the application load balancers and the task sets
+behind their target groups (dataplane_discovery). It gives each listener a local port
+on 127.0.0.1 (dataplane_proxy) and runs each task as a local HTTP server serving the
+version in its image tag (dataplane_tasks). Every sandbox minute it publishes the
+per-target-group ALB metrics to CloudWatch (dataplane_metrics).
+
+Clients find a listener's port with listener_url(endpoint, load_balancer_name, port),
+or at GET /_sandbox/dataplane.
+"""
+
+import json
+import logging
+import os
+import random
+import threading
+import time
+import urllib.request
+
+from botocore.exceptions import ClientError
+from werkzeug.wrappers import Response
+
+from .dataplane_discovery import DiscoveryCache, discover
+from .dataplane_metrics import MetricsRecorder, publish
+from .dataplane_proxy import GroupRoute, ListenerServer
+from .dataplane_tasks import TaskFleet
+from .guard import assert_loopback
+from .server import Extension
+
+LOG = logging.getLogger("canary_sandbox.dataplane")
+
+ADMIN_PATH = "/_sandbox/dataplane"
+DISCOVERY_INTERVAL = 0.3  # real seconds between discovery passes
+DISCOVERY_VARIABLE = "CANARY_SANDBOX_DISCOVERY_SECONDS"
+ACTIONS_TTL = 0.2  # real seconds a listener's cached default actions are trusted (weights move in deployments)
+MAX_WARNINGS = 20
+FORCED_PASS_INTERVAL = 0.5  # real seconds between passes a listener port may force (see catch_up)
+
+
+def discovery_interval_setting(environ=None):
+    """DISCOVERY_INTERVAL, or $CANARY_SANDBOX_DISCOVERY_SECONDS when set (a positive number)."""
+    raw = (os.environ if environ is None else environ).get(DISCOVERY_VARIABLE)
+    if not raw:
+        return DISCOVERY_INTERVAL
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise ValueError(f"{DISCOVERY_VARIABLE}={raw!r}: expected a positive number of seconds, such as 0.3")
+    return value
+
+
+class ListenerState:
+    """A listener's port and its cached default actions, refreshed when older than ACTIONS_TTL."""
+
+    def __init__(self, listener, server, taken):
+        self.listener = listener
+        self.server = server
+        self.actions = listener.actions
+        self.fetched = taken
+        self.refreshing = threading.Lock()
+
+    def update(self, listener, taken):
+        """Take a discovery pass's view, unless a request refreshed the actions after that pass began."""
+        self.listener = listener
+        self.server.listener = listener
+        if taken > self.fetched:
+            self.actions = listener.actions
+            self.fetched = taken
+
+
+class DataPlane(Extension):
+    name = "dataplane"
+
+    def __init__(self, discovery_interval=None, actions_ttl=ACTIONS_TTL, rng=None):
+        self.discovery_interval = discovery_interval or discovery_interval_setting()
+        self.actions_ttl = actions_ttl
+        self.rng = rng or random.Random()
+        self.sandbox = None
+        self.metrics = None
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._threads = []
+        self._listeners = {}  # listener arn -> ListenerState
+        self._routes = {}  # target group arn -> GroupRoute (replaced whole, read without the lock)
+        self._counters = {}  # target group arn -> round-robin position
+        self._fleet = TaskFleet(self.rng)
+        self._cache = DiscoveryCache()
+        self._generation = 0
+        self._applied = 0.0  # monotonic start of the newest pass applied
+        self._retired = []  # servers out of the routes, to close (tasks before listeners)
+        self._forcing = threading.Lock()
+        self._last_forced = 0.0
+        self._ignored = frozenset()
+        self._warnings = []
+        self._last_error = None
+        self._passes = 0
+        self._published = 0
+
+    # --- Extension ------------------------------------------------------------------------------
+
+    def attach(self, sandbox, router):
+        super().attach(sandbox, router)
+        self.metrics = MetricsRecorder(sandbox.clock.sandbox_now)
+        router.admin[("GET", ADMIN_PATH)] = self._admin
+
+    def start(self):
+        # Clients are made here, in one thread: creating boto3 clients concurrently is not safe.
+        self._elbv2 = self.sandbox.clients("elbv2", self.sandbox.region)
+        self._ecs = self.sandbox.clients("ecs", self.sandbox.region)
+        self._cloudwatch = self.sandbox.clients("cloudwatch", self.sandbox.region)
+        self._stopping.clear()
+        self._threads = [threading.Thread(target=self._discovery_loop, name="dataplane-discovery", daemon=True),
+                         threading.Thread(target=self._metrics_loop, name="dataplane-metrics", daemon=True)]
+        for thread in self._threads:
+            thread.start()
+
+    def reset(self):
+        """Close every port and task and forget all counts.
+
+        The sandbox calls this before moto forgets its state, and moto's reset takes a
+        while: a discovery pass in between would still see the old load balancers and
+        target groups. Their ARNs (random, never reused) are ignored from now on.
+        """
+        with self._lock:
+            self._generation += 1
+            ignored = {state.listener.load_balancer_arn for state in self._listeners.values()}
+            ignored |= set(self._routes)
+            self._ignored = frozenset(ignored)
+            servers = self._retired + self._fleet.take_all() + [state.server for state in self._listeners.values()]
+            self._retired = []
+            self._listeners = {}
+            self._routes = {}
+            self._counters = {}
+            self._warnings = []
+            self._last_error = None
+        self._cache.clear()
+        if self.metrics is not None:
+            self.metrics.clear()
+        _close(servers)
+
+    def stop(self):
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+            if thread.is_alive():
+                LOG.warning("data plane: thread %s did not stop within 30s", thread.name)
+        self._threads = []
+        self.reset()
+
+    def status(self):
+        with self._lock:
+            return {"listeners": len(self._listeners), "tasks": len(self._fleet.servers()),
+                    "passes": self._passes, "metric_calls": self._published,
+                    "last_error": self._last_error, "warnings": list(self._warnings)}
+
+    # --- what the listener ports ask (see ListenerServer) ---------------------------------------
+
+    def listener_actions(self, listener_arn):
+        """The listener's default actions, at most actions_ttl old; None once the listener is gone."""
+        state = self._listeners.get(listener_arn)
+        if state is None:
+            return None
+        if time.monotonic() - state.fetched > self.actions_ttl and state.refreshing.acquire(blocking=False):
+            try:  # one request refreshes; the others use the cached actions meanwhile
+                self._refresh_actions(state)
+            finally:
+                state.refreshing.release()
+        return state.actions
+
+    def _refresh_actions(self, state):
+        asked = time.monotonic()
+        try:
+            found = self._elbv2.describe_listeners(ListenerArns=[state.listener.arn])["Listeners"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ListenerNotFound":
+                state.actions = ()
+                state.fetched = asked
+                return
+            LOG.warning("data plane: cannot refresh listener %s: %s", state.listener.arn, error)
+            return
+        except Exception as error:  # the sandbox may be stopping: keep the cached actions
+            LOG.debug("data plane: cannot refresh listener %s: %s", state.listener.arn, error)
+            return
+        state.actions = tuple(found[0].get("DefaultActions") or ()) if found else ()
+        state.fetched = asked
+
+    def group_route(self, target_group_arn):
+        return self._routes.get(target_group_arn)
+
+    def next_index(self, target_group_arn):
+        # A lost increment under a race only skews round robin by one request: no lock needed.
+        index = self._counters.get(target_group_arn, 0)
+        self._counters[target_group_arn] = index + 1
+        return index
+
+    # --- discovery ------------------------------------------------------------------------------
+
+    def _discovery_loop(self):
+        while not self._stopping.wait(self.discovery_interval):
+            self.discover_once()
+            self._close_retired()
+
+    def _close_retired(self):
+        with self._lock:
+            retired, self._retired = self._retired, []
+        _close(retired, drain=True)
+
+    def catch_up(self, since):
+        """Make sure a discovery pass that began after `since` (monotonic) has been applied.
+
+        A listener port asks this before it answers 503 for a group without tasks: the engine
+        may have created the task set and shifted traffic to it a moment ago, between two
+        passes. Forced passes are at most one per FORCED_PASS_INTERVAL, so traffic to a
+        group that really has no task costs little; concurrent callers share one pass.
+        """
+        with self._forcing:
+            if self._applied >= since or time.monotonic() - self._last_forced < FORCED_PASS_INTERVAL:
+                return
+            self._last_forced = time.monotonic()
+            self.discover_once()
+
+    def discover_once(self):
+        """One pass: read AWS state, then open ports, start tasks and route to match.
+
+        Ports and tasks that are no longer wanted are retired: out of the routes at once,
+        closed by the discovery thread after letting requests in flight finish.
+        """
+        with self._lock:
+            generation = self._generation
+            ignored = self._ignored
+        taken = time.monotonic()
+        try:
+            snapshot = discover(self._elbv2, self._ecs, self._cache, ignored)
+        except Exception as error:  # keep serving what we have; the next pass tries again
+            text = f"{type(error).__name__}: {error}"
+            with self._lock:
+                repeated, self._last_error = text == self._last_error, text
+            # moto answers 500 for a moment while it resets: say it once, not every pass
+            level = logging.DEBUG if repeated or self._stopping.is_set() else logging.WARNING
+            LOG.log(level, "data plane: discovery failed (serving what it knew; retrying every %ss): %s",
+                    self.discovery_interval, text)
+            return False
+        with self._lock:
+            if generation != self._generation or self._stopping.is_set():
+                return False  # a reset happened meanwhile: this snapshot may predate it
+            if taken < self._applied:
+                return False  # a pass that began later (a forced one) was applied already
+            self._retired.extend(self._apply(snapshot, taken))
+            self._applied = taken
+            self._passes += 1
+            self._last_error = None
+            self._warnings = snapshot.warnings[:MAX_WARNINGS]
+        return True
+
+    def _apply(self, snapshot, taken):
+        """Match ports, tasks and routes to the snapshot (under the lock); returns servers to close."""
+        to_close = self._fleet.reconcile(snapshot.tasks)
+        routes = {arn: GroupRoute(arn=arn, targets=targets, cookie_seconds=snapshot.stickiness.get(arn))
+                  for arn, targets in self._fleet.targets().items()}
+        for arn in snapshot.stickiness:
+            routes.setdefault(arn, GroupRoute(arn=arn, cookie_seconds=snapshot.stickiness[arn]))
+        self._routes = routes
+        for arn in list(self._listeners):
+            if arn not in snapshot.listeners:
+                state = self._listeners.pop(arn)
+                LOG.info("data plane: listener %s:%s is gone; closing %s", state.listener.load_balancer_name,
+                         state.listener.port, state.server.url)
+                to_close.append(state.server)
+        for arn, listener in snapshot.listeners.items():
+            state = self._listeners.get(arn)
+            if state is None:
+                server = ListenerServer(listener, self).start()
+                self._listeners[arn] = ListenerState(listener, server, taken)
+                LOG.info("data plane: listener %s:%s serves on %s",
+                         listener.load_balancer_name, listener.port, server.url)
+            else:
+                state.update(listener, taken)
+        return to_close
+
+    def listeners(self):
+        """The admin view: every listener and its local URL."""
+        with self._lock:
+            states = sorted(self._listeners.values(), key=lambda state: (state.listener.load_balancer_name,
+                                                                         state.listener.port))
+            return [{"listenerArn": state.listener.arn, "loadBalancerArn": state.listener.load_balancer_arn,
+                     "loadBalancerName": state.listener.load_balancer_name, "port": state.listener.port,
+                     "url": state.server.url} for state in states]
+
+    def tasks(self):
+        with self._lock:
+            return self._fleet.describe()
+
+    def live_threads(self):
+        """Threads of the data plane still running: none after stop()."""
+        with self._lock:
+            servers = self._retired + self._fleet.servers() + [state.server for state in self._listeners.values()]
+        threads = [thread for thread in self._threads if thread.is_alive()]
+        for server in servers:
+            threads.extend(server.live_threads())
+        return threads
+
+    def _admin(self, request):
+        payload = {"listeners": self.listeners(), "tasks": self.tasks(), "sandboxNow": self.sandbox.clock.sandbox_now()}
+        return Response(json.dumps(payload), content_type="application/json")
+
+    # --- metrics --------------------------------------------------------------------------------
+
+    def _metrics_loop(self):
+        # Look often, so a finished minute reaches CloudWatch well within the alarm evaluator's
+        # grace after the period ends (0.2 s): AWS's ALB is late too, but a sandbox minute is short.
+        interval = min(max(self.sandbox.clock.minute_seconds / 4.0, 0.05), 0.25)
+        while not self._stopping.wait(interval):
+            self.publish_metrics()
+
+    def publish_metrics(self):
+        """Publish every finished sandbox minute's counts; returns the number of put_metric_data calls."""
+        sent = publish(self._cloudwatch, self.metrics.take_finished())
+        with self._lock:
+            self._published += sent
+        return sent
+
+
+def _close(servers, drain=False):
+    # Tasks come first in these lists: a listener waiting on a task is released when the task closes.
+    for server in servers:
+        try:
+            server.close(drain)
+        except Exception:  # closing must go on for the others
+            LOG.exception("data plane: could not close %s", server.label)
+
+
+# --- for clients (tests, the demo) --------------------------------------------------------------
+
+def dataplane_state(endpoint, timeout=10):
+    """GET /_sandbox/dataplane: {"listeners": [...], "tasks": [...], "sandboxNow": epoch seconds}."""
+    assert_loopback(endpoint)
+    with urllib.request.urlopen(endpoint.rstrip("/") + ADMIN_PATH, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def listeners(endpoint, timeout=10):
+    """The data plane's listeners: [{"listenerArn", "loadBalancerArn", "loadBalancerName", "port", "url"}]."""
+    return dataplane_state(endpoint, timeout)["listeners"]
+
+
+def listener_url(endpoint, load_balancer_name, port, timeout=10.0, interval=0.1):
+    """The local URL (http://127.0.0.1:NNNNN) serving a load balancer's listener port.
+
+    Polls until the data plane has discovered the listener (it looks every 0.3 s).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        found = listeners(endpoint)
+        for item in found:
+            if item["loadBalancerName"] == load_balancer_name and item["port"] == int(port):
+                return assert_loopback(item["url"])
+        if time.monotonic() >= deadline:
+            known = ", ".join(f"{item['loadBalancerName']}:{item['port']}" for item in found) or "none"
+            raise LookupError(
+                f"The sandbox data plane has no HTTP listener on port {port} of load balancer {load_balancer_name!r} "
+                f"after {timeout:g}s (listeners it serves: {known}). Check that the load balancer is an application "
+                f"load balancer and the listener's protocol is HTTP.")
+        time.sleep(interval)

@@ -1,0 +1,120 @@
+"""Sandbox ECS tasks: one real local HTTP server per task, serving the version of its image.
+
+A task answers GET/HEAD on any path with `Hello from <version>` (200), or with the
+seed's `Internal Server Error!` (500) for the share of requests its container's
+SANDBOX_FAILURE_RATE asks for, after SANDBOX_LATENCY_MS of added latency.
+"""
+
+import dataclasses
+import logging
+import random
+import uuid
+
+from .dataplane_http import LoopbackHTTPServer, QuietHandler
+
+LOG = logging.getLogger("canary_sandbox.dataplane")
+
+FAILURE_BODY = b"Internal Server Error!"
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A running task as a target group sees it."""
+
+    task_id: str
+    port: int
+
+
+def task_headers(spec, task_id):
+    return (("X-Canary-Version", spec.version), ("X-Canary-Target-Group", spec.target_group_name),
+            ("X-Canary-Task-Set", spec.task_set_id), ("X-Canary-Task", task_id))
+
+
+class TaskHandler(QuietHandler):
+    def do_GET(self):
+        server = self.server
+        spec = server.spec
+        if spec.latency_ms and server.aborting.wait(spec.latency_ms / 1000.0):
+            return  # the task is being killed: drop the request as a stopped container would
+        headers = task_headers(spec, server.task_id)
+        if spec.failure_rate and server.rng.random() < spec.failure_rate:
+            self.send_body(500, FAILURE_BODY, headers)
+        else:
+            self.send_body(200, f"Hello from {spec.version}\n".encode(), headers)
+
+    do_HEAD = do_GET
+
+    def _not_allowed(self):
+        # the request body is left unread, so the connection cannot carry another request
+        headers = (("Allow", "GET, HEAD"), ("Connection", "close")) + task_headers(self.server.spec, self.server.task_id)
+        self.send_body(405, b"Method Not Allowed\n", headers)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+
+class TaskServer(LoopbackHTTPServer):
+    drain_seconds = 2.0  # a stopped task finishes the requests it has (the proxy opens one per request)
+
+    def __init__(self, spec, rng):
+        self.spec = spec
+        self.rng = rng
+        self.task_id = uuid.uuid4().hex  # shaped like an ECS task id
+        super().__init__(TaskHandler, label=f"task-{spec.target_group_name}-{self.task_id[:8]}")
+
+    def target(self):
+        return Target(task_id=self.task_id, port=self.port)
+
+
+class TaskFleet:
+    """The running tasks, reconciled against what discovery says should run.
+
+    Not thread-safe on its own: the data plane calls it under its lock, and closes the
+    servers it returns outside that lock (closing joins handler threads).
+    """
+
+    def __init__(self, rng=None):
+        self._rng = rng or random.Random()
+        self._running = {}  # TaskSpec -> [TaskServer, ...]
+
+    def reconcile(self, desired):
+        """Start and stop tasks so each TaskSpec runs its count; returns the servers to close."""
+        to_close = []
+        for spec in list(self._running):
+            if spec not in desired:
+                to_close.extend(self._running.pop(spec))
+        for spec, count in desired.items():
+            servers = self._running.setdefault(spec, [])
+            while len(servers) > count:
+                to_close.append(servers.pop())
+            while len(servers) < count:
+                servers.append(self._start(spec))
+        return to_close
+
+    def _start(self, spec):
+        server = TaskServer(spec, self._rng).start()
+        LOG.info("task %s started for %s (version %s) on %s",
+                 server.task_id, spec.target_group_name, spec.version, server.url)
+        return server
+
+    def take_all(self):
+        """Forget every task; returns the servers to close."""
+        servers = [server for group in self._running.values() for server in group]
+        self._running = {}
+        return servers
+
+    def targets(self):
+        """Target group ARN -> tuple of Targets, in a stable order for round robin."""
+        by_group = {}
+        ordered = sorted(self._running.items(), key=lambda item: (item[0].target_group_arn, item[0].task_set_id))
+        for spec, servers in ordered:
+            by_group.setdefault(spec.target_group_arn, []).extend(server.target() for server in servers)
+        return {arn: tuple(targets) for arn, targets in by_group.items()}
+
+    def describe(self):
+        return [{"taskSetId": spec.task_set_id, "targetGroup": spec.target_group_name, "version": spec.version,
+                 "failureRate": spec.failure_rate, "latencyMs": spec.latency_ms,
+                 "tasks": [{"taskId": server.task_id, "url": server.url} for server in servers]}
+                for spec, servers in self._running.items()]
+
+    def servers(self):
+        return [server for group in self._running.values() for server in group]
