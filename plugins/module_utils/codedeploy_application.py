@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""CodeDeploy applications of the ECS compute platform: read, create, tag, delete."""
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import check_name
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import diff_result
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import fail
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import ensure_tags
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import list_tags
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import tags_request
+
+ECS = "ECS"
+# A bound on pagination loops; CodeDeploy allows 1,000 applications / groups per account.
+_MAX_PAGES = 100
+
+
+@CodeDeployErrorHandler.list_error_handler("get the CodeDeploy application")
+def get_application(client, name):
+    return client.get_application(aws_retry=True, applicationName=name)["application"]
+
+
+@CodeDeployErrorHandler.list_error_handler("list the deployment groups of a CodeDeploy application", [])
+def list_deployment_group_names(client, application_name):
+    names = []
+    request = {"applicationName": application_name}
+    for _page in range(_MAX_PAGES):
+        response = client.list_deployment_groups(aws_retry=True, **request)
+        names.extend(response.get("deploymentGroups", []))
+        if not response.get("nextToken"):
+            break
+        request["nextToken"] = response["nextToken"]
+    return names
+
+
+@CodeDeployErrorHandler.common_error_handler("list the CodeDeploy applications")
+def list_application_names(client):
+    names = []
+    request = {}
+    for _page in range(_MAX_PAGES):
+        response = client.list_applications(aws_retry=True, **request)
+        names.extend(response.get("applications", []))
+        if not response.get("nextToken"):
+            break
+        request["nextToken"] = response["nextToken"]
+    return names
+
+
+@CodeDeployErrorHandler.common_error_handler("create the CodeDeploy application")
+def create_application(client, name, tags):
+    request = {"applicationName": name, "computePlatform": ECS}
+    if tags:
+        request["tags"] = tags_request(tags)
+    return client.create_application(aws_retry=True, **request)["applicationId"]
+
+
+@CodeDeployErrorHandler.deletion_error_handler("delete the CodeDeploy application")
+def delete_application(client, name):
+    client.delete_application(aws_retry=True, applicationName=name)
+    return True
+
+
+def describe_application(application, arn, tags):
+    """The module's view of an application: snake_case, with its ARN and tags (keys unchanged)."""
+    result = camel_dict_to_snake_dict(application)
+    result["application_arn"] = arn
+    result["tags"] = dict(tags or {})
+    return result
+
+
+def _diff_view(application, tags):
+    if not application:
+        return {}
+    return {"application_name": application["applicationName"], "compute_platform": application.get("computePlatform"), "tags": dict(tags)}
+
+
+def ensure_application_present(module, client, arns):
+    name = module.params["name"]
+    tags, purge_tags = module.params["tags"], module.params["purge_tags"]
+    check_name("name", name)
+    arn = arns.application(name)
+    existing = get_application(client, name)
+
+    if existing is None:
+        planned = {"applicationName": name, "computePlatform": ECS}
+        if not module.check_mode:
+            planned["applicationId"] = create_application(client, name, tags)
+            planned = get_application(client, name) or planned
+        after_tags = tags or {}
+        return dict(
+            changed=True,
+            application=describe_application(planned, arn, after_tags),
+            diff=diff_result({}, _diff_view(planned, after_tags)),
+        )
+
+    if existing.get("computePlatform", ECS) != ECS:
+        fail(
+            "CodeDeploy application %s exists with compute platform %s; this module manages ECS applications only. "
+            "Choose another name, or delete the existing application first." % (name, existing.get("computePlatform"))
+        )
+    current_tags = list_tags(client, arn)
+    changed, after_tags = ensure_tags(client, module.check_mode, arn, current_tags, tags, purge_tags)
+    return dict(
+        changed=changed,
+        application=describe_application(existing, arn, after_tags),
+        diff=diff_result(_diff_view(existing, current_tags), _diff_view(existing, after_tags)),
+    )
+
+
+def ensure_application_absent(module, client, arns):
+    name = module.params["name"]
+    check_name("name", name)
+    existing = get_application(client, name)
+    if existing is None:
+        return dict(changed=False, application={}, deleted_deployment_groups=[], diff=diff_result({}, {}))
+    # AWS deletes an application's deployment groups with it: say which ones went.
+    groups = sorted(list_deployment_group_names(client, name))
+    arn = arns.application(name)
+    current_tags = list_tags(client, arn)
+    if not module.check_mode:
+        delete_application(client, name)
+    msg = "Deleted CodeDeploy application %s" % name
+    if groups:
+        msg += " and its deployment groups: %s" % ", ".join(groups)
+    if module.check_mode:
+        msg = "Would have d" + msg[1:]
+    return dict(
+        changed=True,
+        msg=msg,
+        application=describe_application(existing, arn, current_tags),
+        deleted_deployment_groups=groups,
+        diff=diff_result(_diff_view(existing, current_tags), {}),
+    )

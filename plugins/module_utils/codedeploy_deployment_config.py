@@ -1,0 +1,220 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Custom ECS deployment configs (traffic routing): build, compare, create, delete.
+
+AWS never changes a deployment config after it is created, and refuses to delete one
+that a deployment group uses: both cases fail here with what to do instead.
+"""
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
+
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import list_application_names
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import list_deployment_group_names
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import PREDEFINED_CONFIG_PREFIX
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import check_name
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import diff_result
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import fail
+
+ECS = "ECS"
+# Module choice -> (AWS TrafficRoutingType, name of its settings member, settings key prefix)
+ROUTING_TYPES = {
+    "canary": ("TimeBasedCanary", "timeBasedCanary", "canary"),
+    "linear": ("TimeBasedLinear", "timeBasedLinear", "linear"),
+    "all_at_once": ("AllAtOnce", None, None),
+}
+# Percentages AWS accepts: a canary shifts the rest in its second step, so 100 is not one.
+PERCENTAGE_RANGE = {"canary": (1, 99), "linear": (1, 100)}
+_MAX_PAGES = 100
+# BatchGetDeploymentGroups takes at most 100 names per call.
+_BATCH = 100
+
+
+def is_predefined(name):
+    return name.startswith(PREDEFINED_CONFIG_PREFIX)
+
+
+def validate_routing(kind, percentage, interval):
+    """Messages about a routing definition that cannot work (empty when it is fine)."""
+    if kind == "all_at_once":
+        given = [option for option, value in (("percentage", percentage), ("interval", interval)) if value is not None]
+        if given:
+            return ["traffic_routing=all_at_once shifts all traffic in one step: remove %s." % " and ".join(given)]
+        return []
+    errors = []
+    low, high = PERCENTAGE_RANGE[kind]
+    if percentage is None or not low <= percentage <= high:
+        errors.append("percentage must be between %d and %d for traffic_routing=%s, got %s." % (low, high, kind, percentage))
+    if interval is None or interval < 1:
+        errors.append("interval must be a number of minutes of at least 1 for traffic_routing=%s, got %s." % (kind, interval))
+    return errors
+
+
+def routing_request(kind, percentage, interval):
+    """The trafficRoutingConfig member of CreateDeploymentConfig."""
+    routing_type, member, prefix = ROUTING_TYPES[kind]
+    request = {"type": routing_type}
+    if member:
+        request[member] = {prefix + "Percentage": percentage, prefix + "Interval": interval}
+    return request
+
+
+def canonical_routing(routing):
+    """A traffic routing config with only the members that matter for its type (for comparison)."""
+    routing = routing or {"type": "AllAtOnce"}
+    for _kind, (routing_type, member, _prefix) in ROUTING_TYPES.items():
+        if routing.get("type") == routing_type:
+            result = {"type": routing_type}
+            if member:
+                result[member] = dict(routing.get(member) or {})
+            return result
+    return dict(routing)
+
+
+def describe_routing(routing):
+    """'canary: 10% first, the rest after 5 minutes' -- for messages."""
+    routing = canonical_routing(routing)
+    if routing["type"] == "TimeBasedCanary":
+        settings = routing["timeBasedCanary"]
+        return "canary: %s%% first, the rest after %s minutes" % (settings.get("canaryPercentage"), settings.get("canaryInterval"))
+    if routing["type"] == "TimeBasedLinear":
+        settings = routing["timeBasedLinear"]
+        return "linear: %s%% more every %s minutes" % (settings.get("linearPercentage"), settings.get("linearInterval"))
+    if routing["type"] == "AllAtOnce":
+        return "all at once"
+    return routing["type"]
+
+
+@CodeDeployErrorHandler.list_error_handler("get the CodeDeploy deployment config")
+def get_deployment_config(client, name):
+    return client.get_deployment_config(aws_retry=True, deploymentConfigName=name)["deploymentConfigInfo"]
+
+
+@CodeDeployErrorHandler.common_error_handler("list the CodeDeploy deployment configs")
+def list_deployment_config_names(client):
+    names = []
+    request = {}
+    for _page in range(_MAX_PAGES):
+        response = client.list_deployment_configs(aws_retry=True, **request)
+        names.extend(response.get("deploymentConfigsList", []))
+        if not response.get("nextToken"):
+            break
+        request["nextToken"] = response["nextToken"]
+    return names
+
+
+@CodeDeployErrorHandler.common_error_handler("create the CodeDeploy deployment config")
+def create_deployment_config(client, name, routing):
+    request = {"deploymentConfigName": name, "computePlatform": ECS, "trafficRoutingConfig": routing}
+    return client.create_deployment_config(aws_retry=True, **request)["deploymentConfigId"]
+
+
+@CodeDeployErrorHandler.common_error_handler("find the deployment groups that use a deployment config")
+def find_groups_using(client, config_name):
+    """'application/group' names of every deployment group whose config is config_name."""
+    users = []
+    for application in list_application_names(client):
+        names = list_deployment_group_names(client, application)
+        for start in range(0, len(names), _BATCH):
+            response = client.batch_get_deployment_groups(
+                aws_retry=True, applicationName=application, deploymentGroupNames=names[start:start + _BATCH]
+            )
+            for group in response.get("deploymentGroupsInfo", []):
+                if group.get("deploymentConfigName") == config_name:
+                    users.append("%s/%s" % (application, group["deploymentGroupName"]))
+    return sorted(users)
+
+
+def _in_use_message(name, users):
+    # users can be empty when AWS refused the delete but the groups changed again since.
+    used_by = "deployment groups %s" % ", ".join(users) if users else "a deployment group (none was found when looking again)"
+    return (
+        "Deployment config %s is used by %s; AWS refuses to delete a config in use. "
+        "Point those groups at another config (deployment_config_name of canary.ecs.codedeploy_deployment_group) "
+        "or delete them, then delete the config." % (name, used_by)
+    )
+
+
+@CodeDeployErrorHandler.common_error_handler("delete the CodeDeploy deployment config")
+def _delete(client, name):
+    client.delete_deployment_config(aws_retry=True, deploymentConfigName=name)
+
+
+def delete_deployment_config(client, name):
+    """Delete a config; when it turned out to be in use, say by which groups."""
+    try:
+        _delete(client, name)
+    except is_ansible_aws_error_code("DeploymentConfigInUseException"):
+        # A group started using it since we looked.
+        fail(_in_use_message(name, find_groups_using(client, name)))
+
+
+def describe_deployment_config(config):
+    """The module's view of a deployment config (snake_case)."""
+    return camel_dict_to_snake_dict(config)
+
+
+def _diff_view(config):
+    if not config:
+        return {}
+    return {
+        "deployment_config_name": config["deploymentConfigName"],
+        "compute_platform": config.get("computePlatform"),
+        "traffic_routing_config": camel_dict_to_snake_dict(canonical_routing(config.get("trafficRoutingConfig"))),
+    }
+
+
+def ensure_deployment_config_present(module, client):
+    name = module.params["name"]
+    kind, percentage, interval = module.params["traffic_routing"], module.params["percentage"], module.params["interval"]
+    check_name("name", name)
+    errors = validate_routing(kind, percentage, interval)
+    if errors:
+        fail("Deployment config %s: %s" % (name, " ".join(errors)))
+    wanted = canonical_routing(routing_request(kind, percentage, interval))
+    existing = get_deployment_config(client, name)
+
+    if existing is not None:
+        same_platform = existing.get("computePlatform", ECS) == ECS
+        if same_platform and canonical_routing(existing.get("trafficRoutingConfig")) == wanted:
+            return dict(changed=False, deployment_config=describe_deployment_config(existing), diff=diff_result(_diff_view(existing), _diff_view(existing)))
+        if is_predefined(name):
+            fail("%s is a deployment config predefined by AWS (%s); it is read-only. Use its name as it is, or create a config under "
+                 "a name that does not start with %s." % (name, describe_routing(existing.get("trafficRoutingConfig")), PREDEFINED_CONFIG_PREFIX))
+        fail(
+            "Deployment config %s already exists as %s (compute platform %s) and AWS never changes a deployment config. "
+            "To get %s, create it under a new name and point the deployment groups at it, or delete %s first (state=absent) "
+            "once no deployment group uses it." % (
+                name, describe_routing(existing.get("trafficRoutingConfig")), existing.get("computePlatform"), describe_routing(wanted), name
+            )
+        )
+    if is_predefined(name):
+        fail("Deployment config names starting with %s are reserved by AWS (%s does not exist): choose another name." % (PREDEFINED_CONFIG_PREFIX, name))
+
+    planned = {"deploymentConfigName": name, "computePlatform": ECS, "trafficRoutingConfig": wanted}
+    if not module.check_mode:
+        planned["deploymentConfigId"] = create_deployment_config(client, name, wanted)
+        planned = get_deployment_config(client, name) or planned
+    return dict(changed=True, deployment_config=describe_deployment_config(planned), diff=diff_result({}, _diff_view(planned)))
+
+
+def ensure_deployment_config_absent(module, client):
+    name = module.params["name"]
+    check_name("name", name)
+    if is_predefined(name):
+        fail("%s is a deployment config predefined by AWS; it cannot be deleted." % name)
+    existing = get_deployment_config(client, name)
+    if existing is None:
+        return dict(changed=False, deployment_config={}, diff=diff_result({}, {}))
+    # Checked first so that check mode tells the truth about a config in use.
+    users = find_groups_using(client, name)
+    if users:
+        fail(_in_use_message(name, users))
+    if not module.check_mode:
+        delete_deployment_config(client, name)
+    return dict(changed=True, deployment_config=describe_deployment_config(existing), diff=diff_result(_diff_view(existing), {}))
