@@ -60,10 +60,10 @@ lint: tree
 	cd $(TREE) && ansible-lint --offline -q
 
 integration: tree
-	tools/with-sandbox.sh tools/integration.sh $(TREE)
+	tools/with-sandbox.sh tools/integration.sh $(TREE) $(TARGETS)
 
 molecule: tree
-	tools/with-sandbox.sh tools/molecule.sh $(TREE)
+	tools/with-sandbox.sh tools/molecule.sh $(TREE) $(ROLES)
 
 e2e: tree
 	$(PY) -m pytest -q -p no:cacheprovider tests/e2e
