@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from canary_sandbox.dataplane import listener_url
-from canary_sandbox.engine_testing import Release, setup_group, task_sets, wait_for_status
+from canary_sandbox.engine_testing import Release, setup_group, task_sets, wait_for, wait_for_status
 from canary_sandbox.testing import running_sandbox
 from stack import make_ecs_stack
 
@@ -142,8 +142,11 @@ def test_2_failing_version_trips_the_alarm_and_is_rolled_back(seed):
     history = cloudwatch.describe_alarm_history(AlarmName=ALARM, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
     assert any("to ALARM" in item["HistorySummary"] for item in history), history
     assert versions(seen)["v3"] > 0 and any(status == 500 for status, _ in seen), "the canary never served"
-    # Measured by HTTP: every request is served by v2 again, none fails.
-    after = Traffic(url).sample(200)
+    # Measured by HTTP: every request is served by v2 again, none fails. Like an ALB, the data
+    # plane applies a listener change within a moment (it re-reads weights every 0.2 s).
+    traffic = Traffic(url)
+    wait_for(lambda: traffic.sample(20) == Counter({(200, "v2"): 20}), timeout=5, what="v2 serving everything")
+    after = traffic.sample(200)
     assert after == Counter({(200, "v2"): 200})
     # 2 evaluation periods of 1 s each, plus the canary's start: well under the 15 s bake.
     assert took < 15 + 5, f"the rollback took {took:.1f}s"
