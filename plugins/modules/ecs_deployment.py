@@ -1,0 +1,487 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: ecs_deployment
+short_description: Release an image to an Amazon ECS service through a CodeDeploy blue/green (canary) deployment
+version_added: 0.1.0
+description:
+  - Releases one image (or a full task definition) to one ECS service that uses the C(CODE_DEPLOY)
+    deployment controller. It registers the next task definition revision (the live one with the image
+    replaced), builds the AppSpec, starts the CodeDeploy deployment and follows it through the traffic
+    shift and bake until it succeeds or is rolled back.
+  - Before anything is created it checks that the service uses C(CODE_DEPLOY) and belongs to the
+    deployment group, that the container and its port exist, that the group's CloudWatch alarms exist and
+    none is already in C(ALARM), and, for ECR images, that the image exists. Each failure says what to fix.
+  - Idempotent. The same image already live with nothing in flight gives C(changed=false) and no new
+    revision. A deployment of the same revision already in flight (a re-run after an interrupted play) is
+    attached to and followed, never started twice. A deployment of anything else in flight fails the task,
+    naming it.
+  - A release that is rolled back (an alarm fired, or it was stopped) fails the task with a message naming
+    the alarm and the traffic share it fired at, unless O(fail_on_rollback=false).
+  - With O(state=stopped) it stops the service's in-flight deployment (with rollback by default) and is a
+    no-op when none is in flight. With O(state=continued) it approves a deployment that waits for approval
+    (or ends the original task set's termination wait early).
+  - The action plugin of the same name polls the deployment in short module runs and prints a progress
+    line (phase, traffic share on the new version, alarm states, elapsed and remaining time) whenever
+    something changes, so a 15-minute bake is not silent.
+author:
+  - canary.ecs contributors (@canary-ecs)
+options:
+  cluster:
+    description:
+      - Name or ARN of the ECS cluster of the service.
+    type: str
+    required: true
+  service:
+    description:
+      - Name or ARN of the ECS service to release to. It must use the C(CODE_DEPLOY) deployment controller.
+    type: str
+    required: true
+  state:
+    description:
+      - V(deployed) releases O(image), O(image_tag) or O(task_definition), or follows O(deployment_id).
+      - V(stopped) stops the in-flight deployment of the service (or O(deployment_id)); a no-op when none is in flight.
+      - V(continued) continues the deployment of the service that waits (see O(wait_type)); a no-op when none waits.
+    type: str
+    default: deployed
+    choices: ['deployed', 'stopped', 'continued']
+  container:
+    description:
+      - Name of the container whose image is released.
+      - Defaults to the container behind the service's load balancer.
+    type: str
+  image:
+    description:
+      - Full image reference to release, for example V(123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v2) or V(nginx@sha256:...).
+      - Mutually exclusive with O(image_tag) and O(task_definition).
+    type: str
+  image_tag:
+    description:
+      - Tag to release, on the container's current image repository with this tag.
+      - Mutually exclusive with O(image) and O(task_definition).
+    type: str
+  environment:
+    description:
+      - Environment variables to set (or change) in the released container, on top of the live ones.
+    type: dict
+  task_definition:
+    description:
+      - A complete task definition to release instead of deriving it from the live one, in the shape of
+        the ECS C(RegisterTaskDefinition) API (camelCase keys such as C(containerDefinitions)).
+      - Its C(family) defaults to the live task definition's.
+    type: dict
+  application_name:
+    description:
+      - CodeDeploy application of the deployment group. Found from the service when not given.
+    type: str
+  deployment_group_name:
+    description:
+      - CodeDeploy deployment group that deploys the service. Found from the service when not given
+        (the group whose ECS services include it); needs O(application_name).
+    type: str
+  deployment_config_name:
+    description:
+      - Deployment config for this release only, for example V(CodeDeployDefault.ECSCanary10Percent15Minutes).
+      - Defaults to the deployment group's.
+    type: str
+  description:
+    description:
+      - Description of the CodeDeploy deployment. Defaults to one naming the released version.
+    type: str
+  deployment_id:
+    description:
+      - With O(state=deployed), follow this deployment of the service instead of starting one (report on it,
+        and wait for it when O(wait=true)).
+      - With O(state=stopped) or O(state=continued), act on this deployment instead of the service's in-flight one.
+    type: str
+  alarm_names:
+    description:
+      - Alarms to report on while following O(deployment_id). Found from its deployment group when not given.
+      - The action plugin passes them on every poll to save a call.
+    type: list
+    elements: str
+  rollback:
+    description:
+      - With O(state=stopped), roll the traffic back to the original task set.
+    type: bool
+    default: true
+  wait_type:
+    description:
+      - With O(state=continued), which wait to end. V(ready_wait) approves a deployment that waits for
+        approval before shifting traffic; V(termination_wait) ends the wait before the original task set is terminated.
+    type: str
+    default: ready_wait
+    choices: ['ready_wait', 'termination_wait']
+  wait:
+    description:
+      - Wait until the deployment (and its rollback, if any) ends.
+      - With V(false) the module returns once the deployment is started, attached to, stopped or continued.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait. The deployment goes on after a timeout; running the task again attaches to it.
+    type: int
+    default: 3600
+  poll_interval:
+    description:
+      - Seconds between two looks at the deployment while waiting. Each look is three API calls.
+    type: int
+    default: 15
+  minute_seconds:
+    description:
+      - Real seconds in one CodeDeploy minute, used only to estimate the remaining time in progress reports.
+        Leave at V(60) against AWS; local simulators such as the canary.ecs sandbox run faster.
+    type: float
+    default: 60
+  fail_on_rollback:
+    description:
+      - Fail the task when the release is rolled back (an alarm fired, or the deployment was stopped).
+    type: bool
+    default: true
+notes:
+  - Supports check mode. It runs every preflight check (read-only calls), then reports the revision and
+    deployment it would create; nothing is registered or started.
+  - The upstream C(community.aws.ecs_service) module ignores task definition changes on C(CODE_DEPLOY)
+    services; this module is how such a service gets a new version.
+  - Needs C(ecs:DescribeServices), C(ecs:DescribeTaskDefinition), C(ecs:RegisterTaskDefinition), C(ecs:TagResource),
+    C(iam:PassRole) (for the task and execution roles), C(codedeploy:ListApplications), C(codedeploy:BatchGetApplications),
+    C(codedeploy:ListDeploymentGroups), C(codedeploy:BatchGetDeploymentGroups), C(codedeploy:GetDeploymentGroup),
+    C(codedeploy:GetDeploymentConfig), C(codedeploy:ListDeployments), C(codedeploy:BatchGetDeployments),
+    C(codedeploy:GetDeployment), C(codedeploy:CreateDeployment), C(codedeploy:BatchGetDeploymentTargets),
+    C(codedeploy:StopDeployment), C(codedeploy:ContinueDeployment), C(cloudwatch:DescribeAlarms) and,
+    for ECR images, C(ecr:DescribeImages).
+seealso:
+  - module: canary.ecs.ecs_deployment_info
+  - module: canary.ecs.codedeploy_deployment_group
+  - name: AppSpec for an Amazon ECS deployment
+    description: The AppSpec file this module builds.
+    link: https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-resources.html#reference-appspec-file-structure-resources-ecs
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Release v2 of the app's image as a canary and wait for the bake
+  canary.ecs.ecs_deployment:
+    cluster: canary-cluster
+    service: canary-app-service
+    image_tag: v2
+  register: release
+
+- name: Release a full image reference with one environment variable changed, for this release a linear config
+  canary.ecs.ecs_deployment:
+    cluster: canary-cluster
+    service: canary-app-service
+    container: app
+    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v3
+    environment:
+      FEATURE_FLAGS: checkout-v2
+    deployment_config_name: CodeDeployDefault.ECSLinear10PercentEvery1Minutes
+    wait_timeout: 1800
+
+- name: Keep going when the release is rolled back, and look at why
+  canary.ecs.ecs_deployment:
+    cluster: canary-cluster
+    service: canary-app-service
+    image_tag: v3
+    fail_on_rollback: false
+  register: release
+
+- name: Show which alarm stopped it
+  ansible.builtin.debug:
+    msg: "{{ release.outcome.alarm }} fired at {{ release.outcome.alarm_traffic_share }}% traffic"
+  when: release.outcome.rolled_back
+
+- name: Start a release and return at once
+  canary.ecs.ecs_deployment:
+    cluster: canary-cluster
+    service: canary-app-service
+    image_tag: v4
+    wait: false
+
+- name: Stop the in-flight release and roll back (a no-op when nothing is in flight)
+  canary.ecs.ecs_deployment:
+    cluster: canary-cluster
+    service: canary-app-service
+    state: stopped
+    rollback: true
+
+- name: Approve a release that waits for approval
+  canary.ecs.ecs_deployment:
+    cluster: canary-cluster
+    service: canary-app-service
+    state: continued
+"""
+
+RETURN = r"""
+deployment_id:
+  description: The CodeDeploy deployment started, attached to, stopped or continued.
+  returned: when a deployment was involved
+  type: str
+  sample: d-ABCDEF123
+status:
+  description:
+    - CodeDeploy status of the deployment when the module returned (C(Succeeded), C(Failed), C(Stopped), C(InProgress), ...).
+    - V(Live) when the release was already live and nothing was done.
+  returned: state=deployed
+  type: str
+  sample: Succeeded
+phase:
+  description: Where the deployment is, in words (starting, installing replacement, canary, draining original, succeeded, rolled back, ...).
+  returned: when a deployment was followed
+  type: str
+  sample: succeeded
+attached:
+  description: Whether the module attached to a deployment already in flight instead of starting one.
+  returned: when a deployment was followed
+  type: bool
+  sample: false
+application_name:
+  description: CodeDeploy application of the deployment group.
+  returned: state=deployed
+  type: str
+  sample: canary-app
+deployment_group_name:
+  description: CodeDeploy deployment group used.
+  returned: state=deployed
+  type: str
+  sample: canary-app-dg
+deployment_config_name:
+  description: Deployment config of the release.
+  returned: when a release is started or would be
+  type: str
+  sample: CodeDeployDefault.ECSCanary10Percent15Minutes
+container:
+  description: The container whose image was released.
+  returned: when a release is started, attached to or already live
+  type: str
+  sample: app
+image:
+  description: The image released.
+  returned: when a release is started, attached to or already live
+  type: str
+  sample: canary-app:v2
+version:
+  description: The released image's tag (or short digest).
+  returned: when a release is started, attached to or already live
+  type: str
+  sample: v2
+task_definition_arn:
+  description: The task definition revision the deployment releases (registered by this run unless attached or already live).
+  returned: when a deployment was followed or the release is live
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:task-definition/canary-app:7
+previous_task_definition_arn:
+  description: The task definition that was live before the release.
+  returned: when a release is started, attached to or already live
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:task-definition/canary-app:6
+live_task_definition_arn:
+  description: The task definition serving production when the module returned (the new one after success, the previous one after a rollback).
+  returned: when the release ended or was already live
+  type: str
+  sample: arn:aws:ecs:us-east-1:123456789012:task-definition/canary-app:7
+task_definition:
+  description: The task definition that would be registered.
+  returned: in check mode, when a release would start
+  type: dict
+appspec:
+  description: The AppSpec of the deployment (in check mode, with a placeholder for the revision's ARN).
+  returned: when a release is started or would be
+  type: dict
+  sample:
+    version: 0.0
+    Resources:
+      - TargetService:
+          Type: AWS::ECS::Service
+          Properties:
+            TaskDefinition: arn:aws:ecs:us-east-1:123456789012:task-definition/canary-app:7
+            LoadBalancerInfo: {"ContainerName": "app", "ContainerPort": 80}
+alarm_names:
+  description: The CloudWatch alarms of the deployment group, watched during the release.
+  returned: when a deployment was followed
+  type: list
+  elements: str
+  sample: ["Canary-5XX-Error-Alarm"]
+plan:
+  description: The traffic plan of the deployment config and the group's termination wait.
+  returned: when a release is started or would be
+  type: dict
+  contains:
+    type:
+      description: TimeBasedCanary, TimeBasedLinear or AllAtOnce.
+      type: str
+    steps:
+      description: Traffic share after each step and the minutes before the next one.
+      type: list
+      elements: dict
+    shift_minutes:
+      description: Minutes from the first shift to 100%.
+      type: float
+    termination_wait_minutes:
+      description: Minutes the original task set is kept after the full shift.
+      type: float
+    wait_for_approval:
+      description: Whether the group waits for approval before shifting traffic.
+      type: bool
+    minute_seconds:
+      description: Real seconds per CodeDeploy minute used for estimates.
+      type: float
+progress:
+  description: The last progress report.
+  returned: when a deployment was followed
+  type: dict
+  contains:
+    phase:
+      description: Where the deployment is, in words.
+      type: str
+    status:
+      description: CodeDeploy status.
+      type: str
+    traffic_share:
+      description: Percent of production traffic on the new task set.
+      type: float
+    alarms:
+      description: State of each alarm (OK, ALARM, INSUFFICIENT_DATA).
+      type: dict
+    elapsed_seconds:
+      description: Seconds since the deployment was created.
+      type: float
+    remaining_seconds:
+      description: Estimated seconds until the deployment ends, when it can be told.
+      type: float
+timeline:
+  description: What was seen while following the deployment, in order, with times.
+  returned: when a deployment was followed
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: status, traffic, alarm or rollback.
+      type: str
+    at:
+      description: When (ISO 8601, UTC).
+      type: str
+    message:
+      description: What happened.
+      type: str
+    traffic_share:
+      description: Traffic on the new version (traffic events, and alarm events going to ALARM).
+      type: float
+    alarm:
+      description: Alarm name (alarm events).
+      type: str
+    alarm_state:
+      description: The alarm's new state (alarm events).
+      type: str
+  sample: [{"kind": "traffic", "at": "2026-11-26T06:00:03.12Z", "message": "10% of production traffic on the replacement task set", "traffic_share": 10.0}]
+outcome:
+  description: How the release ended.
+  returned: when the deployment ended
+  type: dict
+  contains:
+    succeeded:
+      description: Whether all traffic moved to the new version.
+      type: bool
+    rolled_back:
+      description: Whether traffic went back to the original task set.
+      type: bool
+    alarm:
+      description: The alarm that fired, if one did.
+      type: str
+    alarm_traffic_share:
+      description: Percent of traffic on the new version when the alarm fired.
+      type: float
+    alarm_at:
+      description: When the alarm fired (ISO 8601, UTC).
+      type: str
+    message:
+      description: The outcome in a sentence.
+      type: str
+observation:
+  description: The last raw look at the deployment (status, task sets with weights, lifecycle events, alarm states; times as epoch seconds).
+  returned: when a deployment was followed
+  type: dict
+stopped:
+  description: Deployments stopped.
+  returned: state=stopped
+  type: list
+  elements: str
+  sample: ["d-ABCDEF123"]
+continued:
+  description: Deployments continued.
+  returned: state=continued
+  type: list
+  elements: str
+  sample: ["d-ABCDEF123"]
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_release import run
+from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
+
+
+def main():
+    argument_spec = dict(
+        cluster=dict(type="str", required=True),
+        service=dict(type="str", required=True),
+        state=dict(type="str", default="deployed", choices=["deployed", "stopped", "continued"]),
+        container=dict(type="str"),
+        image=dict(type="str"),
+        image_tag=dict(type="str"),
+        environment=dict(type="dict"),
+        task_definition=dict(type="dict"),
+        application_name=dict(type="str"),
+        deployment_group_name=dict(type="str"),
+        deployment_config_name=dict(type="str"),
+        description=dict(type="str"),
+        deployment_id=dict(type="str"),
+        alarm_names=dict(type="list", elements="str"),
+        rollback=dict(type="bool", default=True),
+        wait_type=dict(type="str", default="ready_wait", choices=["ready_wait", "termination_wait"]),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        poll_interval=dict(type="int", default=15),
+        minute_seconds=dict(type="float", default=60),
+        fail_on_rollback=dict(type="bool", default=True),
+    )
+    module = AnsibleCanaryECSModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[
+            ("image", "image_tag", "task_definition"),
+            ("deployment_id", "image"),
+            ("deployment_id", "image_tag"),
+            ("deployment_id", "task_definition"),
+            ("task_definition", "environment"),
+        ],
+        required_by={"deployment_group_name": ("application_name",)},
+        supports_check_mode=True,
+    )
+    params = module.params
+    if params["state"] == "deployed" and not (params["image"] or params["image_tag"] or params["task_definition"] or params["deployment_id"]
+                                              or params["environment"]):
+        module.fail_json(msg="state=deployed needs what to release: image, image_tag, task_definition or environment (or deployment_id to follow one).")
+    if params["wait_timeout"] < 1 or params["poll_interval"] < 1:
+        module.fail_json(msg="wait_timeout and poll_interval must be at least 1 second.")
+    try:
+        result, failed = run(module)
+    except AnsibleAWSError as error:
+        module.fail_json_aws_error(error)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if failed:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

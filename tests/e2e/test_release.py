@@ -1,0 +1,113 @@
+"""The seed's two tests through the playbooks, with real HTTP traffic through the production listener.
+
+Test 1: deploy.yml -e image_tag=v2 while requests flow: about 1 request in 10 is served by v2
+during the bake (10% +- CANARY_TOLERANCE points, measured from the first v2 response to the
+last v1 response, less SHIFT_EDGE at each end), then all of them; the original task set is
+gone once the termination wait is over.
+Test 2: a v3 that fails half its requests trips the alarm: traffic returns to v2 (measured by
+HTTP), the deployment ended without succeeding, with rollback info, and the play fails naming
+the alarm.
+
+The tests in this file run in order (v2, then v2 again, then v3) on the stack the release test
+modules share; each reads the state it starts from.
+"""
+
+import time
+
+from release_helpers import FAILING, TRAFFIC_WORKERS, production_url, release_result, release_vars, stack, version_of  # noqa: F401
+from traffic import Traffic
+
+CANARY_PERCENT = 10.0
+CANARY_TOLERANCE = 4.0  # percentage points: ~3,000 requests in a 15 s bake make a fair split land within 1-2
+SHIFT_EDGE = 1.0  # seconds left out at each end of the bake, while the weights change
+
+
+def test_check_mode_starts_nothing(stack, sandbox_env, run_playbook):  # noqa: F811
+    revisions, deployments, live = stack.revisions(), stack.deployments(), stack.live_image()
+    run = run_playbook("deploy.yml", "-e", "image_tag=v2", check=True, extra_vars=release_vars(sandbox_env.endpoint))
+    result = release_result(run)
+    assert result["changed"] is True and result["msg"].startswith("Would register a revision")
+    assert stack.deployments() == deployments
+    assert stack.revisions() == revisions
+    assert stack.live_image() == live
+
+
+def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, run_playbook):  # noqa: F811
+    old = version_of(stack.live_image())
+    assert old != "v2", "v2 is already live: this test needs a fresh stack"
+    known = [d["deploymentId"] for d in stack.deployments()]
+    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
+        started = time.time()
+        run = run_playbook("deploy.yml", "-e", "image_tag=v2", extra_vars=release_vars(sandbox_env.endpoint))
+        ended = time.time()
+        time.sleep(2)
+        after = traffic.window(since=ended)
+        # the bake: from the first response of v2 to the last one of v1
+        first_v2 = traffic.first_time(lambda version, status: version == "v2", since=started)
+        last_old = traffic.last_time(lambda version, status: version == old, since=started)
+        assert first_v2 and last_old and last_old - first_v2 > 2 * SHIFT_EDGE, "traffic never saw both versions for long"
+        # the steady part: listeners switch weights while requests are in flight at both edges
+        bake = traffic.window(since=first_v2 + SHIFT_EDGE, until=last_old - SHIFT_EDGE)
+    assert bake.total > 500, f"too little traffic to judge the split: {bake.describe()}"
+    assert abs(bake.share("v2") - CANARY_PERCENT) <= CANARY_TOLERANCE, f"during the bake: {bake.describe()}"
+    assert bake.errors() == 0
+    assert after.total > 0 and after.share("v2") == 100.0, f"after the release: {after.describe()}"
+
+    result = release_result(run)
+    assert result["changed"] is True and result["status"] == "Succeeded" and result["outcome"]["succeeded"]
+    shares = [event["traffic_share"] for event in result["timeline"] if event["kind"] == "traffic"]
+    assert CANARY_PERCENT in shares and shares[-1] == 100.0
+    # read back: one deployment, Succeeded, v2 live, one task set left, all production traffic on it
+    (deployment,) = [d for d in stack.deployments() if d["deploymentId"] not in known]
+    assert deployment["status"] == "Succeeded" and deployment["deploymentId"] == result["deployment_id"]
+    assert stack.live_image().endswith(":v2")
+    task_sets = stack.task_sets()
+    assert len(task_sets) == 1 and task_sets[0]["status"] == "PRIMARY", f"the original task set is still there: {task_sets}"
+    assert sorted(stack.weights().values()) == [0, 100]
+
+
+def test_the_same_tag_again_changes_nothing(stack, sandbox_env, run_playbook):  # noqa: F811
+    revisions, deployments = stack.revisions(), stack.deployments()
+    run = run_playbook("deploy.yml", "-e", "image_tag=v2", extra_vars=release_vars(sandbox_env.endpoint))
+    result = release_result(run)
+    assert result["changed"] is False and result["status"] == "Live"
+    assert stack.revisions() == revisions
+    assert [d["deploymentId"] for d in stack.deployments()] == [d["deploymentId"] for d in deployments]
+
+
+def test_failing_release_is_rolled_back_and_v2_keeps_serving(stack, sandbox_env, run_playbook):  # noqa: F811
+    old, weights_before = version_of(stack.live_image()), stack.weights()
+    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
+        started = time.time()
+        run = run_playbook("deploy.yml", "-e", "image_tag=v3", expect_failure=True,
+                           extra_vars=release_vars(sandbox_env.endpoint, release_environment=FAILING))
+        ended = time.time()
+        time.sleep(2)
+        during = traffic.window(since=started, until=ended)
+        after = traffic.window(since=ended)
+    # HTTP: v3 served (and failed) some requests, then the previous version (v2) serves everything again
+    assert during.by_version["v3"] > 0 and during.errors("v3") > 0, f"v3 never served: {during.describe()}"
+    assert during.errors(old) == 0
+    assert after.total > 0 and after.share(old) == 100.0, f"after the rollback: {after.describe()}"
+
+    result = release_result(run)
+    fired = result["outcome"]["alarm"]
+    assert fired in stack.alarm_names
+    assert fired in result["msg"] and "rolled back" in result["msg"]
+    assert result["outcome"]["rolled_back"] and result["outcome"]["alarm_traffic_share"] == CANARY_PERCENT
+    # read back: the deployment ended without succeeding, with rollback info naming the alarm
+    deployment = [d for d in stack.user_deployments() if d["deploymentId"] == result["deployment_id"]][0]
+    assert deployment["status"] in ("Failed", "Stopped")
+    assert deployment["errorInformation"]["code"] == "ALARM_ACTIVE" and fired in deployment["errorInformation"]["message"]
+    assert deployment["rollbackInfo"].get("rollbackDeploymentId")
+    assert version_of(stack.live_image()) == old
+    assert stack.weights() == weights_before
+    assert stack.in_flight() == []
+
+
+def test_status_reports_the_live_version_and_the_rollback(stack, sandbox_env, run_playbook):  # noqa: F811
+    run = run_playbook("status.yml")
+    info = [task["result"] for task in run.tasks if task["action"] in ("canary.ecs.ecs_deployment_info", "ecs_deployment_info")][0]
+    assert info["live_version"] == "v2" and info["in_flight"] is None
+    assert [d["status"] for d in info["deployments"] if d["creator"] == "user"][:2] in (["Stopped", "Succeeded"], ["Failed", "Succeeded"])
+    assert info["deployments"][0]["rolled_back"] or info["deployments"][1]["rolled_back"]

@@ -1,0 +1,94 @@
+"""Each preflight check refuses before anything is created, with a message that says what to fix.
+
+Every test reads back that no task definition revision was registered and no deployment started.
+"""
+
+import time
+
+import pytest
+from release_helpers import release_result, release_vars, run_module, stack, wait_until  # noqa: F401
+
+ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/canary-missing:v9"
+
+
+@pytest.fixture
+def nothing_created(stack):  # noqa: F811
+    revisions, deployments = stack.revisions(), stack.deployments()
+    yield
+    assert stack.revisions() == revisions, "a task definition revision was registered"
+    assert stack.deployments() == deployments, "a deployment was started"
+
+
+def release(sandbox_env, stack, **args):  # noqa: F811
+    values = {"cluster": stack.cluster, "service": stack.service, "poll_interval": 1}
+    values.update(args)
+    return run_module(sandbox_env, "ecs_deployment", values, expect_failure=True)["msg"]
+
+
+def test_a_service_without_the_code_deploy_controller(stack, sandbox_env, run_playbook, nothing_created):  # noqa: F811
+    ecs = sandbox_env.clients("ecs")
+    live = stack.service_description()
+    ecs.create_service(cluster=stack.cluster, serviceName="plain-rolling", taskDefinition=live["taskDefinition"], desiredCount=0,
+                       launchType="FARGATE", networkConfiguration=live["networkConfiguration"])
+    try:
+        run = run_playbook("deploy.yml", "-e", "image_tag=v2", "-e", "stack_service_name=plain-rolling", expect_failure=True,
+                           extra_vars=release_vars(sandbox_env.endpoint))
+        message = release_result(run)["msg"]
+        assert "uses the ECS deployment controller" in message and "CODE_DEPLOY" in message
+    finally:
+        ecs.delete_service(cluster=stack.cluster, service="plain-rolling", force=True)
+
+
+def test_a_container_that_is_not_behind_the_load_balancer(stack, sandbox_env, nothing_created):  # noqa: F811
+    message = release(sandbox_env, stack, image_tag="v2", container="no-such-container")
+    assert "Container 'no-such-container' is not behind the load balancer" in message
+
+
+def test_a_task_definition_without_the_services_port(stack, sandbox_env, nothing_created):  # noqa: F811
+    live = stack.live_task_definition()
+    container = dict(live["containerDefinitions"][0], image="canary-app:v2", portMappings=[{"containerPort": 8081, "protocol": "tcp"}])
+    definition = {key: live[key] for key in ("family", "networkMode", "requiresCompatibilities", "cpu", "memory") if key in live}
+    definition["containerDefinitions"] = [container]
+    message = release(sandbox_env, stack, task_definition=definition)
+    assert "does not expose port" in message and "8081" in message
+
+
+def test_an_ecr_image_that_does_not_exist(stack, sandbox_env, nothing_created):  # noqa: F811
+    message = release(sandbox_env, stack, image=ECR_IMAGE)
+    assert "does not exist in ECR" in message and "canary-missing" in message
+
+
+def test_a_missing_alarm(stack, sandbox_env, nothing_created):  # noqa: F811
+    cloudwatch = sandbox_env.clients("cloudwatch")
+    name = stack.alarm_names[0]
+    saved = stack.alarm(name)
+    cloudwatch.delete_alarms(AlarmNames=[name])
+    try:
+        message = release(sandbox_env, stack, image_tag="v2")
+        assert name in message and "do not exist in CloudWatch" in message
+    finally:
+        restore_alarm(cloudwatch, saved)
+
+
+def test_an_alarm_already_in_alarm(stack, sandbox_env, nothing_created):  # noqa: F811
+    cloudwatch = sandbox_env.clients("cloudwatch")
+    name = stack.alarm_names[0]
+    saved = stack.alarm(name)
+    # missing data counts as breaching: the sandbox's evaluation puts the alarm in ALARM and keeps it there
+    restore_alarm(cloudwatch, dict(saved, TreatMissingData="breaching", Threshold=0.0, ComparisonOperator="GreaterThanOrEqualToThreshold"))
+    try:
+        wait_until(lambda: stack.alarm(name)["StateValue"] == "ALARM", timeout=60, what=f"{name} to go to ALARM")
+        message = release(sandbox_env, stack, image_tag="v2")
+        assert name in message and "already in ALARM" in message
+    finally:
+        restore_alarm(cloudwatch, saved)
+        wait_until(lambda: stack.alarm(name)["StateValue"] != "ALARM", timeout=60, what=f"{name} to leave ALARM")
+        time.sleep(1)
+
+
+def restore_alarm(cloudwatch, alarm):
+    """put_metric_alarm with what describe_alarms returned."""
+    keys = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions", "MetricName",
+            "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit", "EvaluationPeriods", "DatapointsToAlarm",
+            "Threshold", "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId")
+    cloudwatch.put_metric_alarm(**{key: alarm[key] for key in keys if alarm.get(key) not in (None, [], "")})
