@@ -1,0 +1,328 @@
+"""provision.yml and cleanup.yml end to end, against a sandbox process.
+
+One stack (its own prefix, so other e2e tests' stacks never mix with it) goes through:
+bad inputs (fail before any write, naming the variable), a fresh provision (every resource
+read back), a re-run (no task changed), a simulated completed release (green live, a new
+task definition revision) and a re-run (nothing moves), cleanup (nothing the stack owned
+is left) and cleanup again (no-op). Another prefix checks that cleanup leaves alone what
+merely has the stack's names. Everything is asserted on state read back with boto3.
+"""
+
+import json
+import os
+import time
+
+import pytest
+
+STACK = "e2eprov"
+FOREIGN = "e2eforeign"
+TAG = "canary-ecs:stack"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class StackState:
+    """The stack's resources, read back through the AWS APIs of the sandbox."""
+
+    def __init__(self, clients, name=STACK):
+        self.clients = clients
+        self.name = name
+
+    def load_balancer(self):
+        elb = self.clients("elbv2")
+        found = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == f"{self.name}-alb"]
+        return found[0] if found else None
+
+    def listeners(self):
+        lb = self.load_balancer()
+        if not lb:
+            return {}
+        listeners = self.clients("elbv2").describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+        return {listener["Port"]: listener for listener in listeners}
+
+    def target_groups(self):
+        elb = self.clients("elbv2")
+        names = (f"{self.name}-app-tg-blue", f"{self.name}-app-tg-green")
+        return {tg["TargetGroupName"]: tg for tg in elb.describe_target_groups()["TargetGroups"] if tg["TargetGroupName"] in names}
+
+    def service(self):
+        ecs = self.clients("ecs")
+        try:
+            services = ecs.describe_services(cluster=f"{self.name}-cluster", services=[f"{self.name}-canary-app-service"],
+                                             include=["TAGS"])["services"]
+        except ecs.exceptions.ClusterNotFoundException:
+            return None
+        active = [service for service in services if service["status"] == "ACTIVE"]
+        return active[0] if active else None
+
+    def revisions(self):
+        ecs = self.clients("ecs")
+        return ecs.list_task_definitions(familyPrefix=f"{self.name}-app", status="ACTIVE")["taskDefinitionArns"]
+
+    def alarms(self):
+        cloudwatch = self.clients("cloudwatch")
+        return {alarm["AlarmName"]: alarm for alarm in cloudwatch.describe_alarms(AlarmNamePrefix=f"{self.name}-")["MetricAlarms"]}
+
+    def deployment_group(self):
+        codedeploy = self.clients("codedeploy")
+        try:
+            return codedeploy.get_deployment_group(applicationName=f"{self.name}-canary-app",
+                                                   deploymentGroupName=f"{self.name}-canary-app-dg")["deploymentGroupInfo"]
+        except codedeploy.exceptions.ClientError:
+            return None
+
+    def owned(self):
+        """Every resource that still carries the stack's tag, as (kind, id) pairs."""
+        ec2, logs, iam = self.clients("ec2"), self.clients("logs"), self.clients("iam")
+        tag_filter = [{"Name": f"tag:{TAG}", "Values": [self.name]}]
+        left = [("vpc", vpc["VpcId"]) for vpc in ec2.describe_vpcs(Filters=tag_filter)["Vpcs"]]
+        left += [("subnet", subnet["SubnetId"]) for subnet in ec2.describe_subnets(Filters=tag_filter)["Subnets"]]
+        left += [("security group", group["GroupId"]) for group in ec2.describe_security_groups(Filters=tag_filter)["SecurityGroups"]]
+        left += [("internet gateway", igw["InternetGatewayId"]) for igw in ec2.describe_internet_gateways(Filters=tag_filter)["InternetGateways"]]
+        left += [("route table", table["RouteTableId"]) for table in ec2.describe_route_tables(Filters=tag_filter)["RouteTables"]]
+        if self.load_balancer():
+            left.append(("load balancer", f"{self.name}-alb"))
+        left += [("target group", name) for name in self.target_groups()]
+        left += [("alarm", name) for name in self.alarms()]
+        if self.service():
+            left.append(("service", self.service()["serviceName"]))
+        left += [("task definition", arn) for arn in self.revisions()]
+        clusters = self.clients("ecs").describe_clusters(clusters=[f"{self.name}-cluster"])["clusters"]
+        left += [("cluster", c["clusterName"]) for c in clusters if c.get("status") == "ACTIVE"]
+        groups = logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{self.name}-app")["logGroups"]
+        left += [("log group", group["logGroupName"]) for group in groups]
+        for role in (f"{self.name}-ecs-task-execution", f"{self.name}-codedeploy-ecs"):
+            try:
+                iam.get_role(RoleName=role)
+                left.append(("role", role))
+            except iam.exceptions.NoSuchEntityException:
+                pass
+        if self.deployment_group():
+            left.append(("deployment group", f"{self.name}-canary-app-dg"))
+        applications = self.clients("codedeploy").list_applications()["applications"]
+        left += [("application", app) for app in applications if app == f"{self.name}-canary-app"]
+        return left
+
+
+def forwarded(listener):
+    """{target group name: weight} of a listener's default forward action."""
+    action = listener["DefaultActions"][0]
+    groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or [{"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}]
+    return {group["TargetGroupArn"].split("/")[-2]: group.get("Weight", 1) for group in groups}
+
+
+AWSCALLS = os.path.join(os.path.dirname(__file__), "awscalls")
+
+
+def timed(sandbox_env, run_playbook, name, extra_vars, tmp_path):
+    """(run, seconds, AWS API calls) of one playbook run; the calls are counted at the client
+    (awscalls/sitecustomize.py), since the sandbox's log also holds its own background work."""
+    log = tmp_path / f"{name}-calls.log"
+    env = {"PYTHONPATH": os.pathsep.join([AWSCALLS, sandbox_env.env["PYTHONPATH"]]), "CANARY_AWS_CALL_LOG": str(log)}
+    start = time.monotonic()
+    run = run_playbook(name, extra_vars=extra_vars, env=env)
+    seconds = time.monotonic() - start
+    calls = len(log.read_text(encoding="utf-8").splitlines()) if log.exists() else 0
+    return run, seconds, calls
+
+
+@pytest.fixture(scope="module")
+def stack_vars():
+    return {"stack_name": STACK, "stack_vpc_cidr": "10.71.0.0/16", "stack_subnet_cidrs": ["10.71.0.0/24", "10.71.1.0/24"]}
+
+
+@pytest.fixture(scope="module")
+def state(sandbox_env):
+    return StackState(sandbox_env.clients)
+
+
+@pytest.fixture(scope="module")
+def figures():
+    """Timings and request counts, printed at the end of the module (pytest -s shows them)."""
+    collected = {}
+    yield collected
+    for name, (seconds, calls) in collected.items():
+        print(f"\n{name}: {seconds:.1f} s, {calls} AWS API calls")
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+BAD_INPUTS = [
+    ({"stack_name": "x" * 30}, "stack_name"),
+    ({"stack_name": "9lives"}, "stack_name"),
+    ({"stack_listener_port": "eighty"}, "stack_listener_port"),
+    ({"stack_test_listener_port": 80}, "stack_test_listener_port"),
+    ({"stack_cpu": "300"}, "stack_cpu"),
+    ({"stack_memory": "100"}, "stack_memory"),
+    ({"stack_image": "Not An Image"}, "stack_image"),
+    ({"stack_deployment_config": "NoSuchConfig"}, "stack_deployment_config"),
+    ({"stack_subnet_cidrs": ["10.71.0.0/24"]}, "stack_subnet_cidrs"),
+    ({"stack_create_network": False}, "stack_existing_vpc_id"),
+    ({"stack_rollback_events": ["WHEN_I_SAY_SO"]}, "stack_rollback_events"),
+    ({"stack_environment": ["not", "a", "dict"]}, "stack_environment"),
+    ({"stack_5xx_threshold": 0}, "stack_5xx_threshold"),
+    ({"stack_log_retention_days": 13}, "stack_log_retention_days"),
+]
+
+
+@pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=[variable for _, variable in BAD_INPUTS])
+def test_bad_input_fails_naming_the_variable_before_any_write(override, variable, run_playbook, stack_vars, state):
+    run = run_playbook("provision.yml", extra_vars=dict(stack_vars, **override), expect_failure=True)
+    failed = [task for task in run.tasks if task["result"].get("failed") and not task["result"].get("skipped")]
+    messages = " ".join(str(task["result"].get("msg", "")) for task in failed) + run.stdout + run.stderr
+    assert variable in messages, f"the failure does not name {variable}: {messages[-2000:]}"
+    # no task that writes ran: every task before the failure was a check
+    assert not run.changed_tasks
+    assert state.owned() == []
+
+
+# --------------------------------------------------------------------------- the life of a stack
+
+
+def test_provision_creates_every_resource(run_playbook, stack_vars, state, sandbox_env, figures, tmp_path):
+    run, seconds, calls = timed(sandbox_env, run_playbook, "provision.yml", stack_vars, tmp_path)
+    figures["fresh provision"] = (seconds, calls)
+
+    tgs = state.target_groups()
+    assert set(tgs) == {f"{STACK}-app-tg-blue", f"{STACK}-app-tg-green"}
+    for tg in tgs.values():
+        assert tg["TargetType"] == "ip" and tg["Port"] == 80 and tg["HealthCheckPath"] == "/"
+    listeners = state.listeners()
+    assert set(listeners) == {80, 8080}
+    assert forwarded(listeners[80]) == {f"{STACK}-app-tg-blue": 1}
+    assert forwarded(listeners[8080]) == {f"{STACK}-app-tg-blue": 1}
+
+    alarms = state.alarms()
+    assert set(alarms) == {f"{STACK}-Canary-5XX-Error-Alarm-blue", f"{STACK}-Canary-5XX-Error-Alarm-green",
+                           f"{STACK}-Canary-Latency-p99-Alarm-blue", f"{STACK}-Canary-Latency-p99-Alarm-green"}
+    seed = alarms[f"{STACK}-Canary-5XX-Error-Alarm-green"]
+    assert (seed["MetricName"], seed["Statistic"], seed["Period"], seed["EvaluationPeriods"], seed["Threshold"],
+            seed["ComparisonOperator"]) == ("HTTPCode_Target_5XX_Count", "Sum", 60, 2, 5.0, "GreaterThanOrEqualToThreshold")
+    dimensions = {d["Name"]: d["Value"] for d in seed["Dimensions"]}
+    assert dimensions["TargetGroup"] == tgs[f"{STACK}-app-tg-green"]["TargetGroupArn"].split(":")[-1]
+
+    service = state.service()
+    assert service["deploymentController"]["type"] == "CODE_DEPLOY"
+    assert service["launchType"] == "FARGATE" and service["desiredCount"] == 2
+    assert service["loadBalancers"][0]["targetGroupArn"] == tgs[f"{STACK}-app-tg-blue"]["TargetGroupArn"]
+    assert {t["key"]: t["value"] for t in service["tags"]}[TAG] == STACK
+    taskdef = state.clients("ecs").describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    assert taskdef["containerDefinitions"][0]["image"] == "public.ecr.aws/nginx/nginx:v1"
+    assert (taskdef["cpu"], taskdef["memory"], taskdef["networkMode"]) == ("256", "512", "awsvpc")
+
+    group = state.deployment_group()
+    assert group["deploymentConfigName"] == "CodeDeployDefault.ECSCanary10Percent15Minutes"
+    assert group["ecsServices"] == [{"serviceName": f"{STACK}-canary-app-service", "clusterName": f"{STACK}-cluster"}]
+    assert sorted(a["name"] for a in group["alarmConfiguration"]["alarms"]) == sorted(alarms)
+    assert group["alarmConfiguration"]["enabled"] is True
+    assert group["autoRollbackConfiguration"]["enabled"] is True
+    assert set(group["autoRollbackConfiguration"]["events"]) == {"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"}
+    pair = group["loadBalancerInfo"]["targetGroupPairInfoList"][0]
+    assert [tg["name"] for tg in pair["targetGroups"]] == [f"{STACK}-app-tg-blue", f"{STACK}-app-tg-green"]
+    assert pair["prodTrafficRoute"]["listenerArns"] == [listeners[80]["ListenerArn"]]
+    assert pair["testTrafficRoute"]["listenerArns"] == [listeners[8080]["ListenerArn"]]
+
+    summary = " ".join(map(str, run.task("What to do next")["msg"]))
+    assert f"{STACK}-canary-app-dg" in summary and "deploy.yml -e image_tag=v2" in summary and "URL: http://" in summary
+
+
+def test_provision_again_changes_nothing(run_playbook, stack_vars, state, sandbox_env, figures, tmp_path):
+    revisions = state.revisions()
+    run, seconds, calls = timed(sandbox_env, run_playbook, "provision.yml", stack_vars, tmp_path)
+    figures["provision re-run"] = (seconds, calls)
+    assert run.changed_tasks == []
+    assert state.revisions() == revisions
+
+
+def test_provision_after_a_release_moves_nothing(run_playbook, stack_vars, state):
+    """Green live and a new revision, as CodeDeploy leaves them after a release: provision keeps both."""
+    elb, ecs = state.clients("elbv2"), state.clients("ecs")
+    tgs = state.target_groups()
+    green = tgs[f"{STACK}-app-tg-green"]["TargetGroupArn"]
+    blue = tgs[f"{STACK}-app-tg-blue"]["TargetGroupArn"]
+    released = {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 0},
+                                                                      {"TargetGroupArn": green, "Weight": 100}]}}
+    for listener in state.listeners().values():
+        elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=[released])
+    service = state.service()
+    current = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    container = dict(current["containerDefinitions"][0], image="public.ecr.aws/nginx/nginx:v2")
+    v2 = ecs.register_task_definition(family=current["family"], containerDefinitions=[container], networkMode="awsvpc",
+                                      requiresCompatibilities=["FARGATE"], cpu=current["cpu"], memory=current["memory"],
+                                      executionRoleArn=current["executionRoleArn"])["taskDefinition"]["taskDefinitionArn"]
+    # moto lets update_service change a CODE_DEPLOY service's task definition, as a release would
+    ecs.update_service(cluster=service["clusterArn"], service=service["serviceName"], taskDefinition=v2)
+    revisions = state.revisions()
+
+    run = run_playbook("provision.yml", extra_vars=stack_vars)
+
+    assert run.changed_tasks == []
+    for port, listener in state.listeners().items():
+        assert forwarded(listener) == {f"{STACK}-app-tg-blue": 0, f"{STACK}-app-tg-green": 100}, port
+    assert state.service()["taskDefinition"] == v2
+    assert state.revisions() == revisions
+    summary = " ".join(map(str, run.task("What to do next")["msg"]))
+    assert "Traffic is where CodeDeploy left it" in summary
+
+
+def test_cleanup_removes_everything_the_stack_owned(run_playbook, stack_vars, state, sandbox_env, figures, tmp_path):
+    run, seconds, calls = timed(sandbox_env, run_playbook, "cleanup.yml", stack_vars, tmp_path)
+    figures["cleanup"] = (seconds, calls)
+    assert run.changed_tasks
+    assert state.owned() == []
+
+
+def test_cleanup_again_changes_nothing(run_playbook, stack_vars, state):
+    run = run_playbook("cleanup.yml", extra_vars=stack_vars)
+    assert run.changed_tasks == []
+    assert state.owned() == []
+
+
+def test_cleanup_leaves_what_the_stack_did_not_create(run_playbook, sandbox_env):
+    """Resources with a stack's names but without its tag survive that stack's cleanup."""
+    logs, iam, cloudwatch = (sandbox_env.clients(name) for name in ("logs", "iam", "cloudwatch"))
+    logs.create_log_group(logGroupName=f"/ecs/{FOREIGN}-app")
+    iam.create_role(RoleName=f"{FOREIGN}-ecs-task-execution", AssumeRolePolicyDocument="{}")
+    alarm = f"{FOREIGN}-Canary-5XX-Error-Alarm-blue"
+    cloudwatch.put_metric_alarm(AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count", Namespace="AWS/ApplicationELB",
+                                Statistic="Sum", Period=60, EvaluationPeriods=2, Threshold=5,
+                                ComparisonOperator="GreaterThanOrEqualToThreshold")
+    try:
+        run = run_playbook("cleanup.yml", extra_vars={"stack_name": FOREIGN})
+        assert run.changed_tasks == []
+        assert logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{FOREIGN}-app")["logGroups"]
+        assert iam.get_role(RoleName=f"{FOREIGN}-ecs-task-execution")["Role"]
+        assert cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    finally:
+        logs.delete_log_group(logGroupName=f"/ecs/{FOREIGN}-app")
+        iam.delete_role(RoleName=f"{FOREIGN}-ecs-task-execution")
+        cloudwatch.delete_alarms(AlarmNames=[alarm])
+
+
+def test_cleanup_stops_a_deployment_in_flight_and_removes_the_stack(run_playbook, sandbox_env):
+    """A service in the middle of a canary release: cleanup stops it (with rollback) and removes everything."""
+    name = "e2eflight"
+    stack_vars = {"stack_name": name, "stack_vpc_cidr": "10.72.0.0/16", "stack_subnet_cidrs": ["10.72.0.0/24", "10.72.1.0/24"]}
+    run_playbook("provision.yml", extra_vars=stack_vars)
+    state = StackState(sandbox_env.clients, name)
+    ecs, codedeploy = sandbox_env.clients("ecs"), sandbox_env.clients("codedeploy")
+    current = ecs.describe_task_definition(taskDefinition=state.service()["taskDefinition"])["taskDefinition"]
+    container = dict(current["containerDefinitions"][0], image="public.ecr.aws/nginx/nginx:v2")
+    v2 = ecs.register_task_definition(family=current["family"], containerDefinitions=[container], networkMode="awsvpc",
+                                      requiresCompatibilities=["FARGATE"], cpu=current["cpu"], memory=current["memory"],
+                                      executionRoleArn=current["executionRoleArn"])["taskDefinition"]["taskDefinitionArn"]
+    appspec = {"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
+        "TaskDefinition": v2, "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 80}}}}]}
+    deployment_id = codedeploy.create_deployment(
+        applicationName=f"{name}-canary-app", deploymentGroupName=f"{name}-canary-app-dg",
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}})["deploymentId"]
+    deadline = time.monotonic() + 120
+    while codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] not in ("InProgress", "Baking"):
+        assert time.monotonic() < deadline, "the sandbox never started the deployment"
+        time.sleep(1)
+
+    run_playbook("cleanup.yml", extra_vars=stack_vars)
+
+    assert state.owned() == []
+    assert codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] in ("Stopped", "Failed")

@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The listener comparison: what the module owns is corrected, the traffic never is."""
+
+from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import desired_settings
+from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import forward_action
+from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import forwarded_target_groups
+from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import owned_settings
+from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import settings_update
+from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import traffic_drift
+
+BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-tg-blue/1"
+GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-tg-green/2"
+
+
+def params(**overrides):
+    base = dict(protocol="HTTP", ssl_policy=None, certificates=None)
+    base.update(overrides)
+    return base
+
+
+def listener(actions, **fields):
+    base = dict(Port=80, Protocol="HTTP", DefaultActions=actions)
+    base.update(fields)
+    return base
+
+
+def weighted(blue, green):
+    return [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": BLUE, "Weight": blue},
+                                                                   {"TargetGroupArn": GREEN, "Weight": green}]}}]
+
+
+def test_a_new_listener_forwards_everything_to_one_group():
+    assert forwarded_target_groups(listener(forward_action(BLUE))) == {BLUE: 1}
+
+
+def test_plain_and_weighted_forwards_are_read_alike():
+    assert forwarded_target_groups(listener([{"Type": "forward", "TargetGroupArn": BLUE}])) == {BLUE: 1}
+    assert forwarded_target_groups(listener(weighted(10, 90))) == {BLUE: 10, GREEN: 90}
+
+
+def test_weights_are_not_part_of_what_the_module_owns():
+    canary = listener(weighted(90, 10))
+    assert settings_update(owned_settings(canary), desired_settings(params())) == {}
+
+
+def test_a_protocol_change_is_corrected_with_its_certificates():
+    update = settings_update(owned_settings(listener(forward_action(BLUE))),
+                             desired_settings(params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy=None)))
+    assert update == {"Protocol": "HTTPS", "Certificates": [{"CertificateArn": "arn:cert"}]}
+
+
+def test_an_unset_tls_policy_keeps_the_current_one():
+    https = listener(forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08",
+                     Certificates=[{"CertificateArn": "arn:cert"}])
+    assert settings_update(owned_settings(https), desired_settings(params(protocol="HTTPS", certificates=["arn:cert"]))) == {}
+
+
+def test_a_changed_tls_policy_is_corrected():
+    https = listener(forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08",
+                     Certificates=[{"CertificateArn": "arn:cert"}])
+    update = settings_update(owned_settings(https), desired_settings(
+        params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06")))
+    assert update == {"Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}
+
+
+def test_no_drift_while_the_initial_group_gets_traffic():
+    assert traffic_drift(listener(forward_action(BLUE)), BLUE) is None
+    assert traffic_drift(listener(weighted(90, 10)), BLUE) is None
+
+
+def test_drift_is_reported_once_the_other_group_is_live():
+    message = traffic_drift(listener(weighted(0, 100)), BLUE)
+    assert GREEN in message and "CodeDeploy" in message
