@@ -37,7 +37,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path[:0] = [os.path.join(ROOT, "tests", "sandbox"), os.path.join(ROOT, "tests", "e2e")]
 
 from canary_sandbox.awsclients import Clients  # noqa: E402
-from canary_sandbox.engine_testing import green_percent  # noqa: E402
+from canary_sandbox.engine.testing import green_percent  # noqa: E402
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback  # noqa: E402
 from release_helpers import FAILING, TRAFFIC_WORKERS, Stack  # noqa: E402
 from traffic import Traffic, listener_url  # noqa: E402

@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 import pytest
-from canary_sandbox.engine_testing import green_percent
+from canary_sandbox.engine.testing import green_percent
 from canary_sandbox.guard import assert_loopback
 from traffic import listener_url
 

@@ -1,17 +1,17 @@
 """The sandbox's extensions beyond the CodeDeploy control plane, in start order.
 
 Each lives in its own module and is optional here so the pieces can land one by one:
-    cloudwatch_alarms.AlarmEvaluator   evaluates metric alarms (moto never does)
-    dataplane.DataPlane                listener ports, tasks, ALB metrics
-    engine.DeploymentEngine            runs CodeDeploy ECS deployments through their lifecycle
+    cloudwatch.alarms.AlarmEvaluator     evaluates metric alarms (moto never does)
+    dataplane.extension.DataPlane        listener ports, tasks, ALB metrics
+    engine.extension.DeploymentEngine    runs CodeDeploy ECS deployments through their lifecycle
 """
 
 import importlib
 
 EXTENSIONS = (
-    ("cloudwatch_alarms", "AlarmEvaluator"),
-    ("dataplane", "DataPlane"),
-    ("engine", "DeploymentEngine"),
+    ("cloudwatch.alarms", "AlarmEvaluator"),
+    ("dataplane.extension", "DataPlane"),
+    ("engine.extension", "DeploymentEngine"),
 )
 
 

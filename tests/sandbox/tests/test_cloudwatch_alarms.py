@@ -19,7 +19,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
-from canary_sandbox.cloudwatch_testing import sandbox_clock, wait_for_alarm_state
+from canary_sandbox.cloudwatch.testing import sandbox_clock, wait_for_alarm_state
 
 NAMESPACE = "AWS/ApplicationELB"
 TG = [{"Name": "TargetGroup", "Value": "targetgroup/app-tg-green/0123456789abcdef"},
@@ -294,8 +294,8 @@ def test_alarms_on_the_data_plane_metrics(sandbox, aws):
     """The whole chain: requests through a listener port, the data plane's ALB metrics, the evaluator."""
     import threading
 
-    from canary_sandbox.dataplane import listener_url
-    from canary_sandbox.dataplane_discovery import load_balancer_dimension, target_group_dimension
+    from canary_sandbox.dataplane.discovery import load_balancer_dimension, target_group_dimension
+    from canary_sandbox.dataplane.extension import listener_url
     from stack import CONTAINER_NAME, CONTAINER_PORT, make_ecs_stack
 
     stack = make_ecs_stack(aws, "cwdp")

@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from canary_sandbox.cloudwatch_evaluation import (
+from canary_sandbox.cloudwatch.evaluation import (
     ALARM,
     INSUFFICIENT_DATA,
     OK,
@@ -21,8 +21,8 @@ from canary_sandbox.cloudwatch_evaluation import (
     rule_from_alarm,
     significant_sample_count,
 )
-from canary_sandbox.cloudwatch_math import Expression
-from canary_sandbox.cloudwatch_metrics import MetricStat, query_orderings, source_from_alarm
+from canary_sandbox.cloudwatch.math import Expression
+from canary_sandbox.cloudwatch.metrics import MetricStat, query_orderings, source_from_alarm
 
 T0 = datetime(2026, 11, 26, 5, 36, tzinfo=timezone.utc).timestamp()
 BREACH, CALM = 10.0, 1.0  # against GreaterThanThreshold 5

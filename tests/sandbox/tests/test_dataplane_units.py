@@ -6,8 +6,7 @@ import io
 import random
 
 import pytest
-from canary_sandbox.dataplane import discovery_interval_setting
-from canary_sandbox.dataplane_discovery import (
+from canary_sandbox.dataplane.discovery import (
     MAX_TASKS,
     container_behaviour,
     deployments_of,
@@ -20,7 +19,8 @@ from canary_sandbox.dataplane_discovery import (
     task_count,
     task_set_count,
 )
-from canary_sandbox.dataplane_metrics import (
+from canary_sandbox.dataplane.extension import discovery_interval_setting
+from canary_sandbox.dataplane.metrics import (
     MAX_METRICS_PER_CALL,
     MAX_VALUES_PER_METRIC,
     MetricsRecorder,
@@ -28,7 +28,7 @@ from canary_sandbox.dataplane_metrics import (
     minute_start,
     quantize,
 )
-from canary_sandbox.dataplane_proxy import (
+from canary_sandbox.dataplane.proxy import (
     GROUP_COOKIE,
     TARGET_COOKIE,
     GroupRoute,
@@ -44,7 +44,7 @@ from canary_sandbox.dataplane_proxy import (
     request_cookies,
     terminal_action,
 )
-from canary_sandbox.dataplane_tasks import Target
+from canary_sandbox.dataplane.tasks import Target
 
 TG_BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-blue/0123456789abcdef"
 TG_GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-green/fedcba9876543210"

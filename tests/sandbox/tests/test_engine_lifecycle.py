@@ -6,7 +6,7 @@ import time
 import urllib.request
 
 import pytest
-from canary_sandbox.engine_testing import (
+from canary_sandbox.engine.testing import (
     Release,
     appspec_content,
     appspec_revision,
@@ -18,7 +18,7 @@ from canary_sandbox.engine_testing import (
     wait_for,
     wait_for_status,
 )
-from canary_sandbox.engine_traffic import traffic_plan
+from canary_sandbox.engine.traffic import traffic_plan
 from stack import make_ecs_stack
 
 PREDEFINED = {

@@ -19,8 +19,8 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
-from canary_sandbox.dataplane import listener_url
-from canary_sandbox.engine_testing import Release, setup_group, task_sets, wait_for, wait_for_status
+from canary_sandbox.dataplane.extension import listener_url
+from canary_sandbox.engine.testing import Release, setup_group, task_sets, wait_for, wait_for_status
 from canary_sandbox.testing import running_sandbox
 from stack import make_ecs_stack
 
@@ -172,7 +172,7 @@ def register_buggy_version(aws, stack, tag, failure_rate):
 
 
 def revision_for(task_definition_arn):
-    from canary_sandbox.engine_testing import appspec_content, appspec_revision
+    from canary_sandbox.engine.testing import appspec_content, appspec_revision
 
     return appspec_revision(appspec_content(task_definition_arn))
 

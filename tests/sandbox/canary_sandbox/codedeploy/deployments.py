@@ -2,7 +2,7 @@
 
 A deployment record is the AWS DeploymentInfo dict plus internal keys starting with "_"
 (never returned): the normalised AppSpec, the one ECS target, the engine's timeline and
-which wait the deployment is in. The engine (canary_sandbox.engine) moves records
+which wait the deployment is in. The engine (canary_sandbox.engine.extension) moves records
 through their lifecycle with the helpers below, holding the CodeDeploy lock.
 """
 

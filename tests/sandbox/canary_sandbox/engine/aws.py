@@ -5,7 +5,7 @@ task sets and listener weights exactly as CodeDeploy does on AWS, and moto (or t
 plane) sees the same calls a real account would.
 """
 
-from .engine_traffic import weights
+from .traffic import weights
 
 
 class EngineError(Exception):

@@ -1,10 +1,10 @@
 """What an alarm watches, and reading it back through the CloudWatch API.
 
 An alarm watches either one metric statistic (MetricName/Namespace/Dimensions/Statistic,
-or Metrics=[one MetricStat]) or a metric math expression over several (cloudwatch_math).
+or Metrics=[one MetricStat]) or a metric math expression over several (math.py).
 `read_series` reads every statistic one evaluation pass needs with as few GetMetricData
 calls as possible: one per alarm period, up to 500 queries each. Percentiles come from
-the raw values kept by cloudwatch_samples (moto cannot compute them).
+the raw values kept by samples.py (moto cannot compute them).
 
 moto 5.2.5 matches dimensions by their *order* in GetMetricData (its Dimension sorting
 is broken), while CloudWatch ignores order. A metric published with
@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .cloudwatch_evaluation import (
+from .evaluation import (
     STATISTICS,
     Aggregate,
     UnsupportedAlarm,
@@ -29,7 +29,7 @@ from .cloudwatch_evaluation import (
     percentile,
     percentile_rank,
 )
-from .cloudwatch_math import Expression
+from .math import Expression
 
 LOG = logging.getLogger("canary_sandbox.cloudwatch")
 

@@ -10,9 +10,9 @@ import logging
 import random
 import uuid
 
-from .dataplane_http import LoopbackHTTPServer, QuietHandler
+from .http import LoopbackHTTPServer, QuietHandler
 
-LOG = logging.getLogger("canary_sandbox.dataplane")
+LOG = logging.getLogger("canary_sandbox.dataplane.extension")
 
 FAILURE_BODY = b"Internal Server Error!"
 

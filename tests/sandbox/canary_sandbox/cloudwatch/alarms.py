@@ -5,7 +5,7 @@ minutes (a quarter minute by default), on the sandbox time axis (clock.sandbox_n
 an alarm with Period=60 is evaluated over sandbox minutes. Everything goes through the
 public API, like CloudWatch's own evaluator: describe_alarms, get_metric_data (one
 batch per alarm period per pass) and set_alarm_state. Percentiles come from the raw
-values seen on the wire (cloudwatch_samples), because moto cannot compute them.
+values seen on the wire (samples.py), because moto cannot compute them.
 
 When the evaluator writes. It remembers, per alarm, the state it last *computed* and
 calls set_alarm_state only when a new computation differs from that (not from the
@@ -19,7 +19,7 @@ starts its memory afresh.
 History. Every state change the evaluator makes, every change made by others that a
 pass observes (set_alarm_state between two passes; only the last of several is seen),
 and alarm creation, update and deletion are recorded and served as DescribeAlarmHistory
-(cloudwatch_history, cloudwatch_protocol).
+(history.py, protocol.py).
 
 Admin: GET /_sandbox/clock answers {"sandbox_now": epoch seconds, "minute_seconds": ...}
 so tests against an external sandbox can publish on the sandbox time axis.
@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from werkzeug.wrappers import Response
 
-from .cloudwatch_evaluation import (
+from ..server import Extension
+from .evaluation import (
     Datapoint,
     UnsupportedAlarm,
     evaluate,
@@ -44,11 +45,10 @@ from .cloudwatch_evaluation import (
     period_slots,
     rule_from_alarm,
 )
-from .cloudwatch_history import AlarmHistory, state_update_data
-from .cloudwatch_metrics import read_series, source_from_alarm
-from .cloudwatch_protocol import PASS, Interceptor
-from .cloudwatch_samples import SampleStore
-from .server import Extension
+from .history import AlarmHistory, state_update_data
+from .metrics import read_series, source_from_alarm
+from .protocol import PASS, Interceptor
+from .samples import SampleStore
 
 LOG = logging.getLogger("canary_sandbox.cloudwatch")
 

@@ -2,7 +2,7 @@
 
 Alarms are evaluated on the sandbox time axis, so metrics must be timestamped on it too:
 
-    from canary_sandbox.cloudwatch_testing import sandbox_time, wait_for_alarm_state
+    from canary_sandbox.cloudwatch.testing import sandbox_time, wait_for_alarm_state
     cloudwatch.put_metric_data(Namespace=..., MetricData=[{..., "Timestamp": sandbox_time(sandbox, minutes=-1)}])
     alarm = wait_for_alarm_state(cloudwatch, "my-alarm", "ALARM", timeout=10)
 """

@@ -14,7 +14,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-LOG = logging.getLogger("canary_sandbox.dataplane")
+LOG = logging.getLogger("canary_sandbox.dataplane.extension")
 
 # A handler blocked longer than this on a socket (idle keep-alive, slow client) gives up.
 SOCKET_TIMEOUT = 10.0

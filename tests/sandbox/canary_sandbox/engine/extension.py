@@ -1,7 +1,7 @@
 """The CodeDeploy deployment engine: runs ECS blue/green deployments through their lifecycle.
 
 CreateDeployment hands each new deployment to launch(); a DeploymentRun thread
-(engine_run.py) then drives it with boto3 calls against the sandbox itself. Stop and
+(engine/run.py) then drives it with boto3 calls against the sandbox itself. Stop and
 continue requests reach the run through stop_deployment() and continue_deployment().
 
 A light reconciler also gives every CODE_DEPLOY service without task sets the PRIMARY
@@ -18,11 +18,11 @@ import threading
 
 from werkzeug.wrappers import Response
 
-from . import engine_aws as aws
-from .engine_run import DeploymentRun
-from .server import Extension
+from ..server import Extension
+from . import aws
+from .run import DeploymentRun
 
-LOG = logging.getLogger("canary_sandbox.engine")
+LOG = logging.getLogger("canary_sandbox.engine.extension")
 
 RECONCILE_SECONDS = 0.5  # real seconds between two scans for services without a task set
 JOIN_SECONDS = 5.0

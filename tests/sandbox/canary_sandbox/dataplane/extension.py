@@ -2,10 +2,10 @@
 
 Every `discovery_interval` seconds the data plane reads, through the public ELBv2 and
 ECS APIs only, the HTTP listeners of the application load balancers and the task sets
-behind their target groups (dataplane_discovery). It gives each listener a local port
-on 127.0.0.1 (dataplane_proxy) and runs each task as a local HTTP server serving the
-version in its image tag (dataplane_tasks). Every sandbox minute it publishes the
-per-target-group ALB metrics to CloudWatch (dataplane_metrics).
+behind their target groups (discovery.py). It gives each listener a local port
+on 127.0.0.1 (proxy.py) and runs each task as a local HTTP server serving the
+version in its image tag (tasks.py). Every sandbox minute it publishes the
+per-target-group ALB metrics to CloudWatch (metrics.py).
 
 Clients find a listener's port with listener_url(endpoint, load_balancer_name, port),
 or at GET /_sandbox/dataplane.
@@ -22,14 +22,14 @@ import urllib.request
 from botocore.exceptions import ClientError
 from werkzeug.wrappers import Response
 
-from .dataplane_discovery import DiscoveryCache, discover
-from .dataplane_metrics import MetricsRecorder, publish
-from .dataplane_proxy import GroupRoute, ListenerServer
-from .dataplane_tasks import TaskFleet
-from .guard import assert_loopback
-from .server import Extension
+from ..guard import assert_loopback
+from ..server import Extension
+from .discovery import DiscoveryCache, discover
+from .metrics import MetricsRecorder, publish
+from .proxy import GroupRoute, ListenerServer
+from .tasks import TaskFleet
 
-LOG = logging.getLogger("canary_sandbox.dataplane")
+LOG = logging.getLogger("canary_sandbox.dataplane.extension")
 
 ADMIN_PATH = "/_sandbox/dataplane"
 DISCOVERY_INTERVAL = 0.3  # real seconds between discovery passes

@@ -23,9 +23,9 @@ import socket
 import time
 import urllib.parse
 
-from .dataplane_http import LoopbackHTTPServer, QuietHandler
+from .http import LoopbackHTTPServer, QuietHandler
 
-LOG = logging.getLogger("canary_sandbox.dataplane")
+LOG = logging.getLogger("canary_sandbox.dataplane.extension")
 
 GROUP_COOKIE = "AWSALBTG"
 TARGET_COOKIE = "AWSALB"

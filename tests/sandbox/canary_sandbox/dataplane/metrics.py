@@ -15,9 +15,9 @@ import datetime
 import logging
 import threading
 
-from .dataplane_discovery import load_balancer_dimension, target_group_dimension
+from .discovery import load_balancer_dimension, target_group_dimension
 
-LOG = logging.getLogger("canary_sandbox.dataplane")
+LOG = logging.getLogger("canary_sandbox.dataplane.extension")
 
 NAMESPACE = "AWS/ApplicationELB"
 MAX_METRICS_PER_CALL = 1000  # put_metric_data's limit on MetricData entries

@@ -16,12 +16,12 @@ import logging
 import threading
 import time
 
-from . import engine_aws as aws
-from .codedeploy import deployments as model
-from .engine_traffic import traffic_plan, weights
-from .router import AwsError
+from ..codedeploy import deployments as model
+from ..router import AwsError
+from . import aws
+from .traffic import traffic_plan, weights
 
-LOG = logging.getLogger("canary_sandbox.engine")
+LOG = logging.getLogger("canary_sandbox.engine.extension")
 
 STEP_SECONDS = 0.05  # longest real sleep between checks of stop/continue/cancel
 ALARM_POLL_SECONDS = 0.2  # real seconds between two DescribeAlarms calls

@@ -10,7 +10,7 @@ has no value, or that divides by zero, has no value in the result.
 import ast
 import operator
 
-from .cloudwatch_evaluation import UnsupportedAlarm
+from .evaluation import UnsupportedAlarm
 
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 

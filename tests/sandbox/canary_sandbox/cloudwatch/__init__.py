@@ -1,0 +1,1 @@
+"""CloudWatch alarm evaluation, which moto never does: evaluator, semantics, history."""

@@ -1,0 +1,1 @@
+"""The data plane: listener ports that route real HTTP by live weights to versioned local tasks."""

@@ -1,0 +1,1 @@
+"""The CodeDeploy ECS deployment engine: runs each deployment through its lifecycle."""
