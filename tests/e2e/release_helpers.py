@@ -7,7 +7,6 @@ controller and its CodeDeploy group), so the tests follow whatever playbooks/var
 import json
 import os
 import subprocess
-import time
 import urllib.request
 
 import pytest
@@ -116,17 +115,6 @@ def release_vars(endpoint, **extra):
 
 def production_url(endpoint):
     return listener_url(endpoint, port=80)
-
-
-def wait_until(predicate, timeout, interval=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def run_module(sandbox_env, module, args, expect_failure=False, check=False, timeout=600):

@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 
-from release_helpers import TREE, VENV_BIN, release_result, release_vars, run_module, stack, wait_until  # noqa: F401
+from release_helpers import TREE, VENV_BIN, release_result, release_vars, run_module, stack, wait_for  # noqa: F401
 
 BAKE_CONFIG = "CodeDeployDefault.ECSCanary10Percent15Minutes"
 # 27 sandbox minutes of shifting: time enough for a conflicting play and rollback.yml on a busy machine
@@ -40,8 +40,8 @@ def test_rerun_after_an_interruption_attaches_instead_of_starting_again(stack, s
     before = len(stack.user_deployments())
     play = start_deploy_in_background(sandbox_env, "v5")
     try:
-        wait_until(lambda: stack.in_flight(), timeout=120, what="the deployment to start")
-        wait_until(lambda: 0 < max(stack.weights().values()) < 100 or None, timeout=60, what="the canary shift")
+        wait_for(lambda: stack.in_flight(), timeout=120, what="the deployment to start")
+        wait_for(lambda: 0 < max(stack.weights().values()) < 100 or None, timeout=60, what="the canary shift")
     finally:
         interrupt(play)
     (in_flight,) = stack.in_flight()  # the interrupted play's deployment keeps going without it

@@ -6,7 +6,7 @@ Every test reads back that no task definition revision was registered and no dep
 import time
 
 import pytest
-from release_helpers import release_result, release_vars, run_module, stack, wait_until  # noqa: F401
+from release_helpers import release_result, release_vars, run_module, stack, wait_for  # noqa: F401
 
 ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/canary-missing:v9"
 
@@ -77,12 +77,12 @@ def test_an_alarm_already_in_alarm(stack, sandbox_env, nothing_created):  # noqa
     # missing data counts as breaching: the sandbox's evaluation puts the alarm in ALARM and keeps it there
     restore_alarm(cloudwatch, dict(saved, TreatMissingData="breaching", Threshold=0.0, ComparisonOperator="GreaterThanOrEqualToThreshold"))
     try:
-        wait_until(lambda: stack.alarm(name)["StateValue"] == "ALARM", timeout=60, what=f"{name} to go to ALARM")
+        wait_for(lambda: stack.alarm(name)["StateValue"] == "ALARM", timeout=60, what=f"{name} to go to ALARM")
         message = release(sandbox_env, stack, image_tag="v2")
         assert name in message and "already in ALARM" in message
     finally:
         restore_alarm(cloudwatch, saved)
-        wait_until(lambda: stack.alarm(name)["StateValue"] != "ALARM", timeout=60, what=f"{name} to leave ALARM")
+        wait_for(lambda: stack.alarm(name)["StateValue"] != "ALARM", timeout=60, what=f"{name} to leave ALARM")
         time.sleep(1)
 
 

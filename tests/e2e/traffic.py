@@ -13,33 +13,14 @@ HTTP/1.1 connection open, and the loop stops when the context exits.
 
 import collections
 import http.client
-import json
 import threading
 import time
 import urllib.parse
-import urllib.request
 
+from canary_sandbox.dataplane.extension import listener_url  # noqa: F401  (re-exported for the demo and benchmark)
 from canary_sandbox.guard import assert_loopback
 
 VERSION_HEADER = "X-Canary-Version"
-
-
-def dataplane(endpoint):
-    """The sandbox's data plane description: {"listeners": [...], "tasks": [...]}."""
-    with urllib.request.urlopen(assert_loopback(endpoint) + "/_sandbox/dataplane", timeout=10) as response:
-        return json.loads(response.read())
-
-
-def listener_url(endpoint, port=80, load_balancer=None, timeout=30.0):
-    """The local URL of the listener on `port` (of `load_balancer`, when several exist); waits until it exists."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for listener in dataplane(endpoint).get("listeners", []):
-            if listener.get("port") == port and (load_balancer is None or listener.get("loadBalancerName") == load_balancer):
-                return assert_loopback(listener["url"], what="listener URL")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no data plane listener on port {port} (load balancer {load_balancer}) after {timeout}s")
-        time.sleep(0.2)
 
 
 class Counts:

@@ -347,21 +347,22 @@ def listeners(endpoint, timeout=10):
     return dataplane_state(endpoint, timeout)["listeners"]
 
 
-def listener_url(endpoint, load_balancer_name, port, timeout=10.0, interval=0.1):
+def listener_url(endpoint, load_balancer_name=None, port=80, timeout=10.0, interval=0.1):
     """The local URL (http://127.0.0.1:NNNNN) serving a load balancer's listener port.
 
+    With no load balancer name, the only listener on that port (the usual one-stack case).
     Polls until the data plane has discovered the listener (it looks every 0.3 s).
     """
     deadline = time.monotonic() + timeout
     while True:
         found = listeners(endpoint)
         for item in found:
-            if item["loadBalancerName"] == load_balancer_name and item["port"] == int(port):
+            if item["port"] == int(port) and load_balancer_name in (None, item["loadBalancerName"]):
                 return assert_loopback(item["url"])
         if time.monotonic() >= deadline:
             known = ", ".join(f"{item['loadBalancerName']}:{item['port']}" for item in found) or "none"
             raise LookupError(
-                f"The sandbox data plane has no HTTP listener on port {port} of load balancer {load_balancer_name!r} "
-                f"after {timeout:g}s (listeners it serves: {known}). Check that the load balancer is an application "
-                f"load balancer and the listener's protocol is HTTP.")
+                f"The sandbox data plane has no HTTP listener on port {port} of load balancer "
+                f"{load_balancer_name or '(any)'!r} after {timeout:g}s (listeners it serves: {known}). Check that the "
+                f"load balancer is an application load balancer and the listener's protocol is HTTP.")
         time.sleep(interval)
