@@ -15,6 +15,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export ANSIBLE_NOCOLOR := $(if $(CI),1,)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Arms tools/loopback_guard.py: in every make target, botocore refuses non-loopback endpoints.
+export CANARY_SANDBOX_GUARD := 1
 
 .PHONY: help venv guard tree test unit sandbox-tests sanity lint integration molecule e2e demo build benchmark clean
 

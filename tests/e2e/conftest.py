@@ -107,6 +107,7 @@ def sandbox_env():
             ANSIBLE_LOCALHOST_WARNING="false",
             ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
             PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
+            CANARY_SANDBOX_GUARD="1",  # tools/loopback_guard.py: botocore refuses non-loopback endpoints
         )
         assert_environment_loopback(env)
         yield SandboxProcess(endpoint, env, log)
