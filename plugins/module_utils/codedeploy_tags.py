@@ -7,9 +7,9 @@
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
+from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags
 
 # ListTagsForResource pages; a resource has at most 50 tags, so a few pages is plenty.
 _MAX_TAG_PAGES = 20
@@ -33,17 +33,6 @@ def tags_request(tags):
     return ansible_dict_to_boto3_tag_list(tags or {})
 
 
-def plan_tags(current, desired, purge):
-    """(tags to set, keys to remove, resulting tags); desired None means leave tags alone."""
-    current = current or {}
-    if desired is None:
-        return {}, [], dict(current)
-    to_set, to_remove = compare_aws_tags(current, desired, purge_tags=purge)
-    result = dict((key, value) for key, value in current.items() if key not in to_remove)
-    result.update(to_set)
-    return to_set, to_remove, result
-
-
 @CodeDeployErrorHandler.common_error_handler("update the tags of a CodeDeploy resource")
 def apply_tags(client, arn, to_set, to_remove):
     if to_remove:
@@ -54,9 +43,4 @@ def apply_tags(client, arn, to_set, to_remove):
 
 def ensure_tags(client, check_mode, arn, current, desired, purge):
     """Make the resource's tags match; returns (changed, the tags it has afterwards)."""
-    to_set, to_remove, result = plan_tags(current, desired, purge)
-    if not to_set and not to_remove:
-        return False, result
-    if not check_mode:
-        apply_tags(client, arn, to_set, to_remove)
-    return True, result
+    return reconcile_tags(check_mode, current, desired, purge, lambda to_set, to_remove: apply_tags(client, arn, to_set, to_remove))

@@ -16,7 +16,8 @@ still belongs to the playbook and is corrected on every run.
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags
 
 
 def forward_action(target_group_arn):
@@ -167,9 +168,10 @@ class ListenerClient:
             self.module.fail_json_aws(error, msg="Could not update listener %s" % listener_arn)
 
     def update_tags(self, listener_arn, current, desired, purge):
-        to_set, to_remove = compare_aws_tags(current, desired, purge_tags=purge)
-        if self.module.check_mode or not (to_set or to_remove):
-            return bool(to_set or to_remove)
+        return reconcile_tags(self.module.check_mode, current, desired, purge,
+                              lambda to_set, to_remove: self._write_tags(listener_arn, to_set, to_remove))[0]
+
+    def _write_tags(self, listener_arn, to_set, to_remove):
         try:
             if to_remove:
                 self.client.remove_tags(aws_retry=True, ResourceArns=[listener_arn], TagKeys=to_remove)
@@ -177,7 +179,6 @@ class ListenerClient:
                 self.client.add_tags(aws_retry=True, ResourceArns=[listener_arn], Tags=ansible_dict_to_boto3_tag_list(to_set))
         except Exception as error:  # pylint: disable=broad-except
             self.module.fail_json_aws(error, msg="Could not update the tags of listener %s" % listener_arn)
-        return True
 
     def delete(self, listener_arn):
         try:

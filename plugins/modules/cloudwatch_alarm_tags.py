@@ -84,9 +84,10 @@ tags:
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
+from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags
+from ansible_collections.canary.ecs.plugins.module_utils.tags import tags_diff
 
 
 def find_alarm_arn(module, client, name):
@@ -115,12 +116,6 @@ def apply_tags(module, client, arn, to_set, to_remove):
         module.fail_json_aws(error, msg="Could not update the tags of alarm %s" % arn)
 
 
-def planned_tags(current, to_set, to_remove):
-    tags = dict((key, value) for key, value in current.items() if key not in to_remove)
-    tags.update(to_set)
-    return tags
-
-
 def main():
     module = AnsibleCanaryECSModule(
         argument_spec=dict(
@@ -144,15 +139,12 @@ def main():
     if desired is None:
         module.exit_json(changed=False, exists=True, alarm_name=name, alarm_arn=arn, tags=current)
 
-    to_set, to_remove = compare_aws_tags(current, desired, purge_tags=module.params["purge_tags"])
-    changed = bool(to_set or to_remove)
-    after = planned_tags(current, to_set, to_remove)
-    if changed and not module.check_mode:
-        apply_tags(module, client, arn, to_set, to_remove)
-        after = read_tags(module, client, arn)
+    changed, after = reconcile_tags(module.check_mode, current, desired, module.params["purge_tags"],
+                                    lambda to_set, to_remove: apply_tags(module, client, arn, to_set, to_remove),
+                                    lambda: read_tags(module, client, arn))
     result = dict(changed=changed, exists=True, alarm_name=name, alarm_arn=arn, tags=after)
     if changed:
-        result["diff"] = dict(before=dict(tags=current), after=dict(tags=after))
+        result["diff"] = tags_diff(current, after)
     module.exit_json(**result)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.canary.ecs.plugins.module_utils import codedeploy_application as app
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import plan_tags
+from ansible_collections.canary.ecs.plugins.module_utils.tags import plan_tags
 
 from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeArns
 from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeModule
