@@ -11,8 +11,22 @@ if [ -n "$bad" ]; then
   echo "$bad" >&2
   exit 1
 fi
-for required in galaxy.yml MANIFEST.json meta/runtime.yml README.md plugins/module_utils/modules.py; do
-  [ "$required" = galaxy.yml ] && continue
+for required in MANIFEST.json meta/runtime.yml README.md plugins/module_utils/modules.py; do
   grep -qx "$required" <<< "$listing" || { echo "artifact lacks $required" >&2; exit 1; }
 done
 echo "artifact: $(basename "$artifact"), $(wc -l <<< "$listing") entries, no development files"
+
+# Install the artifact as a user would (offline, dependencies from the venv) and render
+# every module's documentation from it.
+installed=$(mktemp -d "${TMPDIR:-/tmp}/canary-artifact.XXXXXX")
+trap 'rm -rf "$installed"' EXIT
+ANSIBLE_COLLECTIONS_PATH="$installed" "$root/.venv/bin/ansible-galaxy" collection install --offline --no-deps -p "$installed" "$artifact" >/dev/null
+modules=$(sed -n 's#^plugins/modules/\([a-z_0-9]*\)\.py$#\1#p' <<< "$listing")
+for module in $modules; do
+  if ! ANSIBLE_COLLECTIONS_PATH="$installed" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=true "$root/.venv/bin/ansible-doc" "canary.ecs.$module" > "$installed/$module.txt" 2>&1; then
+    echo "ansible-doc canary.ecs.$module failed from the artifact:" >&2
+    cat "$installed/$module.txt" >&2
+    exit 1
+  fi
+done
+echo "ansible-doc renders all $(wc -w <<< "$modules") modules from the installed artifact"
