@@ -163,6 +163,8 @@ BAD_INPUTS = [
     ({"stack_environment": ["not", "a", "dict"]}, "stack_environment"),
     ({"stack_5xx_threshold": 0}, "stack_5xx_threshold"),
     ({"stack_log_retention_days": 13}, "stack_log_retention_days"),
+    ({"stack_ready_wait_minutes": "soon"}, "stack_ready_wait_minutes"),
+    ({"stack_ready_wait_minutes": 2881}, "stack_ready_wait_minutes"),
 ]
 
 
@@ -222,6 +224,9 @@ def test_provision_creates_every_resource(run_playbook, stack_vars, state, sandb
     assert [tg["name"] for tg in pair["targetGroups"]] == [f"{STACK}-app-tg-blue", f"{STACK}-app-tg-green"]
     assert pair["prodTrafficRoute"]["listenerArns"] == [listeners[80]["ListenerArn"]]
     assert pair["testTrafficRoute"]["listenerArns"] == [listeners[8080]["ListenerArn"]]
+    # no approval wait by default: traffic moves as soon as the new task set is ready
+    assert group["blueGreenDeploymentConfiguration"]["deploymentReadyOption"] == {"actionOnTimeout": "CONTINUE_DEPLOYMENT",
+                                                                                  "waitTimeInMinutes": 0}
 
     summary = " ".join(map(str, run.task("What to do next")["msg"]))
     assert f"{STACK}-canary-app-dg" in summary and "deploy.yml -e image_tag=v2" in summary and "URL: http://" in summary
@@ -233,6 +238,17 @@ def test_provision_again_changes_nothing(run_playbook, stack_vars, state, sandbo
     figures["provision re-run"] = (seconds, calls)
     assert run.changed_tasks == []
     assert state.revisions() == revisions
+
+
+def test_provision_with_an_approval_wait_and_back(run_playbook, stack_vars, state):
+    run = run_playbook("provision.yml", extra_vars=dict(stack_vars, stack_ready_wait_minutes=30))
+    assert run.changed_tasks == ["canary.ecs.codedeploy : Deployment group (blue/green, alarms, automatic rollback)"]
+    ready = state.deployment_group()["blueGreenDeploymentConfiguration"]["deploymentReadyOption"]
+    assert ready == {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 30}
+    run = run_playbook("provision.yml", extra_vars=stack_vars)
+    assert run.changed_tasks == ["canary.ecs.codedeploy : Deployment group (blue/green, alarms, automatic rollback)"]
+    ready = state.deployment_group()["blueGreenDeploymentConfiguration"]["deploymentReadyOption"]
+    assert ready == {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0}
 
 
 def test_provision_after_a_release_moves_nothing(run_playbook, stack_vars, state):

@@ -5,14 +5,30 @@
     - deploy.yml of another tag while one is in flight fails, naming the deployment in flight.
     - rollback.yml stops the release in flight and traffic goes back; run again, it is a no-op.
     - promote.yml with nothing waiting is a no-op.
+    - a group that waits for approval: deploy.yml without waiting leaves the release Ready with
+      production on the old version; promote.yml approves it and the new version serves 100%.
 """
 
 import json
+import math
 import os
 import signal
 import subprocess
+import time
 
-from release_helpers import TREE, VENV_BIN, release_result, release_vars, run_module, stack, wait_for  # noqa: F401
+from canary_sandbox.engine.testing import wait_for
+from release_helpers import (  # noqa: F401
+    TREE,
+    VENV_BIN,
+    minute_seconds,
+    production_url,
+    release_result,
+    release_vars,
+    run_module,
+    stack,
+    version_of,
+)
+from traffic import Traffic, listener_url
 
 BAKE_CONFIG = "CodeDeployDefault.ECSCanary10Percent15Minutes"
 # 27 sandbox minutes of shifting: time enough for a conflicting play and rollback.yml on a busy machine
@@ -84,3 +100,66 @@ def test_rollback_and_promote_with_nothing_in_flight_change_nothing(stack, sandb
         run = run_playbook(name)
         assert run.changed_tasks == [], f"{name} changed {run.changed_tasks}"
     assert [d["deploymentId"] for d in stack.deployments()] == deployments
+
+
+def _ready_option(the_stack):
+    group = the_stack.clients("codedeploy").get_deployment_group(applicationName=the_stack.application_name,
+                                                                 deploymentGroupName=the_stack.group_name)["deploymentGroupInfo"]
+    return group["blueGreenDeploymentConfiguration"]["deploymentReadyOption"]
+
+
+def _set_ready_option(sandbox_env, the_stack, option):
+    run_module(sandbox_env, "codedeploy_deployment_group", {"application_name": the_stack.application_name,
+                                                            "name": the_stack.group_name, "deployment_ready": option})
+
+
+def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, sandbox_env, run_playbook):  # noqa: F811
+    assert stack.in_flight() == [], "a release is still in flight"
+    saved = _ready_option(stack)
+    old = version_of(stack.live_image())
+    new = "v9" if old != "v9" else "v10"
+    # about three real minutes of waiting for approval, whatever the sandbox's time scale
+    wait_minutes = min(2880, math.ceil(180 / minute_seconds(sandbox_env.endpoint)))
+    _set_ready_option(sandbox_env, stack, {"action_on_timeout": "STOP_DEPLOYMENT", "wait_time_in_minutes": wait_minutes})
+    try:
+        assert _ready_option(stack) == {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": wait_minutes}
+        run = run_playbook("deploy.yml", "-e", "image_tag=" + new, extra_vars=release_vars(sandbox_env.endpoint, release_wait=False))
+        started = release_result(run)
+        assert started["changed"] is True
+        deployment_id = started["deployment_id"]
+        waiting = wait_for(lambda: [d for d in stack.in_flight() if d["deploymentId"] == deployment_id and d["status"] == "Ready"],
+                           timeout=120, interval=0.5, what="the release to wait for approval (Ready)")
+        assert waiting[0]["deploymentId"] == deployment_id
+        with Traffic(production_url(sandbox_env.endpoint), workers=4) as traffic, \
+                Traffic(listener_url(sandbox_env.endpoint, port=8080), workers=2) as test_traffic:
+            since = time.time()
+            time.sleep(2)
+            held, tested = traffic.window(since=since), test_traffic.window(since=since)
+        assert held.total > 0 and held.share(old) == 100.0, f"while waiting for approval: {held.describe()}"
+        assert tested.total > 0 and tested.share(new) == 100.0, f"test listener while waiting: {tested.describe()}"
+        assert sorted(stack.weights().values()) == [0, 100]
+        assert [d["status"] for d in stack.in_flight()] == ["Ready"], "the release did not wait"
+        assert stack.live_image().endswith(":" + old)
+
+        run = run_playbook("promote.yml", extra_vars=release_vars(sandbox_env.endpoint))
+        promoted = [task["result"] for task in run.tasks if task["action"] in ("canary.ecs.ecs_deployment", "ecs_deployment")][0]
+        assert promoted["changed"] is True and promoted["continued"] == [deployment_id]
+        (ended,) = [d for d in stack.deployments() if d["deploymentId"] == deployment_id]
+        assert ended["status"] == "Succeeded"
+        assert stack.in_flight() == []
+        assert stack.live_image().endswith(":" + new)
+        with Traffic(production_url(sandbox_env.endpoint), workers=4) as traffic:
+            since = time.time()
+            time.sleep(2)
+            after = traffic.window(since=since)
+        assert after.total > 0 and after.share(new) == 100.0, f"after the promotion: {after.describe()}"
+
+        run = run_playbook("promote.yml")
+        assert run.changed_tasks == [], f"promote.yml again changed {run.changed_tasks}"
+    finally:
+        _set_ready_option(sandbox_env, stack, {"action_on_timeout": saved["actionOnTimeout"],
+                                               "wait_time_in_minutes": saved["waitTimeInMinutes"]})
+        for left in stack.in_flight():  # a failure above must not leave a release waiting for the next tests
+            run_module(sandbox_env, "ecs_deployment", {"cluster": stack.cluster, "service": stack.service, "state": "stopped",
+                                                       "deployment_id": left["deploymentId"]})
+    assert _ready_option(stack) == saved

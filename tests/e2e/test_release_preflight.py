@@ -6,7 +6,8 @@ Every test reads back that no task definition revision was registered and no dep
 import time
 
 import pytest
-from release_helpers import release_result, release_vars, run_module, stack, wait_for  # noqa: F401
+from canary_sandbox.engine.testing import wait_for
+from release_helpers import release_result, release_vars, run_module, stack  # noqa: F401
 
 ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/canary-missing:v9"
 
