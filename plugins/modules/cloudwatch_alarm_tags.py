@@ -22,19 +22,10 @@ options:
       - Name of the alarm.
     type: str
     required: true
-  tags:
-    description:
-      - Tags the alarm must have. When omitted, the module changes nothing and returns the current tags.
-    type: dict
-    aliases: ['resource_tags']
-  purge_tags:
-    description:
-      - Whether to remove the tags that are not in I(tags).
-    type: bool
-    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
 """
 

@@ -34,19 +34,10 @@ options:
     description:
       - Name or ARN of the service, or C(family:revision) or ARN of the task definition.
     type: str
-  tags:
-    description:
-      - Tags the resource must have. When omitted, the module changes nothing and returns the current tags.
-    type: dict
-    aliases: ['resource_tags']
-  purge_tags:
-    description:
-      - Whether to remove the tags that are not in I(tags).
-    type: bool
-    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - amazon.aws.tags
   - amazon.aws.boto3
 """
 
