@@ -128,11 +128,6 @@ def _name(value):
     return (value or "").rsplit("/", 1)[-1]
 
 
-@CodeDeployErrorHandler.list_error_handler("get the CodeDeploy deployment config")
-def get_deployment_config(codedeploy, name):
-    return codedeploy.get_deployment_config(aws_retry=True, deploymentConfigName=name)["deploymentConfigInfo"]
-
-
 # ---------------------------------------------------------------------------- CodeDeploy: deployments
 
 @CodeDeployErrorHandler.common_error_handler("list the deployments of the CodeDeploy deployment group")

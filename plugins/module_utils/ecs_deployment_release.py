@@ -20,6 +20,7 @@ from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_p
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_progress as progress
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_taskdef as taskdef
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import fail
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import get_deployment_config
 from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_wait import WaitTimeout
 from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_wait import follow as wait_for
 
@@ -153,7 +154,7 @@ def release(module, clients):
 
 
 def release_plan(clients, ctx, config_name):
-    config = aws.get_deployment_config(clients("codedeploy"), config_name) if config_name else None
+    config = get_deployment_config(clients("codedeploy"), config_name) if config_name else None
     return progress.plan(config, ctx.group, ctx.params.get("minute_seconds"))
 
 
