@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -24,25 +23,20 @@ SANDBOX_PATH = os.path.join(ROOT, "tests", "sandbox")
 sys.path.insert(0, SANDBOX_PATH)
 
 from canary_sandbox.__main__ import environment  # noqa: E402
-from canary_sandbox.awsclients import Clients  # noqa: E402
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback  # noqa: E402
+from canary_sandbox.testing import ExternalSandbox, sandbox_process  # noqa: E402
 
 COLLECTIONS = os.path.join(ROOT, "build", "collections")
 TREE = os.path.join(COLLECTIONS, "ansible_collections", "canary", "ecs")
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 
 
-class SandboxProcess:
+class SandboxProcess(ExternalSandbox):
+    """The session's sandbox process, with the environment that points playbooks at it."""
+
     def __init__(self, endpoint, env, log):
-        self.endpoint = assert_loopback(endpoint)
+        super().__init__(assert_loopback(endpoint), log=log)
         self.env = env
-        self.log = log
-        self.clients = Clients(endpoint)
-
-    def reset(self):
-        import urllib.request
-
-        urllib.request.urlopen(urllib.request.Request(self.endpoint + "/moto-api/reset", method="POST"), timeout=30).read()
 
 
 class PlaybookRun:
@@ -87,16 +81,10 @@ def _parse_json_output(stdout):
 
 @pytest.fixture(scope="session")
 def sandbox_env():
-    run = tempfile.mkdtemp(prefix="canary-e2e-")
-    env = dict(os.environ, PYTHONPATH=SANDBOX_PATH)
     python = os.path.join(VENV_BIN, "python")
-    pidfile, endpoint_file, log = (os.path.join(run, name) for name in ("pid", "endpoint", "sandbox.log"))
-    endpoint = subprocess.run(
-        [python, "-m", "canary_sandbox", "start", "--background", "--pidfile", pidfile, "--endpoint-file",
-         endpoint_file, "--log", log], env=env, check=True, capture_output=True, text=True, timeout=120,
-    ).stdout.strip()
-    try:
-        env.update(environment(endpoint))
+    with sandbox_process(python=python, env=dict(os.environ, PYTHONPATH=SANDBOX_PATH)) as sandbox:
+        env = dict(os.environ, PYTHONPATH=SANDBOX_PATH)
+        env.update(environment(sandbox.endpoint))
         env.update(
             ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
             ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
@@ -110,10 +98,7 @@ def sandbox_env():
             CANARY_SANDBOX_GUARD="1",  # tools/loopback_guard.py: botocore refuses non-loopback endpoints
         )
         assert_environment_loopback(env)
-        yield SandboxProcess(endpoint, env, log)
-    finally:
-        subprocess.run([python, "-m", "canary_sandbox", "stop", "--pidfile", pidfile], env=env, check=False,
-                       capture_output=True, timeout=60)
+        yield SandboxProcess(sandbox.endpoint, env, sandbox.log)
 
 
 @pytest.fixture

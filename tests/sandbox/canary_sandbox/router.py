@@ -3,7 +3,8 @@
 Requests go, in order, to: the sandbox's admin API (/_sandbox/...), the JSON services
 the sandbox implements itself (by X-Amz-Target prefix, e.g. CodeDeploy), interceptors
 registered by extensions (which may answer a request moto gets wrong or lacks), and
-finally moto.
+finally moto. Observers registered by extensions hear of each request moto answered, before
+its caller does (the data plane drops a listener's cached weights when they are modified).
 """
 
 import contextlib
@@ -96,6 +97,7 @@ class Router:
         self.gate = ResetGate()
         self.json_services = {}  # X-Amz-Target prefix -> object with handle(action, params, region)
         self.interceptors = []  # callables (request, region) -> Response | None
+        self.observers = []  # callables (request, region), told after moto has answered a request
         self.admin = {}  # (method, path) -> callable(request) -> Response
 
     def __call__(self, environ, start_response):
@@ -107,7 +109,10 @@ class Router:
             region = request_region(request, self.sandbox.region)
             response = self._dispatch(request, region)
             if response is None:
-                return self._moto(environ, body, start_response)
+                answer = self._moto(environ, body, start_response)
+                for observer in self.observers:  # before the caller sees the answer: read-your-writes
+                    observer(request, region)
+                return answer
             return response(environ, start_response)
 
     def _moto(self, environ, body, start_response):

@@ -80,6 +80,11 @@ def default_extensions():
 
 
 class Sandbox:
+    # moto keeps every backend in module globals: two sandboxes in one process would share one
+    # AWS state, and each one's engine and data plane would act on the other's resources.
+    _running = None
+    _running_lock = threading.Lock()
+
     def __init__(self, host="127.0.0.1", port=0, minute_seconds=None, region=DEFAULT_REGION, extensions=None):
         assert_loopback(f"http://{host}:{port or 1}", what="sandbox listen address")
         # Attaching AWS managed policies (AWSCodeDeployRoleForECS) needs them loaded.
@@ -105,11 +110,27 @@ class Sandbox:
     def start(self):
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-        router = Router(self, DomainDispatcherApplication(create_backend_app))
+        with Sandbox._running_lock:
+            if Sandbox._running is not None:
+                raise RuntimeError(
+                    f"a sandbox already runs in this process ({Sandbox._running.endpoint}); moto's state is per process, "
+                    "so a second one would share it. Start another in its own process: "
+                    "python -m canary_sandbox start --background (canary_sandbox.testing.sandbox_process does this).")
+            Sandbox._running = self
+        try:
+            self._serve(DomainDispatcherApplication(create_backend_app), MotoRequestHandler)
+        except BaseException:
+            self.stop()
+            raise
+        LOG.info("sandbox serving on %s (one sandbox minute = %ss)", self.endpoint, self.clock.minute_seconds)
+        return self
+
+    def _serve(self, moto_app, request_handler):
+        router = Router(self, moto_app)
         router.admin[("GET", "/_sandbox/status")] = lambda request: self._json(self.status())
         for extension in self.extensions:
             extension.attach(self, router)
-        self._server = make_server(self.host, self.port, router, threaded=True, request_handler=MotoRequestHandler)
+        self._server = make_server(self.host, self.port, router, threaded=True, request_handler=request_handler)
         self.port = self._server.server_address[1]
         self.endpoint = f"http://{self.host}:{self.port}"
         self.clients = Clients(self.endpoint)
@@ -117,8 +138,6 @@ class Sandbox:
         self._thread.start()
         for extension in self.extensions:
             extension.start()
-        LOG.info("sandbox serving on %s (one sandbox minute = %ss)", self.endpoint, self.clock.minute_seconds)
-        return self
 
     def stop(self):
         self.clock.stop()
@@ -129,6 +148,9 @@ class Sandbox:
             self._server.server_close()
             self._thread.join(timeout=10)
             self._server = None
+        with Sandbox._running_lock:
+            if Sandbox._running is self:
+                Sandbox._running = None
 
     def reset(self):
         """Forget all state: the extensions' and moto's."""

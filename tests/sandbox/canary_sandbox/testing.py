@@ -1,11 +1,16 @@
 """Test helpers shared by the sandbox's own tests and the end-to-end tests.
 
-`running_sandbox()` gives an in-process sandbox on a free loopback port; `aws()` gives
-boto3 clients bound to it. Both refuse anything but 127.0.0.1.
+`running_sandbox()` gives an in-process sandbox on a free loopback port (one per process:
+moto's state is process-wide); `sandbox_process()` starts one in a process of its own, for a
+second sandbox or one other programs share. Both refuse anything but 127.0.0.1.
 """
 
 import contextlib
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 
 from .awsclients import Clients
 from .guard import assert_loopback
@@ -27,11 +32,36 @@ def running_sandbox(minute_seconds=None, **kwargs):
         sandbox.stop()
 
 
+@contextlib.contextmanager
+def sandbox_process(minute_seconds=None, python=sys.executable, env=None):
+    """A sandbox in a process of its own (`python -m canary_sandbox start --background`), stopped
+    through its pid file on exit; yields an ExternalSandbox whose .log names the process's log."""
+    run = tempfile.mkdtemp(prefix="canary-sandbox-")
+    pidfile, endpoint_file, log = (os.path.join(run, name) for name in ("pid", "endpoint", "sandbox.log"))
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    command = [python, "-m", "canary_sandbox", "start", "--background", "--pidfile", pidfile,
+               "--endpoint-file", endpoint_file, "--log", log]
+    if minute_seconds is not None:
+        command += ["--minute-seconds", str(minute_seconds)]
+    try:
+        started = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        if started.returncode != 0:
+            raise RuntimeError(f"the sandbox process did not start: {started.stderr.strip() or started.stdout.strip()}")
+        yield ExternalSandbox(assert_loopback(started.stdout.strip()), log=log)
+    finally:
+        subprocess.run([python, "-m", "canary_sandbox", "stop", "--pidfile", pidfile], env=env, check=False,
+                       capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        shutil.rmtree(run, ignore_errors=True)
+
+
 class ExternalSandbox:
     """A sandbox process started elsewhere (python -m canary_sandbox start --background)."""
 
-    def __init__(self, endpoint):
+    def __init__(self, endpoint, log=None):
         self.endpoint = endpoint
+        self.log = log
         self.clients = Clients(endpoint)
 
     def reset(self):

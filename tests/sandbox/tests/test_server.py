@@ -1,6 +1,7 @@
 """The sandbox front: routing, loopback guard, reset."""
 
 import json
+import os
 import urllib.request
 
 import pytest
@@ -53,3 +54,31 @@ def test_guard_on_environment():
     with pytest.raises(NotLoopbackError):
         assert_environment_loopback({"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_URL": "https://ecs.amazonaws.com"})
     assert assert_environment_loopback({"AWS_URL": "http://127.0.0.1:9"}) == "http://127.0.0.1:9"
+
+
+def test_a_second_in_process_sandbox_is_refused(sandbox, aws):
+    """moto's state is process-wide: a second in-process sandbox would share it, so it refuses to start."""
+    from canary_sandbox.server import Sandbox
+
+    if not isinstance(sandbox, Sandbox):
+        pytest.skip("the session's sandbox runs in another process")
+    aws("ecs").create_cluster(clusterName="still-here")
+    with pytest.raises(RuntimeError, match=r"already runs in this process .*python -m canary_sandbox start --background"):
+        Sandbox().start()
+    # the refused one touched nothing: the first still serves its state
+    assert aws("ecs").list_clusters()["clusterArns"][0].endswith("cluster/still-here")
+
+
+def test_sandbox_process_runs_a_second_sandbox_with_its_own_state(sandbox, aws):
+    from canary_sandbox.testing import sandbox_process
+
+    aws("ecs").create_cluster(clusterName="in-the-first")
+    with sandbox_process(minute_seconds=2.0) as other:
+        assert other.endpoint != sandbox.endpoint and other.endpoint.startswith("http://127.0.0.1:")
+        status = json.load(urllib.request.urlopen(other.endpoint + "/_sandbox/status", timeout=10))
+        assert status["minute_seconds"] == 2.0
+        assert other.clients("ecs").list_clusters()["clusterArns"] == []
+        assert len(aws("ecs").list_clusters()["clusterArns"]) == 1
+        pid = status["pid"]
+    with pytest.raises(ProcessLookupError):  # stopped on leaving the block
+        os.kill(pid, 0)

@@ -37,6 +37,7 @@ DISCOVERY_VARIABLE = "CANARY_SANDBOX_DISCOVERY_SECONDS"
 ACTIONS_TTL = 0.2  # real seconds a listener's cached default actions are trusted (weights move in deployments)
 MAX_WARNINGS = 20
 FORCED_PASS_INTERVAL = 0.5  # real seconds between passes a listener port may force (see catch_up)
+LISTENER_WRITES = frozenset({"ModifyListener", "DeleteListener"})  # ELBv2 calls that change a listener's actions
 
 
 def discovery_interval_setting(environ=None):
@@ -54,14 +55,20 @@ def discovery_interval_setting(environ=None):
 
 
 class ListenerState:
-    """A listener's port and its cached default actions, refreshed when older than ACTIONS_TTL."""
+    """A listener's port and its cached default actions, refreshed when older than ACTIONS_TTL,
+    and before the next request once the listener has been written to (`changed`)."""
 
     def __init__(self, listener, server, taken):
         self.listener = listener
         self.server = server
         self.actions = listener.actions
         self.fetched = taken
+        self.changed = 0.0  # monotonic time of the last ModifyListener/DeleteListener seen
         self.refreshing = threading.Lock()
+
+    @property
+    def stale(self):
+        return self.fetched < self.changed
 
     def update(self, listener, taken):
         """Take a discovery pass's view, unless a request refreshed the actions after that pass began."""
@@ -106,6 +113,7 @@ class DataPlane(Extension):
         super().attach(sandbox, router)
         self.metrics = MetricsRecorder(sandbox.clock.sandbox_now)
         router.admin[("GET", ADMIN_PATH)] = self._admin
+        router.observers.append(self._observe)
 
     def start(self):
         # Clients are made here, in one thread: creating boto3 clients concurrently is not safe.
@@ -164,12 +172,28 @@ class DataPlane(Extension):
         state = self._listeners.get(listener_arn)
         if state is None:
             return None
-        if time.monotonic() - state.fetched > self.actions_ttl and state.refreshing.acquire(blocking=False):
+        if state.stale:
+            # The listener was modified: like a real ALB once ModifyListener has answered, no
+            # request may use the old weights. Wait for (or make) a read taken after the write.
+            with state.refreshing:
+                if state.stale:
+                    self._refresh_actions(state)
+        elif time.monotonic() - state.fetched > self.actions_ttl and state.refreshing.acquire(blocking=False):
             try:  # one request refreshes; the others use the cached actions meanwhile
                 self._refresh_actions(state)
             finally:
                 state.refreshing.release()
         return state.actions
+
+    def _observe(self, request, region):
+        """Router observer: mark a listener's cached actions stale once moto has applied a write to it."""
+        if request.method != "POST" or not request.content_type.startswith("application/x-www-form-urlencoded"):
+            return
+        if request.form.get("Action") not in LISTENER_WRITES:
+            return
+        state = self._listeners.get(request.form.get("ListenerArn", ""))
+        if state is not None:
+            state.changed = time.monotonic()
 
     def _refresh_actions(self, state):
         asked = time.monotonic()
