@@ -492,6 +492,9 @@ def outcome(tracker, snap, release=None):
             fired["name"], fired["traffic_share"] or 0, " (%s)" % iso(fired["at"]) if fired.get("at") else "")
     elif snap.get("error_code") == "MANUAL_STOP":
         cause = "it was stopped on request"
+    elif snap.get("error_code") == "TIMEOUT" and any(event.get("status") == "Ready" for event in tracker.timeline):
+        cause = ("nobody approved it within the deployment group's ready wait (approve a waiting release with "
+                 "state=continued or playbooks/promote.yml, or lengthen deployment_ready.wait_time_in_minutes)")
     else:
         cause = "CodeDeploy reported %s" % (snap.get("error_code") or status)
     if result["rolled_back"]:

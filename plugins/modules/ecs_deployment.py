@@ -172,14 +172,14 @@ EXAMPLES = r"""
 - name: Release v2 of the app's image as a canary and wait for the bake
   canary.ecs.ecs_deployment:
     cluster: canary-cluster
-    service: canary-app-service
+    service: canary-canary-app-service
     image_tag: v2
   register: release
 
 - name: Release a full image reference with one environment variable changed, for this release a linear config
   canary.ecs.ecs_deployment:
     cluster: canary-cluster
-    service: canary-app-service
+    service: canary-canary-app-service
     container: app
     image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v3
     environment:
@@ -190,7 +190,7 @@ EXAMPLES = r"""
 - name: Keep going when the release is rolled back, and look at why
   canary.ecs.ecs_deployment:
     cluster: canary-cluster
-    service: canary-app-service
+    service: canary-canary-app-service
     image_tag: v3
     fail_on_rollback: false
   register: release
@@ -198,26 +198,26 @@ EXAMPLES = r"""
 - name: Show which alarm stopped it
   ansible.builtin.debug:
     msg: "{{ release.outcome.alarm }} fired at {{ release.outcome.alarm_traffic_share }}% traffic"
-  when: release.outcome.rolled_back
+  when: release.outcome.rolled_back | default(false)  # no outcome when nothing was released
 
 - name: Start a release and return at once
   canary.ecs.ecs_deployment:
     cluster: canary-cluster
-    service: canary-app-service
+    service: canary-canary-app-service
     image_tag: v4
     wait: false
 
 - name: Stop the in-flight release and roll back (a no-op when nothing is in flight)
   canary.ecs.ecs_deployment:
     cluster: canary-cluster
-    service: canary-app-service
+    service: canary-canary-app-service
     state: stopped
     rollback: true
 
 - name: Approve a release that waits for approval
   canary.ecs.ecs_deployment:
     cluster: canary-cluster
-    service: canary-app-service
+    service: canary-canary-app-service
     state: continued
 """
 

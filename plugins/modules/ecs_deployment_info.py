@@ -67,7 +67,7 @@ EXAMPLES = r"""
 - name: What runs, what is in flight, and the last five releases
   canary.ecs.ecs_deployment_info:
     cluster: canary-cluster
-    service: canary-app-service
+    service: canary-canary-app-service
     max_deployments: 5
   register: status
 

@@ -92,13 +92,20 @@ EXAMPLES = r"""
     tags:
       canary-ecs:stack: canary
 
+- name: Find the site's certificate in ACM
+  community.aws.acm_certificate_info:
+    domain_name: app.example.com
+    statuses:
+      - ISSUED
+  register: site_certificate
+
 - name: HTTPS listener; certificate and TLS policy are corrected on every run
   canary.ecs.elb_listener:
     load_balancer_name: canary-alb
     port: 443
     protocol: HTTPS
     certificates:
-      - arn:aws:acm:us-east-1:123456789012:certificate/abcd
+      - "{{ site_certificate.certificates[0].certificate_arn }}"
     ssl_policy: ELBSecurityPolicy-TLS13-1-2-2021-06
     target_group_name: canary-app-tg-blue
 

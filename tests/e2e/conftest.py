@@ -3,6 +3,7 @@
     sandbox_env    a sandbox started for the session (python -m canary_sandbox start --background),
                    as an object with .endpoint, .env (the process environment pointing at it),
                    .clients (boto3 clients bound to it) and .reset()
+    own_sandbox_env  the same, for one test module alone
     run_playbook   run_playbook("provision.yml", "-e", "x=y", check=False, extra_vars=None,
                    expect_failure=False) -> PlaybookRun with .rc, .stdout, .tasks (per-task results
                    from the json callback), .changed_tasks, .stats
@@ -11,6 +12,7 @@ Playbooks run from the collection's build tree (make tree), the way users run th
 from a checkout, with ANSIBLE_COLLECTIONS_PATH pointing at build/collections.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -79,26 +81,44 @@ def _parse_json_output(stdout):
         return {}
 
 
+def playbook_environment(endpoint):
+    """The environment of ansible-playbook runs against the sandbox at `endpoint`."""
+    env = dict(os.environ, PYTHONPATH=SANDBOX_PATH)
+    env.update(environment(endpoint))
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
+        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
+        CANARY_SANDBOX_GUARD="1",  # tools/loopback_guard.py: botocore refuses non-loopback endpoints
+    )
+    assert_environment_loopback(env)
+    return env
+
+
+@contextlib.contextmanager
+def _sandbox_env():
+    with sandbox_process(python=os.path.join(VENV_BIN, "python"), env=dict(os.environ, PYTHONPATH=SANDBOX_PATH)) as sandbox:
+        yield SandboxProcess(sandbox.endpoint, playbook_environment(sandbox.endpoint), sandbox.log)
+
+
 @pytest.fixture(scope="session")
 def sandbox_env():
-    python = os.path.join(VENV_BIN, "python")
-    with sandbox_process(python=python, env=dict(os.environ, PYTHONPATH=SANDBOX_PATH)) as sandbox:
-        env = dict(os.environ, PYTHONPATH=SANDBOX_PATH)
-        env.update(environment(sandbox.endpoint))
-        env.update(
-            ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-            ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
-            ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-            ANSIBLE_CALLBACK_RESULT_FORMAT="json",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="false",
-            ANSIBLE_LOCALHOST_WARNING="false",
-            ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-            PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
-            CANARY_SANDBOX_GUARD="1",  # tools/loopback_guard.py: botocore refuses non-loopback endpoints
-        )
-        assert_environment_loopback(env)
-        yield SandboxProcess(sandbox.endpoint, env, sandbox.log)
+    with _sandbox_env() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def own_sandbox_env():
+    """A sandbox process for one test module alone, for tests that change a stack in ways the others
+    must not see; stopped (with all it holds) when the module ends."""
+    with _sandbox_env() as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

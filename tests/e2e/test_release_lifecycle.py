@@ -7,6 +7,8 @@
     - promote.yml with nothing waiting is a no-op.
     - a group that waits for approval: deploy.yml without waiting leaves the release Ready with
       production on the old version; promote.yml approves it and the new version serves 100%.
+    - nobody approves within the ready wait: CodeDeploy stops the release, production never moved,
+      and deploy.yml fails saying how to approve.
 """
 
 import json
@@ -160,6 +162,40 @@ def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, 
         _set_ready_option(sandbox_env, stack, {"action_on_timeout": saved["actionOnTimeout"],
                                                "wait_time_in_minutes": saved["waitTimeInMinutes"]})
         for left in stack.in_flight():  # a failure above must not leave a release waiting for the next tests
+            run_module(sandbox_env, "ecs_deployment", {"cluster": stack.cluster, "service": stack.service, "state": "stopped",
+                                                       "deployment_id": left["deploymentId"]})
+    assert _ready_option(stack) == saved
+
+
+def test_a_release_nobody_approves_stops_at_the_end_of_the_ready_wait(stack, sandbox_env, run_playbook):  # noqa: F811
+    assert stack.in_flight() == [], "a release is still in flight"
+    saved = _ready_option(stack)
+    old = version_of(stack.live_image())
+    new = "v11" if old != "v11" else "v12"
+    weights_before = stack.weights()
+    # about six real seconds of waiting: enough for deploy.yml (polling every second) to see Ready
+    wait_minutes = max(1, math.ceil(6 / minute_seconds(sandbox_env.endpoint)))
+    _set_ready_option(sandbox_env, stack, {"action_on_timeout": "STOP_DEPLOYMENT", "wait_time_in_minutes": wait_minutes})
+    try:
+        run = run_playbook("deploy.yml", "-e", "image_tag=" + new, extra_vars=release_vars(sandbox_env.endpoint), expect_failure=True)
+        result = release_result(run)
+        assert result["failed"] is True
+        assert "nobody approved it within the deployment group's ready wait" in result["msg"], result["msg"]
+        assert "state=continued" in result["msg"]
+        (ended,) = [d for d in stack.deployments() if d["deploymentId"] == result["deployment_id"]]
+        assert ended["status"] in ("Stopped", "Failed") and ended["errorInformation"]["code"] == "TIMEOUT", ended
+        assert stack.in_flight() == []
+        assert stack.weights() == weights_before, "production traffic moved although nobody approved"
+        assert stack.live_image().endswith(":" + old)
+        with Traffic(production_url(sandbox_env.endpoint), workers=2) as traffic:
+            since = time.time()
+            time.sleep(1)
+            after = traffic.window(since=since)
+        assert after.total > 0 and after.share(old) == 100.0, f"after the ready wait ran out: {after.describe()}"
+    finally:
+        _set_ready_option(sandbox_env, stack, {"action_on_timeout": saved["actionOnTimeout"],
+                                               "wait_time_in_minutes": saved["waitTimeInMinutes"]})
+        for left in stack.in_flight():
             run_module(sandbox_env, "ecs_deployment", {"cluster": stack.cluster, "service": stack.service, "state": "stopped",
                                                        "deployment_id": left["deploymentId"]})
     assert _ready_option(stack) == saved

@@ -296,7 +296,7 @@ def test_alarms_on_the_data_plane_metrics(sandbox, aws):
 
     from canary_sandbox.dataplane.discovery import load_balancer_dimension, target_group_dimension
     from canary_sandbox.dataplane.extension import listener_url
-    from stack import CONTAINER_NAME, CONTAINER_PORT, make_ecs_stack
+    from canary_sandbox.stack import CONTAINER_NAME, CONTAINER_PORT, make_ecs_stack
 
     stack = make_ecs_stack(aws, "cwdp")
     ecs, elbv2, cloudwatch = aws("ecs"), aws("elbv2"), aws("cloudwatch")

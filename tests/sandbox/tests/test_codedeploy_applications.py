@@ -3,7 +3,7 @@
 import datetime
 
 import pytest
-from stack import SharedStack, clear_codedeploy, error_of, unvalidated_client
+from canary_sandbox.stack import SharedStack, clear_codedeploy, error_of, unvalidated_client
 
 SHARED = SharedStack("app")
 APP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:application:{}"

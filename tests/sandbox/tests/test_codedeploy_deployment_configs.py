@@ -7,7 +7,7 @@ import pytest
 from canary_sandbox.codedeploy import deployment_configs
 from canary_sandbox.codedeploy.store import Store
 from canary_sandbox.router import AwsError
-from stack import SharedStack, clear_codedeploy, error_of, unvalidated_client
+from canary_sandbox.stack import SharedStack, clear_codedeploy, error_of, unvalidated_client
 
 SHARED = SharedStack("cfg")
 

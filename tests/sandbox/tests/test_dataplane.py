@@ -22,7 +22,7 @@ import pytest
 from canary_sandbox.clock import Clock
 from canary_sandbox.dataplane.discovery import load_balancer_dimension, target_group_dimension
 from canary_sandbox.dataplane.extension import DataPlane, dataplane_state, listener_url
-from stack import CONTAINER_NAME, CONTAINER_PORT, make_ecs_stack
+from canary_sandbox.stack import CONTAINER_NAME, CONTAINER_PORT, make_ecs_stack
 
 WAIT = 15.0  # seconds any eventually-true condition gets (discovery runs every 0.3 s)
 

@@ -19,7 +19,7 @@ from canary_sandbox.engine.testing import (
     wait_for,
     wait_for_status,
 )
-from stack import make_ecs_stack
+from canary_sandbox.stack import make_ecs_stack
 
 APP = "api"
 SLOW = "CodeDeployDefault.ECSCanary10Percent15Minutes"

@@ -19,7 +19,7 @@ from canary_sandbox.engine.testing import (
     wait_for_status,
 )
 from canary_sandbox.engine.traffic import traffic_plan
-from stack import make_ecs_stack
+from canary_sandbox.stack import make_ecs_stack
 
 PREDEFINED = {
     "CodeDeployDefault.ECSAllAtOnce": [100],

@@ -5,7 +5,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 from canary_sandbox.engine.testing import Release, setup_group, task_sets, wait_for, wait_for_status
-from stack import make_ecs_stack
+from canary_sandbox.stack import make_ecs_stack
 
 CANARY = "CodeDeployDefault.ECSCanary10Percent15Minutes"  # 3.75 s of bake at the test clock
 ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"

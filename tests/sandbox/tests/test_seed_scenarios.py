@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 from canary_sandbox.dataplane.extension import listener_url
 from canary_sandbox.engine.testing import Release, setup_group, task_sets, wait_for, wait_for_status
+from canary_sandbox.stack import make_ecs_stack
 from canary_sandbox.testing import sandbox_process
-from stack import make_ecs_stack
 
 CANARY = "CodeDeployDefault.ECSCanary10Percent15Minutes"
 ALARM = "Canary-5XX-Error-Alarm"

@@ -86,7 +86,7 @@ def new_image(aws, stack, tag):
 
 
 def setup_group(aws, stack, name, termination_wait=0, **overrides):
-    """An ECS application and deployment group, both called `name`, for a tests/stack.py stack."""
+    """An ECS application and deployment group, both called `name`, for a canary_sandbox/stack.py stack."""
     codedeploy = aws("codedeploy")
     if name not in codedeploy.list_applications()["applications"]:
         codedeploy.create_application(applicationName=name, computePlatform="ECS")
@@ -111,7 +111,7 @@ def task_sets(aws, stack):
 
 
 class Release:
-    """A deployment group on a tests/stack.py stack, as a test finds it, and a way to release.
+    """A deployment group on a canary_sandbox/stack.py stack, as a test finds it, and a way to release.
 
     live/idle: the target group serving production / the one the next release goes to;
     serving: the task definition of the primary task set; new: the one last released.

@@ -198,6 +198,24 @@ def test_manual_stop_outcome():
     assert "stopped on request" in progress.outcome(tracker, last)["message"]
 
 
+def test_a_release_nobody_approved_says_how_to_approve():
+    tracker = progress.Tracker()
+    tracker.observe(snap(2, "Ready", 0, events=[("AllowTestTraffic", "Succeeded")]))
+    last = snap(8, "Stopped", 0, errorInformation={"code": "TIMEOUT", "message": "Traffic was not rerouted within the 5-minute wait"})
+    tracker.observe(last)
+    message = progress.outcome(tracker, last, "the release of v2")["message"]
+    assert message.startswith("The release of v2 failed: nobody approved it within the deployment group's ready wait")
+    assert "state=continued" in message and "Traffic was not rerouted" in message
+
+
+def test_a_timeout_without_a_wait_for_approval_is_reported_as_codedeploy_said():
+    tracker = progress.Tracker()
+    last = snap(8, "Failed", 0, errorInformation={"code": "TIMEOUT", "message": "the task set did not stabilise"})
+    tracker.observe(last)
+    message = progress.outcome(tracker, last)["message"]
+    assert "CodeDeploy reported TIMEOUT" in message and "approved" not in message
+
+
 def test_epoch_and_duration_helpers():
     assert progress.epoch(datetime.datetime(2025, 11, 26, 6, 0, 0)) == T0
     assert progress.epoch("2025-11-26T06:00:00Z") == T0

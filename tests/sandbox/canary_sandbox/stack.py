@@ -3,7 +3,7 @@
     stack = make_ecs_stack(aws, "t1")
     aws("codedeploy").create_deployment_group(**stack.deployment_group_args("app", "dg"))
 
-`aws` is the conftest fixture (aws("ecs") is a boto3 client bound to the sandbox). Every
+`aws` is the tests' conftest fixture (aws("ecs") is a boto3 client bound to the sandbox). Every
 resource name starts with `prefix`, so several stacks can live side by side in one test.
 The service uses the CODE_DEPLOY deployment controller and serves from the blue target
 group behind the production listener; the test listener forwards to the blue group too,
@@ -16,8 +16,9 @@ import json
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from canary_sandbox.awsclients import DUMMY_CREDENTIALS
-from canary_sandbox.guard import assert_loopback
+
+from .awsclients import DUMMY_CREDENTIALS
+from .guard import assert_loopback
 
 CODEDEPLOY_TRUST_POLICY = {
     "Version": "2012-10-17",
@@ -77,10 +78,10 @@ class EcsStack:
         return args
 
 
-def make_ecs_stack(aws, prefix, cidr="10.0.0.0/16"):
+def make_ecs_stack(aws, prefix, cidr="10.0.0.0/16", cluster=None, service=None, role_name=None):
     """Create a VPC, an ALB with production (80) and test (8080) listeners, two ip target groups,
     a CodeDeploy service role, and an ECS cluster with a Fargate service under the CODE_DEPLOY
-    controller. Returns an EcsStack of names and ARNs."""
+    controller. Names start with `prefix` unless given. Returns an EcsStack of names and ARNs."""
     vpc_id, subnet_ids, security_group_id = _network(aws("ec2"), cidr)
     elbv2 = aws("elbv2")
     blue_name, green_name = f"{prefix}-blue", f"{prefix}-green"
@@ -91,9 +92,9 @@ def make_ecs_stack(aws, prefix, cidr="10.0.0.0/16"):
     )["LoadBalancers"][0]["LoadBalancerArn"]
     prod_listener_arn = _listener(elbv2, load_balancer_arn, 80, blue_arn)
     test_listener_arn = _listener(elbv2, load_balancer_arn, 8080, blue_arn)
-    role_name = f"{prefix}-codedeploy"
+    role_name = role_name or f"{prefix}-codedeploy"
     role_arn = _codedeploy_role(aws("iam"), role_name)
-    cluster, service = f"{prefix}-cluster", f"{prefix}-service"
+    cluster, service = cluster or f"{prefix}-cluster", service or f"{prefix}-service"
     task_definition_arn = _service(aws("ecs"), cluster, service, f"{prefix}-app", blue_arn, subnet_ids, security_group_id)
     return EcsStack(
         prefix=prefix, vpc_id=vpc_id, subnet_ids=subnet_ids, security_group_id=security_group_id,
