@@ -75,6 +75,11 @@ def register_task_definition(ecs, params, tags):
     return ecs.register_task_definition(aws_retry=True, **request)["taskDefinition"]
 
 
+@CodeDeployErrorHandler.common_error_handler("deregister the task definition revision")
+def deregister_task_definition(ecs, arn):
+    ecs.deregister_task_definition(aws_retry=True, taskDefinition=arn)
+
+
 # ---------------------------------------------------------------------------- CodeDeploy: groups
 
 @CodeDeployErrorHandler.list_error_handler("get the CodeDeploy deployment group")

@@ -14,6 +14,8 @@
 Each returns the module result and whether the task failed.
 """
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_appspec as appspec
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_aws as aws
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_preflight as preflight
@@ -147,10 +149,31 @@ def release(module, clients):
 
     registered = aws.register_task_definition(ecs, desired, ctx.live_tags)
     spec = appspec.build(registered["taskDefinitionArn"], ctx.container, ctx.port, ctx.service)
-    deployment_id = aws.create_deployment(clients("codedeploy"), ctx.application_name, ctx.group_name, appspec.revision(spec),
-                                          params.get("deployment_config_name"), params.get("description") or "canary.ecs release of %s" % label)
+    try:
+        deployment_id = aws.create_deployment(clients("codedeploy"), ctx.application_name, ctx.group_name, appspec.revision(spec),
+                                              params.get("deployment_config_name"), params.get("description") or "canary.ecs release of %s" % label)
+    except AnsibleAWSError as error:
+        raise withdrawn(ecs, registered, error)
     result.update(appspec=spec, task_definition_arn=registered["taskDefinitionArn"], deployment_id=deployment_id, attached=False)
     return start_following(module, clients, ctx, result, label, deployment_id)
+
+
+def withdrawn(ecs, registered, error):
+    """The error of a create_deployment that failed, once the revision registered for it is taken back.
+
+    Only when CodeDeploy answered with an error: after a timeout the deployment may exist
+    and use the revision, so it stays (the next run attaches to such a deployment).
+    """
+    label = taskdef.task_definition_label(registered)
+    if not isinstance(getattr(error.exception, "response", None), dict):
+        note = "the revision %s registered for it is kept, in case the deployment started anyway" % label
+    else:
+        try:
+            aws.deregister_task_definition(ecs, registered["taskDefinitionArn"])
+            note = "the revision %s registered for it was deregistered again; nothing else changed" % label
+        except AnsibleAWSError as cleanup:
+            note = "the revision %s registered for it could not be deregistered (%s): deregister it by hand" % (label, cleanup)
+    return type(error)(message="%s (%s)" % (error.message, note), exception=error.exception)
 
 
 def release_plan(clients, ctx, config_name):

@@ -11,10 +11,13 @@ from . import DEFAULT_REGION
 from .guard import assert_loopback
 
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+# In the user agent of these clients: injected faults (faults.py) let their requests through.
+USER_AGENT_MARK = "canary-sandbox-internal"
 
 # moto answers HTTP 500 for what it has not implemented, and a retried 500 can repeat
 # side effects (see notes/local-aws.md): no retries against the sandbox.
-_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60)
+_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60,
+                 user_agent_extra=USER_AGENT_MARK)
 
 
 def client(endpoint, service, region=DEFAULT_REGION):

@@ -1,6 +1,7 @@
 """The WSGI front of the sandbox: one endpoint, many services.
 
-Requests go, in order, to: the sandbox's admin API (/_sandbox/...), the JSON services
+Requests go, in order, to: the sandbox's admin API (/_sandbox/...), injected faults
+(faults.py: the next N client requests for an operation fail), the JSON services
 the sandbox implements itself (by X-Amz-Target prefix, e.g. CodeDeploy), interceptors
 registered by extensions (which may answer a request moto gets wrong or lacks), and
 finally moto. Observers registered by extensions hear of each request moto answered, before
@@ -14,6 +15,9 @@ import re
 import threading
 
 from werkzeug.wrappers import Request, Response
+
+from .faults import ADMIN_PATH as FAULTS_PATH
+from .faults import Faults
 
 _REGION_RE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
@@ -99,6 +103,9 @@ class Router:
         self.interceptors = []  # callables (request, region) -> Response | None
         self.observers = []  # callables (request, region), told after moto has answered a request
         self.admin = {}  # (method, path) -> callable(request) -> Response
+        self.faults = Faults()
+        for method in ("GET", "POST", "DELETE"):
+            self.admin[(method, FAULTS_PATH)] = self.faults.admin
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -126,6 +133,7 @@ class Router:
         # Extensions first (they stop their deployment threads, which may be mid-call), then
         # moto alone.
         self.sandbox.reset_extensions()
+        self.faults.clear()
         with self.gate.exclusive():
             answer = self._moto(environ, b"", start_response)
         self.sandbox.after_reset_extensions()
@@ -135,6 +143,9 @@ class Router:
         handler = self.admin.get((request.method, request.path))
         if handler is not None:
             return handler(request)
+        fault = self.faults.answer(request)
+        if fault is not None:
+            return fault
         target = request.headers.get("X-Amz-Target", "")
         prefix, _, action = target.partition(".")
         service = self.json_services.get(prefix)

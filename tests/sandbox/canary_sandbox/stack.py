@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .awsclients import DUMMY_CREDENTIALS
+from .awsclients import DUMMY_CREDENTIALS, USER_AGENT_MARK
 from .guard import assert_loopback
 
 CODEDEPLOY_TRUST_POLICY = {
@@ -209,6 +209,6 @@ def error_of(call, *args, **kwargs):
 def unvalidated_client(sandbox, service, region="us-east-1"):
     """A client that sends what botocore would refuse (empty required strings), to reach the
     service's own checks such as ResourceArnRequiredException."""
-    config = Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"})
+    config = Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}, user_agent_extra=USER_AGENT_MARK)
     return boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS).client(
         service, endpoint_url=assert_loopback(sandbox.endpoint), config=config)

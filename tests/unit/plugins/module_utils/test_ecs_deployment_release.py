@@ -8,11 +8,13 @@
 import json
 from unittest.mock import MagicMock
 
+import botocore.exceptions
 import pytest
 
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_appspec as appspec
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_release as release
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import client_error
 
 TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
 TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"
@@ -43,7 +45,7 @@ def fake_clients(in_flight=(), alarm_state="OK"):
     ecs, codedeploy, cloudwatch = MagicMock(), MagicMock(), MagicMock()
     ecs.describe_services.return_value = {"services": [SERVICE]}
     ecs.describe_task_definition.side_effect = lambda taskDefinition, **kw: {"taskDefinition": TASK_DEFINITIONS[taskDefinition], "tags": []}
-    ecs.register_task_definition.return_value = {"taskDefinition": dict(TASK_DEFINITIONS[TD2], taskDefinitionArn=TD2.replace(":2", ":3"))}
+    ecs.register_task_definition.return_value = {"taskDefinition": dict(TASK_DEFINITIONS[TD2], taskDefinitionArn=TD2.replace(":2", ":3"), revision=3)}
     codedeploy.get_deployment_group.return_value = {"deploymentGroupInfo": GROUP}
     codedeploy.get_deployment_config.return_value = {"deploymentConfigInfo": {"trafficRoutingConfig": {"type": "AllAtOnce"}}}
     codedeploy.list_deployments.return_value = {"deployments": [d["deploymentId"] for d in in_flight]}
@@ -79,6 +81,36 @@ def test_a_new_tag_registers_a_revision_and_starts_one_deployment_with_its_appsp
     spec = json.loads(create["revision"]["appSpecContent"]["content"])
     assert appspec.target_properties(spec)["TaskDefinition"] == TD2.replace(":2", ":3")
     assert create["applicationName"] == "web-app" and create["deploymentGroupName"] == "web-dg"
+
+
+def test_a_deployment_codedeploy_refuses_takes_back_the_revision_registered_for_it():
+    clients = fake_clients()
+    clients("codedeploy").create_deployment.side_effect = client_error("AccessDeniedException", "CreateDeployment", "not allowed")
+    with pytest.raises(AnsibleCodeDeployError) as caught:
+        release.release(FakeModule(image_tag="v2"), clients)
+    clients("ecs").deregister_task_definition.assert_called_once_with(aws_retry=True, taskDefinition=TD2.replace(":2", ":3"))
+    assert caught.value.message == ("Failed to start the CodeDeploy deployment (the revision web:3 registered for it was "
+                                    "deregistered again; nothing else changed)")
+    assert caught.value.exception.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_a_deployment_lost_in_transit_keeps_its_revision():
+    clients = fake_clients()
+    clients("codedeploy").create_deployment.side_effect = botocore.exceptions.ReadTimeoutError(endpoint_url="http://127.0.0.1:1")
+    with pytest.raises(AnsibleCodeDeployError) as caught:
+        release.release(FakeModule(image_tag="v2"), clients)
+    clients("ecs").deregister_task_definition.assert_not_called()
+    assert "the revision web:3 registered for it is kept, in case the deployment started anyway" in caught.value.message
+
+
+def test_a_revision_that_cannot_be_taken_back_is_named():
+    clients = fake_clients()
+    clients("codedeploy").create_deployment.side_effect = client_error("AccessDeniedException", "CreateDeployment")
+    clients("ecs").deregister_task_definition.side_effect = client_error("AccessDeniedException", "DeregisterTaskDefinition")
+    with pytest.raises(AnsibleCodeDeployError) as caught:
+        release.release(FakeModule(image_tag="v2"), clients)
+    assert "the revision web:3 registered for it could not be deregistered" in caught.value.message
+    assert caught.value.message.endswith("deregister it by hand)")
 
 
 def test_the_same_release_in_flight_is_attached_to_not_started_again():

@@ -1,0 +1,104 @@
+"""Fault injection: the next N client requests for an operation fail with an AWS error, in each protocol."""
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from canary_sandbox.awsclients import DUMMY_CREDENTIALS
+from canary_sandbox.faults import FaultError, _admin_call, clear_faults, inject_fault, injected_faults
+from canary_sandbox.guard import assert_loopback
+
+
+def plain_client(sandbox, service):
+    """A client as the code under test has one: no sandbox mark in its user agent, no retries."""
+    config = Config(retries={"total_max_attempts": 1, "mode": "standard"})
+    return boto3.session.Session(region_name="us-east-1", **DUMMY_CREDENTIALS).client(
+        service, endpoint_url=assert_loopback(sandbox.endpoint), config=config)
+
+
+def admin(sandbox, method, body=None):
+    return _admin_call(sandbox.endpoint, method, body)
+
+
+def code_of(call):
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response["Error"]["Code"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture
+def faults(aws, sandbox):
+    yield lambda **spec: admin(sandbox, "POST", spec)
+    admin(sandbox, "DELETE")
+
+
+def test_json_service_fails_count_times_then_answers(sandbox, faults):
+    codedeploy = plain_client(sandbox, "codedeploy")
+    status, body = faults(operation="ListApplications", service="codedeploy", error="ThrottlingException", count=2)
+    assert status == 201 and body["fault"]["remaining"] == 2
+    assert code_of(codedeploy.list_applications) == ("ThrottlingException", 400)
+    assert code_of(codedeploy.list_applications) == ("ThrottlingException", 400)
+    assert codedeploy.list_applications()["applications"] == []
+    (listed,) = admin(sandbox, "GET")[1]["faults"]
+    assert (listed["hits"], listed["remaining"]) == (2, 0)
+
+
+@pytest.mark.parametrize("service, operation, call, error, status", [
+    ("elasticloadbalancing", "DescribeLoadBalancers", lambda c: c("elbv2").describe_load_balancers(), "Throttling", 400),
+    ("ec2", "DescribeVpcs", lambda c: c("ec2").describe_vpcs(), "RequestLimitExceeded", 503),
+    ("monitoring", "DescribeAlarms", lambda c: c("cloudwatch").describe_alarms(), "Throttling", 400),
+    ("ecs", "ListClusters", lambda c: c("ecs").list_clusters(), "ServerException", 500),
+    ("iam", "ListRoles", lambda c: c("iam").list_roles(), "AccessDenied", 403),
+])
+def test_every_protocol_carries_the_error_code(sandbox, faults, service, operation, call, error, status):
+    faults(operation=operation, service=service, error=error, status=status, message="not now")
+    assert code_of(lambda: call(lambda name: plain_client(sandbox, name))) == (error, status)
+    call(lambda name: plain_client(sandbox, name))  # the next one is answered
+
+
+def test_service_narrows_an_operation_name_two_services_share(sandbox, faults):
+    faults(operation="ListTagsForResource", service="ecs", error="ThrottlingException")
+    codedeploy = plain_client(sandbox, "codedeploy")
+    with pytest.raises(ClientError) as caught:  # not the fault: CodeDeploy's own answer for an unknown ARN
+        codedeploy.list_tags_for_resource(ResourceArn="arn:aws:codedeploy:us-east-1:123456789012:application:none")
+    assert caught.value.response["Error"]["Code"] != "ThrottlingException"
+    assert admin(sandbox, "GET")[1]["faults"][0]["hits"] == 0
+
+
+def test_the_sandbox_and_test_clients_are_never_faulted(sandbox, aws, faults):
+    faults(operation="ListClusters", error="ThrottlingException", count=5)
+    assert aws("ecs").list_clusters()["clusterArns"] == []  # canary_sandbox.awsclients: passed through
+    assert admin(sandbox, "GET")[1]["faults"][0]["hits"] == 0
+    assert code_of(plain_client(sandbox, "ecs").list_clusters)[0] == "ThrottlingException"
+
+
+@pytest.mark.parametrize("spec, field", [
+    ({"error": "ThrottlingException"}, "operation"),
+    ({"operation": "GetDeployment", "count": 0}, "count"),
+    ({"operation": "GetDeployment", "status": 200}, "status"),
+    ({"operation": "GetDeployment", "eror": "X"}, "unknown fault fields ['eror']"),
+])
+def test_a_bad_fault_is_refused_naming_the_field(sandbox, faults, spec, field):
+    status, body = faults(**spec)
+    assert status == 400 and field in body["message"], body
+    assert admin(sandbox, "GET")[1]["faults"] == []
+
+
+def test_the_helpers_inject_list_and_clear(sandbox, aws):
+    added = inject_fault(sandbox.endpoint, operation="ListClusters", error="ThrottlingException", count=2)
+    assert (added["remaining"], added["hits"], added["service"]) == (2, 0, None)
+    assert code_of(plain_client(sandbox, "ecs").list_clusters)[0] == "ThrottlingException"
+    assert [(f["operation"], f["hits"], f["remaining"]) for f in injected_faults(sandbox.endpoint)] == [("ListClusters", 1, 1)]
+    with pytest.raises(FaultError, match="count"):
+        inject_fault(sandbox.endpoint, operation="ListClusters", count=-1)
+    clear_faults(sandbox.endpoint)
+    assert injected_faults(sandbox.endpoint) == []
+
+
+def test_reset_and_delete_forget_faults(sandbox, faults):
+    faults(operation="ListClusters", error="ThrottlingException", count=3)
+    sandbox.reset()
+    assert admin(sandbox, "GET")[1]["faults"] == []
+    faults(operation="ListClusters", error="ThrottlingException", count=3)
+    assert admin(sandbox, "DELETE") == (200, {"faults": []})
+    assert plain_client(sandbox, "ecs").list_clusters()["clusterArns"] == []
