@@ -342,3 +342,53 @@ def test_cleanup_stops_a_deployment_in_flight_and_removes_the_stack(run_playbook
 
     assert state.owned() == []
     assert codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] in ("Stopped", "Failed")
+
+
+def test_two_stacks_share_a_cluster_and_an_application(run_playbook, sandbox_env):
+    """The first stack keeps a shared cluster and application; its cleanup hands them to the other
+    stack instead of deleting the other's service and deployment group; the last cleanup removes them."""
+    cluster, application = "e2eshared-cluster", "e2eshared-app"
+    first, second = "e2eshara", "e2esharb"
+    stacks = {name: {"stack_name": name, "stack_cluster_name": cluster, "stack_application_name": application,
+                     "stack_vpc_cidr": f"10.{octet}.0.0/16", "stack_subnet_cidrs": [f"10.{octet}.0.0/24", f"10.{octet}.1.0/24"]}
+              for name, octet in ((first, 74), (second, 75))}
+    ecs, codedeploy = sandbox_env.clients("ecs"), sandbox_env.clients("codedeploy")
+
+    def cluster_owner():
+        found = ecs.describe_clusters(clusters=[cluster], include=["TAGS"])["clusters"]
+        active = [item for item in found if item["status"] == "ACTIVE"]
+        return {tag["key"]: tag["value"] for tag in active[0].get("tags", [])}.get(TAG) if active else None
+
+    def application_owner():
+        if application not in codedeploy.list_applications()["applications"]:
+            return None
+        arn = f"arn:aws:codedeploy:us-east-1:123456789012:application:{application}"
+        return {tag["Key"]: tag["Value"] for tag in codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"]}.get(TAG)
+
+    def services():
+        if cluster_owner() is None:
+            return []
+        arns = ecs.list_services(cluster=cluster)["serviceArns"]
+        described = ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []
+        return sorted(item["serviceName"] for item in described if item["status"] == "ACTIVE")
+
+    def groups():
+        return sorted(codedeploy.list_deployment_groups(applicationName=application)["deploymentGroups"]) if application_owner() else []
+
+    run_playbook("provision.yml", extra_vars=stacks[first])
+    run_playbook("provision.yml", extra_vars=stacks[second])
+    assert (cluster_owner(), application_owner()) == (first, first), "the second stack took over what the first one made"
+    assert services() == [f"{first}-canary-app-service", f"{second}-canary-app-service"]
+    assert groups() == [f"{first}-canary-app-dg", f"{second}-canary-app-dg"]
+
+    run_playbook("cleanup.yml", extra_vars=stacks[first])
+    assert services() == [f"{second}-canary-app-service"], "the first stack's cleanup touched the second's service"
+    assert groups() == [f"{second}-canary-app-dg"], "the first stack's cleanup touched the second's deployment group"
+    assert (cluster_owner(), application_owner()) == (second, second), "the cluster and application were not handed on"
+    run = run_playbook("provision.yml", extra_vars=stacks[second])
+    assert run.changed_tasks == [], f"provision of the remaining stack changed {run.changed_tasks}"
+
+    run_playbook("cleanup.yml", extra_vars=stacks[second])
+    assert (cluster_owner(), application_owner()) == (None, None), "the last stack's cleanup left the shared cluster or application"
+    for name in (first, second):
+        assert StackState(sandbox_env.clients, name).owned() == []
