@@ -52,7 +52,7 @@ unit: tree
 	cd $(TREE) && PYTHONPATH=$(COLLECTIONS) $(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 sandbox-tests: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/sandbox/tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup tests/sandbox/tests
 
 sanity: tree
 	tools/sanity.sh $(TREE)

@@ -27,6 +27,10 @@ from canary_sandbox.engine.testing import Release, setup_group, task_sets, wait_
 from canary_sandbox.stack import make_ecs_stack
 from canary_sandbox.testing import sandbox_process
 
+# Both tests share the module's sandbox: pytest-xdist runs them on one worker (make sandbox-tests
+# uses --dist loadgroup), and test 2 starts from whatever version test 1 left live.
+pytestmark = pytest.mark.xdist_group("seed")
+
 CANARY = "CodeDeployDefault.ECSCanary10Percent15Minutes"
 ALARM = "Canary-5XX-Error-Alarm"
 DONE = {"Succeeded", "Failed", "Stopped"}
@@ -120,8 +124,10 @@ def test_2_failing_version_trips_the_alarm_and_is_rolled_back(seed):
         TreatMissingData="notBreaching",
     )
     release.configure(config=CANARY, alarms=[ALARM], termination_wait=1)
+    # v2 after test 1; v1 when this test runs alone
+    before = image_version(aws("ecs").describe_task_definition(taskDefinition=release.serving)["taskDefinition"])
     serving_before = versions(Traffic(url).sample(20))
-    assert serving_before == Counter({"v2": 20})
+    assert serving_before == Counter({before: 20})
 
     buggy = register_buggy_version(aws, stack, "v3", failure_rate="0.5")
     deployment_id = aws("codedeploy").create_deployment(
@@ -145,16 +151,20 @@ def test_2_failing_version_trips_the_alarm_and_is_rolled_back(seed):
     history = cloudwatch.describe_alarm_history(AlarmName=ALARM, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
     assert any("to ALARM" in item["HistorySummary"] for item in history), history
     assert versions(seen)["v3"] > 0 and any(status == 500 for status, _ in seen), "the canary never served"
-    # Measured by HTTP: every request is served by v2 again, none fails. The rollback may still
-    # be moving the weights when the status flips, hence the short wait.
+    # Measured by HTTP: every request is served by the previous version again, none fails. The
+    # rollback may still be moving the weights when the status flips, hence the short wait.
     traffic = Traffic(url)
-    wait_for(lambda: traffic.sample(20) == Counter({(200, "v2"): 20}), timeout=5, what="v2 serving everything")
+    wait_for(lambda: traffic.sample(20) == Counter({(200, before): 20}), timeout=5, what=f"{before} serving everything")
     after = traffic.sample(200)
-    assert after == Counter({(200, "v2"): 200})
+    assert after == Counter({(200, before): 200})
     # 2 evaluation periods of 1 s each, plus the canary's start: well under the 15 s bake.
     assert took < 15 + 5, f"the rollback took {took:.1f}s"
     print(f"\nseed test 2: stopped after {took:.1f}s; {sum(seen.values())} requests during the release, "
-          f"{sum(c for (s, _), c in seen.items() if s == 500)} failed; afterwards 200/200 on v2")
+          f"{sum(c for (s, _), c in seen.items() if s == 500)} failed; afterwards 200/200 on {before}")
+
+
+def image_version(task_definition):
+    return task_definition["containerDefinitions"][0]["image"].rsplit(":", 1)[-1]
 
 
 def drive(traffic, seen, stop):
