@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
@@ -25,7 +24,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path[:0] = [os.path.join(ROOT, "tests", "sandbox"), os.path.join(ROOT, "tests", "e2e")]
 
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback  # noqa: E402
-from traffic import Traffic, listener_url  # noqa: E402
+from traffic import Every, Traffic, listener_url  # noqa: E402
 
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")
 PROGRESS_PREFIX = "  [ecs_deployment] "
@@ -98,26 +97,12 @@ def _failure_message(line):
         return line
 
 
-class TrafficReporter:
+def traffic_reporter(traffic):
     """Prints what the traffic saw every few seconds while a release runs."""
-
-    def __init__(self, traffic):
-        self.traffic = traffic
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="traffic-reporter", daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self):
-        while not self._stop.wait(SHOW_EVERY):
-            window = self.traffic.window(since=time.time() - SHOW_EVERY)
-            say("~ traffic, last %gs: %s" % (SHOW_EVERY, window.describe()), indent=2)
+    def report():
+        window = traffic.window(since=time.time() - SHOW_EVERY)
+        say("~ traffic, last %gs: %s" % (SHOW_EVERY, window.describe()), indent=2)
+    return Every(SHOW_EVERY, report, name="traffic-reporter")
 
 
 def check(ok, message):
@@ -127,7 +112,7 @@ def check(ok, message):
 
 def release(traffic, tag, release_vars, extra_vars=None):
     started = time.time()
-    with TrafficReporter(traffic):
+    with traffic_reporter(traffic):
         run = Playbook("deploy.yml", "-e", "image_tag=%s" % tag, extra_vars=dict(release_vars, **(extra_vars or {}))).run()
     return run, started
 

@@ -40,7 +40,7 @@ from canary_sandbox.awsclients import Clients  # noqa: E402
 from canary_sandbox.engine.testing import green_percent  # noqa: E402
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback  # noqa: E402
 from release_helpers import FAILING, TRAFFIC_WORKERS, Stack  # noqa: E402
-from traffic import Traffic, listener_url  # noqa: E402
+from traffic import Every, Traffic, listener_url  # noqa: E402
 
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -197,29 +197,15 @@ def release_with_cli(endpoint, stack, tag):
     return deployment_id
 
 
-class ListenerWatch:
+class ListenerWatch(Every):
     """Polls the production listener's weights (directly against the sandbox, not counted) to time the rollback."""
 
     def __init__(self, clients, stack, original_target_group):
         elbv2 = clients("elbv2")
-        self.elbv2 = elbv2
-        self.listener = stack.prod_listener_arn
-        self.original_arn = elbv2.describe_target_groups(Names=[original_target_group])["TargetGroups"][0]["TargetGroupArn"]
+        original_arn = elbv2.describe_target_groups(Names=[original_target_group])["TargetGroups"][0]["TargetGroupArn"]
         self.samples = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="listener-watch", daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self):
-        while not self._stop.wait(0.1):
-            self.samples.append((time.time(), green_percent(self.elbv2, self.listener, self.original_arn)))
+        super().__init__(0.1, lambda: self.samples.append((time.time(), green_percent(elbv2, stack.prod_listener_arn, original_arn))),
+                         name="listener-watch")
 
     def back_at_100_after(self, moment):
         """When the original target group was back at 100% after having been below, after `moment`."""

@@ -59,7 +59,7 @@ def examples_stack(own_sandbox_env):
     sandbox = own_sandbox_env
     playbook(sandbox, "provision.yml")
     aws = sandbox.clients
-    make_ecs_stack(aws, "checkout", cidr="10.60.0.0/16", cluster="prod", service="checkout", role_name="codedeploy-ecs")
+    checkout = make_ecs_stack(aws, "checkout", cidr="10.60.0.0/16", cluster="prod", service="checkout", role_name="codedeploy-ecs")
     aws("cloudwatch").put_metric_alarm(
         AlarmName="checkout-canary-5xx", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
         Statistic="Sum", Period=60, EvaluationPeriods=2, Threshold=5, ComparisonOperator="GreaterThanOrEqualToThreshold",
@@ -71,7 +71,7 @@ def examples_stack(own_sandbox_env):
                     "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:" + tag * 32},
                     "layers": []}
         ecr.put_image(repositoryName=ECR_REPOSITORY, imageManifest=json.dumps(manifest), imageTag=tag)
-    return sandbox
+    return sandbox, checkout
 
 
 def _run_examples(sandbox, module, tmp_path):
@@ -94,27 +94,18 @@ def _run_examples(sandbox, module, tmp_path):
     return output
 
 
-def _ensure_checkout_group(aws):
-    """The group codedeploy_deployment_group's examples create and then delete, for the info examples."""
+def _ensure_application(aws):
     codedeploy = aws("codedeploy")
     if "checkout-app" not in codedeploy.list_applications()["applications"]:
         codedeploy.create_application(applicationName="checkout-app", computePlatform="ECS")
-    if "checkout-canary" not in codedeploy.list_deployment_groups(applicationName="checkout-app")["deploymentGroups"]:
-        elbv2 = aws("elbv2")
-        load_balancer = elbv2.describe_load_balancers(Names=["checkout-alb"])["LoadBalancers"][0]["LoadBalancerArn"]
-        listeners = {item["Port"]: item["ListenerArn"] for item in elbv2.describe_listeners(LoadBalancerArn=load_balancer)["Listeners"]}
-        codedeploy.create_deployment_group(
-            applicationName="checkout-app", deploymentGroupName="checkout-canary",
-            serviceRoleArn=aws("iam").get_role(RoleName="codedeploy-ecs")["Role"]["Arn"],
-            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-            ecsServices=[{"serviceName": "checkout", "clusterName": "prod"}],
-            loadBalancerInfo={"targetGroupPairInfoList": [{
-                "targetGroups": [{"name": "checkout-blue"}, {"name": "checkout-green"}],
-                "prodTrafficRoute": {"listenerArns": [listeners[80]]}}]},
-            alarmConfiguration={"enabled": True, "alarms": [{"name": "checkout-canary-5xx"}]},
-            blueGreenDeploymentConfiguration={
-                "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 5},
-                "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT"}})
+
+
+def _ensure_checkout_group(aws, checkout):
+    """The group codedeploy_deployment_group's examples create and then delete, for the info examples."""
+    _ensure_application(aws)
+    if "checkout-canary" not in aws("codedeploy").list_deployment_groups(applicationName="checkout-app")["deploymentGroups"]:
+        aws("codedeploy").create_deployment_group(**checkout.deployment_group_args(
+            "checkout-app", "checkout-canary", alarmConfiguration={"enabled": True, "alarms": [{"name": "checkout-canary-5xx"}]}))
 
 
 def _import_certificate(aws, domain):
@@ -138,15 +129,13 @@ def _import_certificate(aws, domain):
 
 
 # What each module's examples need beyond the fixture, and what they leave, read back.
-def _prepare(module, aws):
+def _prepare(module, aws, checkout):
     if module in ("codedeploy_application_info", "codedeploy_deployment_group_info"):
-        _ensure_checkout_group(aws)
+        _ensure_checkout_group(aws, checkout)
+    if module == "codedeploy_deployment_group":
+        _ensure_application(aws)
     if module == "elb_listener":
         _import_certificate(aws, "app.example.com")  # the HTTPS example looks it up by domain name
-    if module == "codedeploy_deployment_group":
-        codedeploy = aws("codedeploy")
-        if "checkout-app" not in codedeploy.list_applications()["applications"]:
-            codedeploy.create_application(applicationName="checkout-app", computePlatform="ECS")
 
 
 def _check(module, aws):
@@ -175,8 +164,9 @@ def _check(module, aws):
 
 @pytest.mark.parametrize("module", ORDER)
 def test_module_examples_run_as_written(examples_stack, module, tmp_path):
-    _prepare(module, examples_stack.clients)
+    sandbox, checkout = examples_stack
+    _prepare(module, sandbox.clients, checkout)
     started = datetime.datetime.now()
-    _run_examples(examples_stack, module, tmp_path)
-    _check(module, examples_stack.clients)
+    _run_examples(sandbox, module, tmp_path)
+    _check(module, sandbox.clients)
     print(f"{module}: {len(examples_of(module))} example tasks in {(datetime.datetime.now() - started).total_seconds():.0f}s")

@@ -25,6 +25,7 @@ from xml.sax.saxutils import escape
 from werkzeug.wrappers import Response
 
 from .awsclients import USER_AGENT_MARK
+from .cloudwatch.protocol import TARGET_PREFIX as CLOUDWATCH_TARGET_PREFIX
 
 ADMIN_PATH = "/_sandbox/faults"
 JSON_CONTENT_TYPES = ("application/x-amz-json-1.0", "application/x-amz-json-1.1")
@@ -81,7 +82,7 @@ def error_response(request, service, fault):
     content_type = request.content_type.split(";", 1)[0].strip()
     if content_type in JSON_CONTENT_TYPES:
         headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": code}
-        if request.headers.get("X-Amz-Target", "").startswith("GraniteServiceVersion20100801."):
+        if request.headers.get("X-Amz-Target", "").startswith(CLOUDWATCH_TARGET_PREFIX):
             # CloudWatch is awsQueryCompatible: botocore takes the query error code from this header
             headers["x-amzn-query-error"] = f"{code};{'Sender' if status < 500 else 'Receiver'}"
         return Response(json.dumps({"__type": code, "message": message}), status=status,
