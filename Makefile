@@ -10,7 +10,6 @@ STAMP := $(VENV)/.installed
 COLLECTIONS := $(ROOT)/build/collections
 TREE := $(COLLECTIONS)/ansible_collections/canary/ecs
 export PATH := $(VENV)/bin:$(PATH)
-export PYTHONPATH := $(ROOT)/tests/sandbox
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export ANSIBLE_NOCOLOR := $(if $(CI),1,)
@@ -28,9 +27,10 @@ help:
 	@echo "make benchmark    release overhead, API calls and rollback reaction time, with figures"
 
 venv: $(STAMP)
-$(STAMP): requirements-dev.txt constraints-dev.txt tools/loopback_guard.py
+$(STAMP): requirements-dev.txt constraints-dev.txt tools/loopback_guard.py sandbox/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e sandbox
 	@$(MAKE) --no-print-directory guard
 	@touch $(STAMP)
 
@@ -52,7 +52,7 @@ unit: tree
 	cd $(TREE) && PYTHONPATH=$(COLLECTIONS) $(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 sandbox-tests: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup tests/sandbox/tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup sandbox/tests
 
 sanity: tree
 	tools/sanity.sh $(TREE)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-EXCLUDED = ("tests/sandbox/", "tests/e2e/", "tests/benchmark/", "tools/", ".ci/", "build/")
+EXCLUDED = ("sandbox/", "tests/e2e/", "tests/benchmark/", "tools/", ".ci/", "build/")
 # Written into the tree by the runners; never mirrored, never deleted by the mirror.
 KEEP = (".git/", "tests/output/", "tests/integration/cloud-config-aws.ini", "tests/integration/inventory")
 DEPENDENCIES = ("amazon/aws", "community/aws", "ansible/posix")

@@ -5,7 +5,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 make -C "$root" --no-print-directory build >/dev/null
 artifact=$(ls -t "$root"/build/canary-ecs-*.tar.gz | head -1)
 listing=$(tar -tzf "$artifact")
-bad=$(grep -E '(^|/)(\.venv|\.git|build|tools|\.ci|tests/sandbox|tests/e2e|tests/benchmark|tests/output|__pycache__)(/|$)|(^|/)(Makefile|constraints-dev\.txt|requirements-dev\.txt)$' <<< "$listing" || true)
+bad=$(grep -E '(^|/)(\.venv|\.git|build|tools|\.ci|sandbox|tests/e2e|tests/benchmark|tests/output|__pycache__)(/|$)|(^|/)(Makefile|constraints-dev\.txt|requirements-dev\.txt)$' <<< "$listing" || true)
 if [ -n "$bad" ]; then
   echo "artifact $artifact contains development files:" >&2
   echo "$bad" >&2

@@ -18,19 +18,15 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
+
+from canary_sandbox.guard import assert_environment_loopback
+from canary_sandbox.readback import FAILING, TRAFFIC_WORKERS, minute_seconds
+from canary_sandbox.traffic import Every, Traffic, listener_url
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path[:0] = [os.path.join(ROOT, "tests", "sandbox"), os.path.join(ROOT, "tests", "e2e")]
-
-from canary_sandbox.guard import assert_environment_loopback, assert_loopback  # noqa: E402
-from traffic import Every, Traffic, listener_url  # noqa: E402
-
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")
 PROGRESS_PREFIX = "  [ecs_deployment] "
-TRAFFIC_WORKERS = 12  # enough requests that a 10% canary failing half of them trips a 5-per-minute alarm
 SHOW_EVERY = 2.0  # seconds between two lines of observed traffic during a release
-FAILING_ENVIRONMENT = {"SANDBOX_FAILURE_RATE": "0.5"}
 
 
 def say(text="", indent=0):
@@ -42,11 +38,6 @@ def heading(text):
     say("=" * 78)
     say(text)
     say("=" * 78)
-
-
-def sandbox_minute_seconds(endpoint):
-    with urllib.request.urlopen(assert_loopback(endpoint) + "/_sandbox/status", timeout=10) as response:
-        return float(json.loads(response.read()).get("minute_seconds", 1.0))
 
 
 class Playbook:
@@ -119,8 +110,8 @@ def release(traffic, tag, release_vars, extra_vars=None):
 
 def main():
     endpoint = assert_environment_loopback()
-    minute = sandbox_minute_seconds(endpoint)
-    release_vars = {"release_minute_seconds": minute, "release_poll_interval": 1}
+    minute = minute_seconds(endpoint)
+    release_vars = {"release_poll_interval": 1}
     results = []
     demo_started = time.monotonic()
 
@@ -158,7 +149,7 @@ def main():
 
         heading("3. Release v3, which fails half its requests (seed's Test 2)")
         say("v3 gets SANDBOX_FAILURE_RATE=0.5: the seed's `if (Math.random() > 0.5) res.status(500)`.", indent=2)
-        v3, v3_started = release(traffic, "v3", release_vars, {"release_environment": FAILING_ENVIRONMENT})
+        v3, v3_started = release(traffic, "v3", release_vars, {"release_environment": FAILING})
         time.sleep(3)
         during = traffic.window(since=v3_started)
         after = traffic.window(since=time.time() - 3)

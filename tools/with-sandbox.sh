@@ -4,7 +4,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 py="$root/.venv/bin/python"
-export PYTHONPATH="$root/tests/sandbox${PYTHONPATH:+:$PYTHONPATH}"
 run=$(mktemp -d "${TMPDIR:-/tmp}/canary-sandbox.XXXXXX")
 stop() { "$py" -m canary_sandbox stop --pidfile "$run/pid" >/dev/null 2>&1 || true; }
 trap stop EXIT

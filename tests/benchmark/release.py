@@ -33,14 +33,14 @@ import time
 import urllib.parse
 import urllib.request
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path[:0] = [os.path.join(ROOT, "tests", "sandbox"), os.path.join(ROOT, "tests", "e2e")]
+from canary_sandbox.awsclients import Clients
+from canary_sandbox.engine.testing import green_percent
+from canary_sandbox.guard import assert_environment_loopback, assert_loopback
+from canary_sandbox.readback import FAILING, TRAFFIC_WORKERS, Stack
+from canary_sandbox.readback import minute_seconds as sandbox_minute_seconds
+from canary_sandbox.traffic import Every, Traffic, listener_url
 
-from canary_sandbox.awsclients import Clients  # noqa: E402
-from canary_sandbox.engine.testing import green_percent  # noqa: E402
-from canary_sandbox.guard import assert_environment_loopback, assert_loopback  # noqa: E402
-from release_helpers import FAILING, TRAFFIC_WORKERS, Stack  # noqa: E402
-from traffic import Every, Traffic, listener_url  # noqa: E402
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
@@ -241,9 +241,8 @@ def live_target_group(clients, stack):
 def main():
     sandbox = assert_environment_loopback()
     clients = Clients(sandbox)
-    with urllib.request.urlopen(sandbox + "/_sandbox/status", timeout=10) as response:
-        minute_seconds = float(json.loads(response.read())["minute_seconds"])
-    fast = {"release_minute_seconds": minute_seconds, "release_poll_interval": 1}
+    minute_seconds = sandbox_minute_seconds(sandbox)
+    fast = {"release_poll_interval": 1}
     print("canary.ecs release benchmark against %s (one sandbox minute = %gs)" % (sandbox, minute_seconds), flush=True)
 
     provision_seconds, _ = playbook(sandbox, "provision.yml")

@@ -4,6 +4,8 @@
                    as an object with .endpoint, .env (the process environment pointing at it),
                    .clients (boto3 clients bound to it) and .reset()
     own_sandbox_env  the same, for one test module alone
+    stack          the stack of provision.yml in the session's sandbox (canary_sandbox.readback.Stack),
+                   provisioned once and shared by the release test modules; cleanup.yml at the end
     run_playbook   run_playbook("provision.yml", "-e", "x=y", check=False, extra_vars=None,
                    expect_failure=False) -> PlaybookRun with .rc, .stdout, .tasks (per-task results
                    from the json callback), .changed_tasks, .stats
@@ -16,17 +18,16 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 
 import pytest
+from release_helpers import playbook
+
+from canary_sandbox.__main__ import environment
+from canary_sandbox.guard import assert_environment_loopback, assert_loopback
+from canary_sandbox.readback import Stack
+from canary_sandbox.testing import ExternalSandbox, sandbox_process
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SANDBOX_PATH = os.path.join(ROOT, "tests", "sandbox")
-sys.path.insert(0, SANDBOX_PATH)
-
-from canary_sandbox.__main__ import environment  # noqa: E402
-from canary_sandbox.guard import assert_environment_loopback, assert_loopback  # noqa: E402
-from canary_sandbox.testing import ExternalSandbox, sandbox_process  # noqa: E402
 
 COLLECTIONS = os.path.join(ROOT, "build", "collections")
 TREE = os.path.join(COLLECTIONS, "ansible_collections", "canary", "ecs")
@@ -83,7 +84,7 @@ def _parse_json_output(stdout):
 
 def playbook_environment(endpoint):
     """The environment of ansible-playbook runs against the sandbox at `endpoint`."""
-    env = dict(os.environ, PYTHONPATH=SANDBOX_PATH)
+    env = dict(os.environ)
     env.update(environment(endpoint))
     env.update(
         ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
@@ -103,7 +104,7 @@ def playbook_environment(endpoint):
 
 @contextlib.contextmanager
 def _sandbox_env():
-    with sandbox_process(python=os.path.join(VENV_BIN, "python"), env=dict(os.environ, PYTHONPATH=SANDBOX_PATH)) as sandbox:
+    with sandbox_process(python=os.path.join(VENV_BIN, "python")) as sandbox:
         yield SandboxProcess(sandbox.endpoint, playbook_environment(sandbox.endpoint), sandbox.log)
 
 
@@ -140,3 +141,28 @@ def run_playbook(sandbox_env):
         return outcome
 
     return run
+
+
+_PROVISIONED = {}  # sandbox endpoint -> Stack: provision.yml runs once per session, for every release test module
+
+
+@pytest.fixture(scope="module")
+def stack(sandbox_env, request):
+    """The stack of provision.yml, shared by the release test modules; cleanup.yml runs at the end of the session.
+
+    Provisioning takes minutes on a busy machine, so the modules share one stack (and each
+    test reads the state it starts from rather than assuming a fresh one).
+    """
+    if sandbox_env.endpoint not in _PROVISIONED:
+        playbook(sandbox_env, "provision.yml")
+        _PROVISIONED[sandbox_env.endpoint] = Stack(sandbox_env.clients)
+        request.session.addfinalizer(lambda: _clean_up(sandbox_env, _PROVISIONED.pop(sandbox_env.endpoint)))
+    return _PROVISIONED[sandbox_env.endpoint]
+
+
+def _clean_up(sandbox_env, provisioned):
+    """cleanup.yml, with a release possibly left in flight by a failed test; then nothing may be left."""
+    playbook(sandbox_env, "cleanup.yml")
+    ecs = sandbox_env.clients("ecs")
+    left = [s for s in ecs.describe_services(cluster=provisioned.cluster, services=[provisioned.service])["services"] if s["status"] == "ACTIVE"]
+    assert not left, f"cleanup.yml left the service {provisioned.service} behind"

@@ -21,8 +21,9 @@ import subprocess
 
 import pytest
 import yaml
+from release_helpers import TREE, VENV_BIN, playbook
+
 from canary_sandbox.stack import make_ecs_stack
-from release_helpers import TREE, VENV_BIN, minute_seconds, playbook
 
 MODULES = os.path.join(TREE, "plugins", "modules")
 ORDER = [
@@ -81,7 +82,7 @@ def _run_examples(sandbox, module, tmp_path):
         "connection": "local",
         "gather_facts": False,
         "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-        "module_defaults": {"canary.ecs.ecs_deployment": {"poll_interval": 1, "minute_seconds": minute_seconds(sandbox.endpoint)}},
+        "module_defaults": {"canary.ecs.ecs_deployment": {"poll_interval": 1}},
         "tasks": examples_of(module),
     }]
     path = tmp_path / f"{module}.yml"

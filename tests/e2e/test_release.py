@@ -14,15 +14,16 @@ modules share; each reads the state it starts from.
 
 import time
 
-from release_helpers import FAILING, TRAFFIC_WORKERS, production_url, release_result, release_vars, stack, version_of  # noqa: F401
-from traffic import Traffic
+from release_helpers import FAILING, TRAFFIC_WORKERS, production_url, release_result, release_vars, version_of
+
+from canary_sandbox.traffic import Traffic
 
 CANARY_PERCENT = 10.0
 CANARY_TOLERANCE = 4.0  # percentage points: ~3,000 requests in a 15 s bake make a fair split land within 1-2
 SHIFT_EDGE = 1.0  # seconds left out at each end of the bake, while the weights change
 
 
-def test_check_mode_starts_nothing(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_check_mode_starts_nothing(stack, sandbox_env, run_playbook):
     revisions, deployments, live = stack.revisions(), stack.deployments(), stack.live_image()
     run = run_playbook("deploy.yml", "-e", "image_tag=v2", check=True, extra_vars=release_vars(sandbox_env.endpoint))
     result = release_result(run)
@@ -32,7 +33,7 @@ def test_check_mode_starts_nothing(stack, sandbox_env, run_playbook):  # noqa: F
     assert stack.live_image() == live
 
 
-def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, run_playbook):
     old = version_of(stack.live_image())
     assert old != "v2", "v2 is already live: this test needs a fresh stack"
     known = [d["deploymentId"] for d in stack.deployments()]
@@ -66,7 +67,7 @@ def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, r
     assert sorted(stack.weights().values()) == [0, 100]
 
 
-def test_the_same_tag_again_changes_nothing(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_the_same_tag_again_changes_nothing(stack, sandbox_env, run_playbook):
     revisions, deployments = stack.revisions(), stack.deployments()
     run = run_playbook("deploy.yml", "-e", "image_tag=v2", extra_vars=release_vars(sandbox_env.endpoint))
     result = release_result(run)
@@ -75,7 +76,7 @@ def test_the_same_tag_again_changes_nothing(stack, sandbox_env, run_playbook):  
     assert [d["deploymentId"] for d in stack.deployments()] == [d["deploymentId"] for d in deployments]
 
 
-def test_failing_release_is_rolled_back_and_v2_keeps_serving(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_failing_release_is_rolled_back_and_v2_keeps_serving(stack, sandbox_env, run_playbook):
     old, weights_before = version_of(stack.live_image()), stack.weights()
     with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
         started = time.time()
@@ -105,7 +106,7 @@ def test_failing_release_is_rolled_back_and_v2_keeps_serving(stack, sandbox_env,
     assert stack.in_flight() == []
 
 
-def test_status_reports_the_live_version_and_the_rollback(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_status_reports_the_live_version_and_the_rollback(stack, sandbox_env, run_playbook):
     run = run_playbook("status.yml")
     info = [task["result"] for task in run.tasks if task["action"] in ("canary.ecs.ecs_deployment_info", "ecs_deployment_info")][0]
     assert info["live_version"] == "v2" and info["in_flight"] is None

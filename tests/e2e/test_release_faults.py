@@ -6,8 +6,9 @@ tests' read-backs are never faulted.
 """
 
 import pytest
+from release_helpers import release_result, release_vars, version_of
+
 from canary_sandbox.faults import clear_faults, inject_fault, injected_faults
-from release_helpers import release_result, release_vars, stack, version_of  # noqa: F401
 
 
 @pytest.fixture
@@ -16,12 +17,12 @@ def faults(sandbox_env):
     clear_faults(sandbox_env.endpoint)
 
 
-def _next_tag(stack, *candidates):  # noqa: F811
+def _next_tag(stack, *candidates):
     live = version_of(stack.live_image())
     return next(tag for tag in candidates if tag != live)
 
 
-def test_a_release_rides_out_throttling_while_it_bakes(stack, sandbox_env, run_playbook, faults):  # noqa: F811
+def test_a_release_rides_out_throttling_while_it_bakes(stack, sandbox_env, run_playbook, faults):
     assert stack.in_flight() == [], "a release is still in flight"
     new = _next_tag(stack, "v20", "v21")
     known = [d["deploymentId"] for d in stack.deployments()]
@@ -41,7 +42,7 @@ def test_a_release_rides_out_throttling_while_it_bakes(stack, sandbox_env, run_p
     assert stack.live_image().endswith(":" + new)
 
 
-def test_a_deployment_codedeploy_refuses_leaves_nothing_behind(stack, sandbox_env, run_playbook, faults):  # noqa: F811
+def test_a_deployment_codedeploy_refuses_leaves_nothing_behind(stack, sandbox_env, run_playbook, faults):
     assert stack.in_flight() == [], "a release is still in flight"
     revisions, deployments, live = stack.revisions(), stack.deployments(), stack.live_image()
     new = _next_tag(stack, "v22", "v23")

@@ -18,8 +18,7 @@ import signal
 import subprocess
 import time
 
-from canary_sandbox.engine.testing import wait_for
-from release_helpers import (  # noqa: F401
+from release_helpers import (
     TREE,
     VENV_BIN,
     minute_seconds,
@@ -27,10 +26,11 @@ from release_helpers import (  # noqa: F401
     release_result,
     release_vars,
     run_module,
-    stack,
     version_of,
 )
-from traffic import Traffic, listener_url
+
+from canary_sandbox.engine.testing import wait_for
+from canary_sandbox.traffic import Traffic, listener_url
 
 BAKE_CONFIG = "CodeDeployDefault.ECSCanary10Percent15Minutes"
 # 27 sandbox minutes of shifting: time enough for a conflicting play and rollback.yml on a busy machine
@@ -54,7 +54,7 @@ def interrupt(process):
         process.wait(timeout=30)
 
 
-def test_rerun_after_an_interruption_attaches_instead_of_starting_again(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_rerun_after_an_interruption_attaches_instead_of_starting_again(stack, sandbox_env, run_playbook):
     before = len(stack.user_deployments())
     play = start_deploy_in_background(sandbox_env, "v5")
     try:
@@ -71,7 +71,7 @@ def test_rerun_after_an_interruption_attaches_instead_of_starting_again(stack, s
     assert stack.live_image().endswith(":v5")
 
 
-def test_another_release_in_flight_fails_naming_it(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_another_release_in_flight_fails_naming_it(stack, sandbox_env, run_playbook):
     started = run_module(sandbox_env, "ecs_deployment", {"cluster": stack.cluster, "service": stack.service, "image_tag": "v6",
                                                          "deployment_config_name": LONG_CONFIG, "wait": False})
     deployment_id = started["deployment_id"]
@@ -83,7 +83,7 @@ def test_another_release_in_flight_fails_naming_it(stack, sandbox_env, run_playb
     assert [d["deploymentId"] for d in stack.in_flight()] == [deployment_id]
 
 
-def test_rollback_stops_the_release_in_flight_and_traffic_goes_back(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_rollback_stops_the_release_in_flight_and_traffic_goes_back(stack, sandbox_env, run_playbook):
     (in_flight,) = stack.in_flight()  # v6, left by the previous test
     run = run_playbook("rollback.yml", extra_vars={"release_poll_interval": 1})
     result = [task["result"] for task in run.tasks if task["action"] in ("canary.ecs.ecs_deployment", "ecs_deployment")][0]
@@ -96,7 +96,7 @@ def test_rollback_stops_the_release_in_flight_and_traffic_goes_back(stack, sandb
     assert len(stack.task_sets()) == 1
 
 
-def test_rollback_and_promote_with_nothing_in_flight_change_nothing(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_rollback_and_promote_with_nothing_in_flight_change_nothing(stack, sandbox_env, run_playbook):
     deployments = [d["deploymentId"] for d in stack.deployments()]
     for name in ("rollback.yml", "promote.yml"):
         run = run_playbook(name)
@@ -115,7 +115,7 @@ def _set_ready_option(sandbox_env, the_stack, option):
                                                             "name": the_stack.group_name, "deployment_ready": option})
 
 
-def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, sandbox_env, run_playbook):
     assert stack.in_flight() == [], "a release is still in flight"
     saved = _ready_option(stack)
     old = version_of(stack.live_image())
@@ -167,7 +167,7 @@ def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, 
     assert _ready_option(stack) == saved
 
 
-def test_a_release_nobody_approves_stops_at_the_end_of_the_ready_wait(stack, sandbox_env, run_playbook):  # noqa: F811
+def test_a_release_nobody_approves_stops_at_the_end_of_the_ready_wait(stack, sandbox_env, run_playbook):
     assert stack.in_flight() == [], "a release is still in flight"
     saved = _ready_option(stack)
     old = version_of(stack.live_image())

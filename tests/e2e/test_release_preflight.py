@@ -6,27 +6,28 @@ Every test reads back that no task definition revision was registered and no dep
 import time
 
 import pytest
+from release_helpers import release_result, release_vars, run_module
+
 from canary_sandbox.engine.testing import wait_for
-from release_helpers import release_result, release_vars, run_module, stack  # noqa: F401
 
 ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/canary-missing:v9"
 
 
 @pytest.fixture
-def nothing_created(stack):  # noqa: F811
+def nothing_created(stack):
     revisions, deployments = stack.revisions(), stack.deployments()
     yield
     assert stack.revisions() == revisions, "a task definition revision was registered"
     assert stack.deployments() == deployments, "a deployment was started"
 
 
-def release(sandbox_env, stack, **args):  # noqa: F811
+def release(sandbox_env, stack, **args):
     values = {"cluster": stack.cluster, "service": stack.service, "poll_interval": 1}
     values.update(args)
     return run_module(sandbox_env, "ecs_deployment", values, expect_failure=True)["msg"]
 
 
-def test_a_service_without_the_code_deploy_controller(stack, sandbox_env, run_playbook, nothing_created):  # noqa: F811
+def test_a_service_without_the_code_deploy_controller(stack, sandbox_env, run_playbook, nothing_created):
     ecs = sandbox_env.clients("ecs")
     live = stack.service_description()
     ecs.create_service(cluster=stack.cluster, serviceName="plain-rolling", taskDefinition=live["taskDefinition"], desiredCount=0,
@@ -40,12 +41,12 @@ def test_a_service_without_the_code_deploy_controller(stack, sandbox_env, run_pl
         ecs.delete_service(cluster=stack.cluster, service="plain-rolling", force=True)
 
 
-def test_a_container_that_is_not_behind_the_load_balancer(stack, sandbox_env, nothing_created):  # noqa: F811
+def test_a_container_that_is_not_behind_the_load_balancer(stack, sandbox_env, nothing_created):
     message = release(sandbox_env, stack, image_tag="v2", container="no-such-container")
     assert "Container 'no-such-container' is not behind the load balancer" in message
 
 
-def test_a_task_definition_without_the_services_port(stack, sandbox_env, nothing_created):  # noqa: F811
+def test_a_task_definition_without_the_services_port(stack, sandbox_env, nothing_created):
     live = stack.live_task_definition()
     container = dict(live["containerDefinitions"][0], image="canary-app:v2", portMappings=[{"containerPort": 8081, "protocol": "tcp"}])
     definition = {key: live[key] for key in ("family", "networkMode", "requiresCompatibilities", "cpu", "memory") if key in live}
@@ -54,12 +55,12 @@ def test_a_task_definition_without_the_services_port(stack, sandbox_env, nothing
     assert "does not expose port" in message and "8081" in message
 
 
-def test_an_ecr_image_that_does_not_exist(stack, sandbox_env, nothing_created):  # noqa: F811
+def test_an_ecr_image_that_does_not_exist(stack, sandbox_env, nothing_created):
     message = release(sandbox_env, stack, image=ECR_IMAGE)
     assert "does not exist in ECR" in message and "canary-missing" in message
 
 
-def test_a_missing_alarm(stack, sandbox_env, nothing_created):  # noqa: F811
+def test_a_missing_alarm(stack, sandbox_env, nothing_created):
     cloudwatch = sandbox_env.clients("cloudwatch")
     name = stack.alarm_names[0]
     saved = stack.alarm(name)
@@ -71,7 +72,7 @@ def test_a_missing_alarm(stack, sandbox_env, nothing_created):  # noqa: F811
         restore_alarm(cloudwatch, saved)
 
 
-def test_an_alarm_already_in_alarm(stack, sandbox_env, nothing_created):  # noqa: F811
+def test_an_alarm_already_in_alarm(stack, sandbox_env, nothing_created):
     cloudwatch = sandbox_env.clients("cloudwatch")
     name = stack.alarm_names[0]
     saved = stack.alarm(name)

@@ -10,12 +10,7 @@ import pytest
 from ansible_collections.canary.ecs.plugins.module_utils import codedeploy_application as app
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
 from ansible_collections.canary.ecs.plugins.module_utils.tags import plan_tags
-
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeArns
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeModule
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import client_error
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import codedeploy_mock
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import write_calls
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeArns, FakeModule, client_error, codedeploy_mock, write_calls
 
 ARN = "arn:aws:codedeploy:us-east-1:123456789012:application:web"
 APP = {"applicationId": "a-1", "applicationName": "web", "computePlatform": "ECS", "linkedToGitHub": False}

@@ -9,11 +9,7 @@ import pytest
 
 from ansible_collections.canary.ecs.plugins.module_utils import codedeploy_deployment_config as cfg
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
-
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeModule
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import client_error
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import codedeploy_mock
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import write_calls
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeModule, client_error, codedeploy_mock, write_calls
 
 CANARY_10_5 = {"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5}}
 

@@ -12,12 +12,7 @@ import pytest
 
 from ansible_collections.canary.ecs.plugins.module_utils import codedeploy_deployment_group as dg
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
-
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeArns
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeModule
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import client_error
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import codedeploy_mock
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import write_calls
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeArns, FakeModule, client_error, codedeploy_mock, write_calls
 
 PROD = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/80"
 TEST = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/8080"

@@ -11,7 +11,6 @@ import pytest
 
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_references import References
-
 from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import client_error
 
 LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/alb/1"

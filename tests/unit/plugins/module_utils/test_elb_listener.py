@@ -5,12 +5,14 @@
 
 """The listener comparison: what the module owns is corrected, the traffic never is."""
 
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import desired_settings
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import forward_action
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import forwarded_target_groups
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import owned_settings
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import settings_update
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import traffic_drift
+from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import (
+    desired_settings,
+    forward_action,
+    forwarded_target_groups,
+    owned_settings,
+    settings_update,
+    traffic_drift,
+)
 
 BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-tg-blue/1"
 GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-tg-green/2"

@@ -9,21 +9,21 @@ AWS clients are mocks; the account lookup (for ARNs) is patched out.
 """
 
 import json
-from unittest.mock import MagicMock
-from unittest.mock import patch
+from unittest.mock import MagicMock, patch
 
 import botocore.exceptions
 import pytest
-
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.canary.ecs.plugins.module_utils import codedeploy_common
-from ansible_collections.canary.ecs.plugins.modules import codedeploy_application
-from ansible_collections.canary.ecs.plugins.modules import codedeploy_application_info
-from ansible_collections.canary.ecs.plugins.modules import codedeploy_deployment_config
-from ansible_collections.canary.ecs.plugins.modules import codedeploy_deployment_config_info
-from ansible_collections.canary.ecs.plugins.modules import codedeploy_deployment_group
-from ansible_collections.canary.ecs.plugins.modules import codedeploy_deployment_group_info
+from ansible_collections.canary.ecs.plugins.modules import (
+    codedeploy_application,
+    codedeploy_application_info,
+    codedeploy_deployment_config,
+    codedeploy_deployment_config_info,
+    codedeploy_deployment_group,
+    codedeploy_deployment_group_info,
+)
 
 CONNECTION = {"region": "us-east-1", "access_key": "testing", "secret_key": "testing", "endpoint_url": "http://127.0.0.1:1"}
 WRITES = ("create_", "update_", "delete_", "tag_resource", "untag_resource")

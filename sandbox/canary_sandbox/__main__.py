@@ -1,10 +1,10 @@
-"""Command line: python -m canary_sandbox {start,stop,status,reset,env}.
+"""Command line: canary-sandbox {start,stop,status,reset,env} (also python -m canary_sandbox).
 
     start                    serve in the foreground until Ctrl-C / SIGTERM
     start --background       start a detached server, wait until it answers, print its endpoint
     stop --pidfile F         stop the server started with that pid file (only that PID)
     status|reset --endpoint  ask a running server
-    env --endpoint URL       print the shell exports that point AWS tools at it
+    env --endpoint URL       print the shell exports that point AWS tools (and canary.ecs) at it
 """
 
 import argparse
@@ -24,9 +24,16 @@ from .guard import assert_loopback
 STARTUP_TIMEOUT = 60
 
 
-def environment(endpoint, region=DEFAULT_REGION):
-    """Variables that point boto3, the AWS CLI and amazon.aws modules at the sandbox."""
+def environment(endpoint, region=DEFAULT_REGION, minute_seconds=None):
+    """Variables that point boto3, the AWS CLI and amazon.aws modules at the sandbox.
+
+    CANARY_SANDBOX_MINUTE_SECONDS tells canary.ecs's release modules the sandbox's time
+    scale (for their time-left estimates); they read it only when the endpoint is loopback.
+    It is asked of the running sandbox unless given.
+    """
     assert_loopback(endpoint)
+    if minute_seconds is None:
+        minute_seconds = _get(endpoint, "/_sandbox/status")["minute_seconds"]
     return {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_URL": endpoint,
@@ -38,6 +45,7 @@ def environment(endpoint, region=DEFAULT_REGION):
         # never ask an instance metadata service for credentials or a region
         "AWS_EC2_METADATA_DISABLED": "true",
         "CANARY_SANDBOX_ENDPOINT": endpoint,
+        "CANARY_SANDBOX_MINUTE_SECONDS": "%g" % float(minute_seconds),
     }
 
 
@@ -93,8 +101,7 @@ def _start_background(args):
     if args.minute_seconds:
         command += ["--minute-seconds", str(args.minute_seconds)]
     log = open(args.log or os.devnull, "ab")
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                               env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)))
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     deadline = time.time() + STARTUP_TIMEOUT
     while time.time() < deadline:
         if process.poll() is not None:
@@ -158,7 +165,7 @@ def cmd_env(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m canary_sandbox", description=__doc__,
+    parser = argparse.ArgumentParser(prog="canary-sandbox", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start")

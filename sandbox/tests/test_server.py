@@ -6,6 +6,7 @@ import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
+
 from canary_sandbox.awsclients import client
 from canary_sandbox.guard import NotLoopbackError, assert_environment_loopback, assert_loopback
 

@@ -4,6 +4,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+
 from canary_sandbox.cloudwatch.evaluation import (
     ALARM,
     INSUFFICIENT_DATA,

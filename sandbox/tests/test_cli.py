@@ -8,12 +8,12 @@ import urllib.request
 
 import pytest
 
-SANDBOX_PATH = os.path.join(os.path.dirname(__file__), "..")
+# The console script `make venv` installs beside this interpreter (pip install -e sandbox).
+COMMAND = os.path.join(os.path.dirname(sys.executable), "canary-sandbox")
 
 
 def cli(*args, check=True):
-    return subprocess.run([sys.executable, "-m", "canary_sandbox", *args], env=dict(os.environ, PYTHONPATH=SANDBOX_PATH),
-                          capture_output=True, text=True, timeout=90, check=check)
+    return subprocess.run([COMMAND, *args], capture_output=True, text=True, timeout=90, check=check)
 
 
 def test_background_start_status_reset_stop(tmp_path):
@@ -29,6 +29,8 @@ def test_background_start_status_reset_stop(tmp_path):
         env_lines = cli("env", "--endpoint", endpoint).stdout.splitlines()
         assert f"export AWS_ENDPOINT_URL={endpoint}" in env_lines
         assert "export AWS_EC2_METADATA_DISABLED=true" in env_lines
+        # the time scale, asked of the running sandbox, for canary.ecs's time-left estimates
+        assert "export CANARY_SANDBOX_MINUTE_SECONDS=0.5" in env_lines
         assert cli("reset", "--endpoint", endpoint).returncode == 0
     finally:
         stopped = cli("stop", "--pidfile", pidfile)
@@ -38,6 +40,11 @@ def test_background_start_status_reset_stop(tmp_path):
         os.kill(pid, 0)
     with pytest.raises(OSError):
         urllib.request.urlopen(endpoint + "/_sandbox/status", timeout=2)
+
+
+def test_the_module_form_is_the_same_command():
+    module = subprocess.run([sys.executable, "-m", "canary_sandbox", "--help"], capture_output=True, text=True, timeout=60, check=True)
+    assert module.stdout == cli("--help").stdout
 
 
 def test_stop_without_pid_file_is_a_no_op(tmp_path):

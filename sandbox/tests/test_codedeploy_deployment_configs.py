@@ -4,6 +4,7 @@ traffic routing, and every misuse with AWS's error code."""
 import datetime
 
 import pytest
+
 from canary_sandbox.codedeploy import deployment_configs
 from canary_sandbox.codedeploy.store import Store
 from canary_sandbox.router import AwsError

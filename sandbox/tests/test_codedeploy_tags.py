@@ -1,6 +1,7 @@
 """Tags on CodeDeploy applications and deployment groups through boto3, read back after every write."""
 
 import pytest
+
 from canary_sandbox.stack import SharedStack, clear_codedeploy, error_of, unvalidated_client
 
 SHARED = SharedStack("tag")

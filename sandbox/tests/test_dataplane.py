@@ -19,6 +19,7 @@ import types
 import urllib.parse
 
 import pytest
+
 from canary_sandbox.clock import Clock
 from canary_sandbox.dataplane.discovery import load_balancer_dimension, target_group_dimension
 from canary_sandbox.dataplane.extension import DataPlane, dataplane_state, listener_url

@@ -38,9 +38,7 @@ def sandbox_process(minute_seconds=None, python=sys.executable, env=None):
     through its pid file on exit; yields an ExternalSandbox whose .log names the process's log."""
     run = tempfile.mkdtemp(prefix="canary-sandbox-")
     pidfile, endpoint_file, log = (os.path.join(run, name) for name in ("pid", "endpoint", "sandbox.log"))
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ if env is None else env)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     command = [python, "-m", "canary_sandbox", "start", "--background", "--pidfile", pidfile,
                "--endpoint-file", endpoint_file, "--log", log]
     if minute_seconds is not None:

@@ -22,6 +22,7 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+
 from canary_sandbox.dataplane.extension import listener_url
 from canary_sandbox.engine.testing import Release, setup_group, task_sets, wait_for, wait_for_status
 from canary_sandbox.stack import make_ecs_stack

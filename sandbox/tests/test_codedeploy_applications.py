@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+
 from canary_sandbox.stack import SharedStack, clear_codedeploy, error_of, unvalidated_client
 
 SHARED = SharedStack("app")

@@ -4,9 +4,10 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from moto.cloudwatch.exceptions import InvalidParameterValue
+
 from canary_sandbox.cloudwatch.history import AlarmHistory, InvalidNextToken, state_update_data
 from canary_sandbox.cloudwatch.samples import SampleStore
-from moto.cloudwatch.exceptions import InvalidParameterValue
 
 T0 = datetime(2026, 11, 26, 5, 0, tzinfo=timezone.utc)
 

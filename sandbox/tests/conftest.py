@@ -4,14 +4,9 @@
     aws       a fresh, empty sandbox state for each test: aws("codedeploy") is a client
 """
 
-import os
-import sys
-
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from canary_sandbox.testing import running_sandbox  # noqa: E402
+from canary_sandbox.testing import running_sandbox
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import io
 import random
 
 import pytest
+
 from canary_sandbox.dataplane.discovery import (
     MAX_TASKS,
     container_behaviour,

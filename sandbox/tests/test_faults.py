@@ -4,6 +4,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
 from canary_sandbox.awsclients import DUMMY_CREDENTIALS
 from canary_sandbox.faults import FaultError, _admin_call, clear_faults, inject_fault, injected_faults
 from canary_sandbox.guard import assert_loopback

@@ -66,17 +66,15 @@ def _load_only_needed_managed_policies():
 
 
 def default_extensions():
-    """Every extension the sandbox runs, in start order."""
+    """Every extension the sandbox runs, in start order: the CodeDeploy control plane, alarm
+    evaluation (moto never evaluates alarms), the data plane (listener ports, tasks, ALB
+    metrics) and the engine that runs CodeDeploy ECS deployments through their lifecycle."""
+    from .cloudwatch.alarms import AlarmEvaluator
     from .codedeploy.service import CodeDeployExtension
+    from .dataplane.extension import DataPlane
+    from .engine.extension import DeploymentEngine
 
-    extensions = [CodeDeployExtension()]
-    try:  # the engine, alarm evaluation and data plane arrive as separate modules
-        from .extensions import more_extensions
-    except ImportError:
-        more_extensions = None
-    if more_extensions is not None:
-        extensions.extend(more_extensions())
-    return extensions
+    return [CodeDeployExtension(), AlarmEvaluator(), DataPlane(), DeploymentEngine()]
 
 
 class Sandbox:

@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+
 from canary_sandbox.stack import CODEDEPLOY_TRUST_POLICY, SharedStack, clear_codedeploy, error_of, unvalidated_client
 
 GROUP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{}/{}"

@@ -4,6 +4,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
+
 from canary_sandbox.engine.testing import Release, setup_group, task_sets, wait_for, wait_for_status
 from canary_sandbox.stack import make_ecs_stack
 

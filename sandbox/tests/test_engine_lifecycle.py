@@ -6,6 +6,7 @@ import time
 import urllib.request
 
 import pytest
+
 from canary_sandbox.engine.testing import (
     Release,
     appspec_content,

@@ -19,6 +19,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+
 from canary_sandbox.cloudwatch.testing import sandbox_clock, wait_for_alarm_state
 
 NAMESPACE = "AWS/ApplicationELB"

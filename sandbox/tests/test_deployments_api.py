@@ -10,6 +10,7 @@ import time
 import pytest
 import yaml
 from botocore.exceptions import ClientError
+
 from canary_sandbox.engine.testing import (
     appspec,
     appspec_content,

@@ -1,0 +1,103 @@
+"""A stack that playbooks/provision.yml made, read back through the AWS APIs as a test would.
+
+Used by the end-to-end tests, tools/demo.py and tests/benchmark/release.py. The names come
+from the sandbox itself (the one ECS service under the CODE_DEPLOY controller and its
+CodeDeploy group), so callers follow whatever the stack's vars file names.
+"""
+
+import json
+import urllib.request
+
+from .engine.testing import green_percent
+from .guard import assert_loopback
+
+# Container environment of a version that fails half of its requests (the seed's buggy Version 3).
+FAILING = {"SANDBOX_FAILURE_RATE": "0.5"}
+HEALTHY = {"SANDBOX_FAILURE_RATE": "0"}
+# ~250 requests/s through the data plane: a 10% canary failing half its requests trips a
+# 5-errors-per-minute alarm within its bake.
+TRAFFIC_WORKERS = 12
+
+
+class Stack:
+    """What provision.yml created, read back through the AWS APIs."""
+
+    def __init__(self, clients):
+        self.clients = clients
+        ecs = clients("ecs")
+        found = []
+        for cluster_arn in ecs.list_clusters()["clusterArns"]:
+            service_arns = ecs.list_services(cluster=cluster_arn)["serviceArns"]
+            if service_arns:
+                for service in ecs.describe_services(cluster=cluster_arn, services=service_arns)["services"]:
+                    if (service.get("deploymentController") or {}).get("type") == "CODE_DEPLOY" and service["status"] == "ACTIVE":
+                        found.append((cluster_arn.rsplit("/", 1)[-1], service["serviceName"]))
+        assert len(found) == 1, f"expected one CODE_DEPLOY service after provision.yml, found {found}"
+        self.cluster, self.service = found[0]
+        codedeploy = clients("codedeploy")
+        self.group = None
+        for application in codedeploy.list_applications()["applications"]:
+            for name in codedeploy.list_deployment_groups(applicationName=application)["deploymentGroups"]:
+                group = codedeploy.get_deployment_group(applicationName=application, deploymentGroupName=name)["deploymentGroupInfo"]
+                if any(s["serviceName"] == self.service for s in group.get("ecsServices", [])):
+                    self.group = group
+        assert self.group, f"no CodeDeploy deployment group deploys {self.service}"
+        self.application_name = self.group["applicationName"]
+        self.group_name = self.group["deploymentGroupName"]
+        self.alarm_names = [alarm["name"] for alarm in self.group["alarmConfiguration"]["alarms"]]
+        pair = self.group["loadBalancerInfo"]["targetGroupPairInfoList"][0]
+        self.prod_listener_arn = pair["prodTrafficRoute"]["listenerArns"][0]
+        self.target_group_names = [tg["name"] for tg in pair["targetGroups"]]
+
+    # ------------------------------------------------------------------ read back
+
+    def deployments(self, statuses=None):
+        """DeploymentInfos of the group, oldest first."""
+        codedeploy = self.clients("codedeploy")
+        request = {"applicationName": self.application_name, "deploymentGroupName": self.group_name}
+        if statuses:
+            request["includeOnlyStatuses"] = list(statuses)
+        ids = codedeploy.list_deployments(**request)["deployments"]
+        if not ids:
+            return []
+        infos = codedeploy.batch_get_deployments(deploymentIds=ids)["deploymentsInfo"]
+        return sorted(infos, key=lambda info: info["createTime"])
+
+    def user_deployments(self):
+        return [info for info in self.deployments() if info.get("creator") != "codeDeployRollback"]
+
+    def in_flight(self):
+        return self.deployments(("Created", "Queued", "InProgress", "Baking", "Ready"))
+
+    def task_sets(self):
+        return self.clients("ecs").describe_task_sets(cluster=self.cluster, service=self.service)["taskSets"]
+
+    def service_description(self):
+        return self.clients("ecs").describe_services(cluster=self.cluster, services=[self.service])["services"][0]
+
+    def live_task_definition(self):
+        service = self.service_description()
+        primary = [ts for ts in service.get("taskSets", []) if ts["status"] == "PRIMARY"]
+        arn = primary[0]["taskDefinition"] if primary else service["taskDefinition"]
+        return self.clients("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
+
+    def live_image(self):
+        return self.live_task_definition()["containerDefinitions"][0]["image"]
+
+    def revisions(self):
+        family = self.live_task_definition()["family"]
+        return self.clients("ecs").list_task_definitions(familyPrefix=family)["taskDefinitionArns"]
+
+    def weights(self):
+        """{target group name: percent} of the production listener."""
+        elbv2 = self.clients("elbv2")
+        arns = {tg["TargetGroupArn"]: tg["TargetGroupName"] for tg in elbv2.describe_target_groups(Names=self.target_group_names)["TargetGroups"]}
+        return {name: green_percent(elbv2, self.prod_listener_arn, arn) for arn, name in arns.items()}
+
+    def alarm(self, name):
+        return self.clients("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+
+
+def minute_seconds(endpoint):
+    with urllib.request.urlopen(assert_loopback(endpoint) + "/_sandbox/status", timeout=10) as response:
+        return float(json.loads(response.read())["minute_seconds"])
