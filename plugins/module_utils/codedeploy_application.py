@@ -7,13 +7,8 @@
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import check_name
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import diff_result
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import fail
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import ensure_tags
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import list_tags
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import tags_request
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler, check_name, diff_result, fail
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import ensure_tags, list_tags, tags_request
 
 ECS = "ECS"
 # A bound on pagination loops; CodeDeploy allows 1,000 applications / groups per account.

@@ -10,16 +10,16 @@ that a deployment group uses: both cases fail here with what to do instead.
 """
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import list_application_names
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import list_deployment_group_names
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import PREDEFINED_CONFIG_PREFIX
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import check_name
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import diff_result
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import fail
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import list_application_names, list_deployment_group_names
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import (
+    PREDEFINED_CONFIG_PREFIX,
+    CodeDeployErrorHandler,
+    check_name,
+    diff_result,
+    fail,
+)
 
 ECS = "ECS"
 # Module choice -> (AWS TrafficRoutingType, name of its settings member, settings key prefix)

@@ -13,20 +13,12 @@ that form; an update sends only the members that differ.
 
 import copy
 
-from ansible.module_utils.common.dict_transformations import _camel_to_snake
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
+from ansible.module_utils.common.dict_transformations import _camel_to_snake, camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import get_application
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ECS_DEPLOYMENT_STYLE
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import check_name
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import diff_result
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import fail
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import ensure_tags
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import list_tags
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import tags_request
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ECS_DEPLOYMENT_STYLE, CodeDeployErrorHandler, check_name, diff_result, fail
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import ensure_tags, list_tags, tags_request
 
 # The request members this module manages, in the order a diff shows them.
 MANAGED_MEMBERS = (

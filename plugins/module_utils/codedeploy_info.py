@@ -5,14 +5,18 @@
 
 """Read-only views for the *_info modules: applications, deployment configs and deployment groups."""
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import describe_application
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import get_application
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import list_application_names
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import list_deployment_group_names
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import (
+    describe_application,
+    get_application,
+    list_application_names,
+    list_deployment_group_names,
+)
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import describe_deployment_config
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import get_deployment_config
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import list_deployment_config_names
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import (
+    describe_deployment_config,
+    get_deployment_config,
+    list_deployment_config_names,
+)
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_group import describe_deployment_group
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import list_tags
 

@@ -12,9 +12,7 @@ Each lookup that finds nothing fails with a message naming the option and the va
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import fail
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import name_from_arn
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler, fail, name_from_arn
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import get_deployment_config
 
 

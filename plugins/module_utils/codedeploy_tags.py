@@ -5,8 +5,7 @@
 
 """Tags of CodeDeploy applications and deployment groups (by ARN, with purge_tags)."""
 
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
 
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
 from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags

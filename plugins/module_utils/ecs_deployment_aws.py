@@ -16,11 +16,8 @@ import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import aws_retry_decorator
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import fail
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_progress import IN_FLIGHT
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_progress import snapshot
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler, aws_retry_decorator, fail
+from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_progress import IN_FLIGHT, snapshot
 
 _MAX_PAGES = 100  # bounds every pagination loop
 _BATCH = 25  # batch_get_deployments / batch_get_deployment_groups take up to 25 / 100 names

@@ -10,8 +10,7 @@ from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_a
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_preflight as preflight
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_progress as progress
 from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_taskdef as taskdef
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_release import Context
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_release import target_id
+from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_release import Context, target_id
 
 
 def summary(info):

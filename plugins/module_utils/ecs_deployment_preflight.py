@@ -10,9 +10,7 @@ so each rule is tested on its own; `problems()` runs them all.
 """
 
 from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_aws import serves
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_taskdef import container_ports
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_taskdef import TaskDefinitionError
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_taskdef import find_container
+from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_taskdef import TaskDefinitionError, container_ports, find_container
 
 
 def controller_problem(service):

@@ -13,8 +13,7 @@ agent, the way community.aws does, so AWS-side logs show which tool made a call.
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.canary.ecs.plugins.module_utils.common import CANARY_ECS_COLLECTION_NAME
-from ansible_collections.canary.ecs.plugins.module_utils.common import CANARY_ECS_COLLECTION_VERSION
+from ansible_collections.canary.ecs.plugins.module_utils.common import CANARY_ECS_COLLECTION_NAME, CANARY_ECS_COLLECTION_VERSION
 
 
 class AnsibleCanaryECSModule(AnsibleAWSModule):

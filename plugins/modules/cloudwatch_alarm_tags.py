@@ -73,12 +73,10 @@ tags:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
 
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
-from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags
-from ansible_collections.canary.ecs.plugins.module_utils.tags import tags_diff
+from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags, tags_diff
 
 
 def find_alarm_arn(module, client, name):

@@ -124,11 +124,8 @@ msg:
   sample: "Deleted CodeDeploy application checkout-app and its deployment groups: checkout-canary"
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import ensure_application_absent
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import ensure_application_present
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import run_module
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import ensure_application_absent, ensure_application_present
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder, codedeploy_client, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 

@@ -86,9 +86,7 @@ applications:
       sample: {"team": "payments"}
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import run_module
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder, codedeploy_client, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_info import describe_applications
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 

@@ -121,10 +121,8 @@ deployment_config:
       sample: {"type": "TimeBasedCanary", "time_based_canary": {"canary_percentage": 10, "canary_interval": 15}}
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import run_module
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import ensure_deployment_config_absent
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import ensure_deployment_config_present
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client, run_module
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import ensure_deployment_config_absent, ensure_deployment_config_present
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 

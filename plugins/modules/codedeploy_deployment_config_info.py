@@ -83,8 +83,7 @@ deployment_configs:
       sample: {"type": "TimeBasedCanary", "time_based_canary": {"canary_percentage": 10, "canary_interval": 5}}
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import run_module
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_info import describe_deployment_configs
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 

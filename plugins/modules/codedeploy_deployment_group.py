@@ -384,12 +384,8 @@ changed_settings:
   sample: ["alarm_configuration", "blue_green_deployment_configuration"]
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import client_factory
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import run_module
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_group import ensure_deployment_group_absent
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_group import ensure_deployment_group_present
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder, client_factory, codedeploy_client, run_module
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_group import ensure_deployment_group_absent, ensure_deployment_group_present
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_references import References
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 

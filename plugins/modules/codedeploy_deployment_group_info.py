@@ -107,9 +107,7 @@ deployment_groups:
       sample: {"team": "payments"}
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import run_module
+from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder, codedeploy_client, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_info import describe_deployment_groups
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 

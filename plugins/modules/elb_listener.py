@@ -151,17 +151,18 @@ traffic_drift:
   sample: listener on port 80 forwards to arn:...:targetgroup/canary-app-tg-green/..., not to the initial target group ...
 """
 
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import ListenerClient
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import desired_settings
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import forward_action
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import forwarded_target_groups
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import owned_settings
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import settings_update
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import traffic_drift
+from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import (
+    ListenerClient,
+    desired_settings,
+    forward_action,
+    forwarded_target_groups,
+    owned_settings,
+    settings_update,
+    traffic_drift,
+)
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 
