@@ -22,10 +22,12 @@ DEPENDENCIES = ("amazon/aws", "community/aws", "ansible/posix")
 
 
 def source_files():
-    listing = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                             check=True, capture_output=True).stdout.decode().split("\0")
-    return sorted(path for path in listing
-                  if path and not path.startswith(EXCLUDED) and os.path.isfile(os.path.join(ROOT, path)))
+    listing = (
+        subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, check=True, capture_output=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    return sorted(path for path in listing if path and not path.startswith(EXCLUDED) and os.path.isfile(os.path.join(ROOT, path)))
 
 
 def mirror(dest):

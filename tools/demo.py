@@ -56,15 +56,16 @@ class Playbook:
     def run(self, show_progress=True):
         env = dict(os.environ)
         env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, "build", "collections"))
-        env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="false",
-                   ANSIBLE_INVENTORY_UNPARSED_WARNING="false", PYTHONUNBUFFERED="1")
+        env.update(
+            ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false", PYTHONUNBUFFERED="1"
+        )
         started = time.monotonic()
         process = subprocess.Popen(self.command, cwd=TREE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
         for line in process.stdout:
             line = line.rstrip("\n")
             self.lines.append(line)
             if show_progress and line.startswith(PROGRESS_PREFIX):
-                say("| " + line[len(PROGRESS_PREFIX):], indent=2)
+                say("| " + line[len(PROGRESS_PREFIX) :], indent=2)
             if line.startswith("fatal:") and "=>" in line:
                 self.failure = _failure_message(line)
         self.rc = process.wait()
@@ -90,9 +91,11 @@ def _failure_message(line):
 
 def traffic_reporter(traffic):
     """Prints what the traffic saw every few seconds while a release runs."""
+
     def report():
         window = traffic.window(since=time.time() - SHOW_EVERY)
         say("~ traffic, last %gs: %s" % (SHOW_EVERY, window.describe()), indent=2)
+
     return Every(SHOW_EVERY, report, name="traffic-reporter")
 
 
@@ -141,8 +144,11 @@ def main():
         after = traffic.window(since=time.time() - 3)
         if first_v2 and last_v1 and last_v1 - first_v2 > 2:
             # leave out a second at each end, while the listener's weights change under requests in flight
-            say("During the bake (%.0fs between the first v2 and the last v1 response, edges left out): %s" % (
-                last_v1 - first_v2, traffic.window(since=first_v2 + 1, until=last_v1 - 1).describe()), indent=2)
+            say(
+                "During the bake (%.0fs between the first v2 and the last v1 response, edges left out): %s"
+                % (last_v1 - first_v2, traffic.window(since=first_v2 + 1, until=last_v1 - 1).describe()),
+                indent=2,
+            )
         say("Right after it: %s" % after.describe(), indent=2)
         results.append(check(v2.rc == 0, "deploy.yml -e image_tag=v2 succeeded (%.0fs)" % v2.seconds))
         results.append(check(after.share("v2") == 100.0, "all traffic is on v2 now"))
@@ -165,7 +171,7 @@ def main():
     for line in status.lines:
         text = line.strip()
         if text.startswith('"msg": '):
-            text = text[len('"msg": '):]
+            text = text[len('"msg": ') :]
         text = text.strip('",')
         if text.startswith(("Live:", "In flight:", "Alarms:")) or re.match(r"\d{4}-\d\d-\d\dT.* d-", text):
             say(text, indent=2)

@@ -6,30 +6,80 @@
 """Action plugin of canary.ecs.ecs_deployment: progress lines while a release bakes.
 
 A module cannot print while it runs, and a canary bakes for many minutes. So this plugin
-runs the module in short steps: once to start (or attach to, stop, continue) the
-deployment with wait=false, then once per poll_interval to look at it (deployment_id,
-wait=false: three API calls per look). It prints a line whenever the phase, traffic
-share or an alarm changes (and a heartbeat every few polls), and finally returns the
-module's result completed with the timeline it saw, failing a rolled-back release
-just as the module would. Check mode, wait=false and async run the module once, as is.
+runs the module once to start (or attach to, stop, continue) the deployment with
+wait=false, then hands the module's watch loop (module_utils/_release/watch.py) a look
+that runs the module once more (deployment_id, wait=false). This file only prints: a
+line whenever the phase, traffic share or an alarm changes, and a heartbeat every few
+looks. The final result and message are the module's own (outcome.finish). Check mode,
+wait=false and async run the module once, as is.
 """
-
-import time
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_progress as progress
+from ansible_collections.canary.ecs.plugins.module_utils._release import observe, outcome, progress
+from ansible_collections.canary.ecs.plugins.module_utils._release.plan import describe_plan
+from ansible_collections.canary.ecs.plugins.module_utils._release.release import stopped_message, timed_out
+from ansible_collections.canary.ecs.plugins.module_utils._release.watch import DEFAULT_INTERVAL, DEFAULT_TIMEOUT, MAX_ERRORS, LookFailed, WaitTimeout, watch
 
 display = Display()
 
 MODULE = "canary.ecs.ecs_deployment"
 # Options that only matter when a release starts; a look at a running deployment leaves them out.
-START_ONLY = ("image", "image_tag", "task_definition", "environment", "container", "deployment_config_name", "description",
-              "rollback", "wait_type", "application_name", "deployment_group_name")
-HEARTBEAT_POLLS = 4  # print at least every this many looks, even when nothing changed
-MAX_POLL_ERRORS = 3  # consecutive failed looks before giving up
+START_ONLY = (
+    "image",
+    "image_tag",
+    "task_definition",
+    "environment",
+    "container",
+    "deployment_config_name",
+    "description",
+    "rollback",
+    "wait_type",
+    "application_name",
+    "deployment_group_name",
+)
+HEARTBEAT_LOOKS = 4  # print at least every this many looks, even when nothing changed
+PREFIX = "  [ecs_deployment] "
+
+
+class Printer(object):
+    """The progress lines of one followed deployment: on change, and as a heartbeat."""
+
+    def __init__(self, service, tracker, say):
+        self.service = service
+        self.tracker = tracker
+        self.say = say
+        self.looks_since_print = HEARTBEAT_LOOKS
+        self.last_key = None
+
+    def show(self, snap):
+        first_look = self.tracker.last is None
+        for event in self.tracker.observe(snap):
+            # alarms are in every line; a separate line only when one changes (or starts in ALARM)
+            if event["kind"] == "rollback" or (event["kind"] == "alarm" and (not first_look or event["alarm_state"] == "ALARM")):
+                self.say("%s   %s%s" % (self.service, event["message"], share_note(event)))
+        key = (observe.phase(snap), snap.get("traffic_share"), tuple(sorted((name, alarm.get("state")) for name, alarm in (snap.get("alarms") or {}).items())))
+        self.looks_since_print += 1
+        if key != self.last_key or self.looks_since_print >= HEARTBEAT_LOOKS:
+            self.say("%s %s" % (self.service, self.tracker.line(snap)))
+            self.looks_since_print = 0
+            self.last_key = key
+
+    def look_failed(self, error, count):
+        display.warning("%s: looking at the deployment failed (%d of %d allowed in a row): %s" % (self.service, count, MAX_ERRORS, error))
+
+
+def share_note(event):
+    if event.get("alarm_state") == "ALARM" and event.get("traffic_share") is not None:
+        return " at %g%% traffic on the new version" % event["traffic_share"]
+    return ""
+
+
+def say(message):
+    # stderr, like other progress output: stdout stays parseable for the json callback
+    display.display(PREFIX + message, stderr=True)
 
 
 class ActionModule(ActionBase):
@@ -39,11 +89,11 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        first = self._module(args, task_vars, wait=False) if self._steps_wanted(args) else None
-        if first is None:
+        if not self._steps_wanted(args):
             result.update(self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars, wrap_async=self._task.async_val))
             return result
-        if first.get("failed") or not first.get("deployment_id") or first.get("status") == "Live" or first.get("skipped"):
+        first = self._module(args, task_vars, wait=False)
+        if first.get("failed") or first.get("skipped") or not first.get("deployment_id") or first.get("status") == "Live":
             result.update(first)
             return result
         result.update(self._follow(args, task_vars, first))
@@ -60,80 +110,62 @@ class ActionModule(ActionBase):
         module_args.update(overrides)
         return self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
 
-    def _follow(self, args, task_vars, first):
+    def _follow(self, args, task_vars, first, clock=None, sleep=None):
         state = args.get("state") or "deployed"
         service = args.get("service")
-        poll_interval = max(1, int(args.get("poll_interval") or 15))
-        wait_timeout = int(args.get("wait_timeout") or 3600)
-        deadline = time.time() + wait_timeout
         deployment_id = first["deployment_id"]
         label = first.get("version")
-        tracker = progress.Tracker(first.get("plan"), label)
         release = ("the release of %s to %s" % (label, service)) if label else "deployment %s" % deployment_id
         if state == "stopped":
-            self._say("%s stopping deployment %s%s" % (service, deployment_id, " and rolling back" if first.get("rollback") else ""))
+            say("%s stopping deployment %s%s" % (service, deployment_id, " and rolling back" if first.get("rollback") else ""))
         elif state == "continued":
-            self._say("%s continued deployment %s (%s)" % (service, deployment_id, first.get("wait_type")))
+            say("%s continued deployment %s (%s)" % (service, deployment_id, first.get("wait_type")))
         else:
-            self._say("%s %s deployment %s for %s%s" % (service, "attached to" if first.get("attached") else "started", deployment_id, release,
-                                                        (": " + progress.describe_plan(first["plan"])) if first.get("plan") else ""))
+            say(
+                "%s %s deployment %s for %s%s"
+                % (
+                    service,
+                    "attached to" if first.get("attached") else "started",
+                    deployment_id,
+                    release,
+                    (": " + describe_plan(first["plan"])) if first.get("plan") else "",
+                )
+            )
         look_args = dict((key, value) for key, value in args.items() if key not in START_ONLY)
-        look_args.update(state="deployed", deployment_id=deployment_id, alarm_names=first.get("alarm_names") or [], wait=False)
+        look_args.update(state="deployed", deployment_id=deployment_id, wait=False)
 
-        snap = first.get("observation")
-        polls_since_print = HEARTBEAT_POLLS
-        errors = 0
-        last_key = None
-        for _look in range(int(wait_timeout / poll_interval) + 2):
-            if snap is not None:
-                first_look = tracker.last is None
-                for event in tracker.observe(snap):
-                    # alarms are in every line; a separate line only when one changes (or starts in ALARM)
-                    if event["kind"] == "rollback" or (event["kind"] == "alarm" and (not first_look or event["alarm_state"] == "ALARM")):
-                        self._say("%s   %s%s" % (service, event["message"], self._share_note(event)))
-                key = (progress.phase(snap), snap.get("traffic_share"),
-                       tuple(sorted((name, alarm.get("state")) for name, alarm in (snap.get("alarms") or {}).items())))
-                if key != last_key or polls_since_print >= HEARTBEAT_POLLS:
-                    self._say("%s %s" % (service, tracker.line(snap)))
-                    polls_since_print = 0
-                    last_key = key
-                if progress.is_terminal(snap):
-                    return self._final(args, first, tracker, snap, release)
-            if time.time() + poll_interval > deadline:
-                break
-            time.sleep(poll_interval)
-            polls_since_print += 1
-            look = self._module(look_args, task_vars)
-            if look.get("failed"):
-                errors += 1
-                display.warning("%s: looking at deployment %s failed (%d/%d): %s" % (service, deployment_id, errors, MAX_POLL_ERRORS, look.get("msg")))
-                if errors >= MAX_POLL_ERRORS:
-                    return look
-                continue
-            errors = 0
-            snap = look.get("observation")
-        first = dict(first)
-        first.update(failed=True, timeline=tracker.public_timeline(), observation=snap, progress=tracker.progress(snap) if snap else None,
-                     msg=progress.timeout_message(deployment_id, wait_timeout, snap))
-        return first
+        def look():
+            seen = self._module(look_args, task_vars)
+            if seen.get("failed"):
+                raise LookFailed(seen.get("msg"), seen)
+            return seen["observation"]
 
-    @staticmethod
-    def _share_note(event):
-        if event.get("alarm_state") == "ALARM" and event.get("traffic_share") is not None:
-            return " at %g%% traffic on the new version" % event["traffic_share"]
-        return ""
-
-    def _final(self, args, first, tracker, snap, release):
-        result, failed = progress.finish(dict(first), tracker, snap, release, boolean(args.get("fail_on_rollback", True), strict=False))
-        if (args.get("state") or "deployed") == "stopped":
+        tracker = progress.Tracker(first.get("plan"), label)
+        printer = Printer(service, tracker, say)
+        wait_timeout = int(args.get("wait_timeout") or DEFAULT_TIMEOUT)
+        timing = {} if clock is None else {"clock": clock, "sleep": sleep}
+        try:
+            snap = watch(
+                look,
+                observe.is_terminal,
+                wait_timeout,
+                max(1, int(args.get("poll_interval") or DEFAULT_INTERVAL)),
+                first=first.get("observation"),
+                on_look=printer.show,
+                on_error=printer.look_failed,
+                **timing,
+            )
+        except LookFailed as failure:
+            return failure.result
+        except WaitTimeout as timeout:
+            ended = dict(first, failed=True)
+            ended.update(timed_out(tracker, deployment_id, wait_timeout, timeout.snapshot))
+            return ended
+        ended, failed = outcome.finish(dict(first), tracker, snap, release, boolean(args.get("fail_on_rollback", True), strict=False))
+        if state == "stopped":
             failed = False  # a stop that ended is what was asked for
-            result["msg"] = "Stopped deployment %s; it is %s. %s" % (snap.get("deployment_id"), snap.get("status"), result["msg"])
+            ended["msg"] = stopped_message(first.get("stopped") or [deployment_id], first.get("rollback"), ended)
         if failed:
-            result["failed"] = True
-        self._say("%s %s" % (args.get("service"), result["msg"]))
-        return result
-
-    @staticmethod
-    def _say(message):
-        # stderr, like other progress output: stdout stays parseable for the json callback
-        display.display("  [ecs_deployment] %s" % message, stderr=True)
+            ended["failed"] = True
+        say("%s %s" % (service, ended["msg"]))
+        return ended

@@ -167,8 +167,7 @@ class ListenerClient:
             self.module.fail_json_aws(error, msg="Could not update listener %s" % listener_arn)
 
     def update_tags(self, listener_arn, current, desired, purge):
-        return reconcile_tags(self.module.check_mode, current, desired, purge,
-                              lambda to_set, to_remove: self._write_tags(listener_arn, to_set, to_remove))[0]
+        return reconcile_tags(self.module.check_mode, current, desired, purge, lambda to_set, to_remove: self._write_tags(listener_arn, to_set, to_remove))[0]
 
     def _write_tags(self, listener_arn, to_set, to_remove):
         try:

@@ -128,9 +128,14 @@ def main():
     if desired is None:
         module.exit_json(changed=False, exists=True, alarm_name=name, alarm_arn=arn, tags=current)
 
-    changed, after = reconcile_tags(module.check_mode, current, desired, module.params["purge_tags"],
-                                    lambda to_set, to_remove: apply_tags(module, client, arn, to_set, to_remove),
-                                    lambda: read_tags(module, client, arn))
+    changed, after = reconcile_tags(
+        module.check_mode,
+        current,
+        desired,
+        module.params["purge_tags"],
+        lambda to_set, to_remove: apply_tags(module, client, arn, to_set, to_remove),
+        lambda: read_tags(module, client, arn),
+    )
     result = dict(changed=changed, exists=True, alarm_name=name, alarm_arn=arn, tags=after)
     if changed:
         result["diff"] = tags_diff(current, after)

@@ -124,8 +124,8 @@ msg:
   sample: "Deleted CodeDeploy application checkout-app and its deployment groups: checkout-canary"
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import ensure_application_absent, ensure_application_present
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder, codedeploy_client, run_module
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.application import ensure_application_absent, ensure_application_present
+from ansible_collections.canary.ecs.plugins.module_utils.common import ArnBuilder, Clients, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 
@@ -138,7 +138,7 @@ def main():
     )
     module = AnsibleCanaryECSModule(argument_spec=argument_spec, supports_check_mode=True)
     ensure = ensure_application_present if module.params["state"] == "present" else ensure_application_absent
-    run_module(module, ensure, module, codedeploy_client(module), ArnBuilder(module))
+    run_module(module, ensure, module, Clients(module)("codedeploy"), ArnBuilder(module))
 
 
 if __name__ == "__main__":

@@ -86,8 +86,8 @@ applications:
       sample: {"team": "payments"}
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder, codedeploy_client, run_module
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_info import describe_applications
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.info import describe_applications
+from ansible_collections.canary.ecs.plugins.module_utils.common import ArnBuilder, Clients, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 
@@ -97,7 +97,7 @@ def main():
         compute_platform=dict(type="str", default="ECS", choices=["ECS", "Lambda", "Server", "all"]),
     )
     module = AnsibleCanaryECSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, describe_applications, codedeploy_client(module), ArnBuilder(module), module.params["name"], module.params["compute_platform"])
+    run_module(module, describe_applications, Clients(module)("codedeploy"), ArnBuilder(module), module.params["name"], module.params["compute_platform"])
 
 
 if __name__ == "__main__":

@@ -121,8 +121,8 @@ deployment_config:
       sample: {"type": "TimeBasedCanary", "time_based_canary": {"canary_percentage": 10, "canary_interval": 15}}
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client, run_module
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import ensure_deployment_config_absent, ensure_deployment_config_present
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.deployment_config import ensure_deployment_config_absent, ensure_deployment_config_present
+from ansible_collections.canary.ecs.plugins.module_utils.common import Clients, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 
@@ -140,7 +140,7 @@ def main():
         supports_check_mode=True,
     )
     ensure = ensure_deployment_config_present if module.params["state"] == "present" else ensure_deployment_config_absent
-    run_module(module, ensure, module, codedeploy_client(module))
+    run_module(module, ensure, module, Clients(module)("codedeploy"))
 
 
 if __name__ == "__main__":

@@ -83,8 +83,8 @@ deployment_configs:
       sample: {"type": "TimeBasedCanary", "time_based_canary": {"canary_percentage": 10, "canary_interval": 5}}
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import codedeploy_client, run_module
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_info import describe_deployment_configs
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.info import describe_deployment_configs
+from ansible_collections.canary.ecs.plugins.module_utils.common import Clients, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 
@@ -94,7 +94,7 @@ def main():
         compute_platform=dict(type="str", default="ECS", choices=["ECS", "Lambda", "Server", "all"]),
     )
     module = AnsibleCanaryECSModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, describe_deployment_configs, codedeploy_client(module), module.params["name"], module.params["compute_platform"])
+    run_module(module, describe_deployment_configs, Clients(module)("codedeploy"), module.params["name"], module.params["compute_platform"])
 
 
 if __name__ == "__main__":

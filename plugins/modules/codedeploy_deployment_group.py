@@ -384,9 +384,9 @@ changed_settings:
   sample: ["alarm_configuration", "blue_green_deployment_configuration"]
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder, client_factory, codedeploy_client, run_module
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_group import ensure_deployment_group_absent, ensure_deployment_group_present
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_references import References
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.deployment_group import ensure_deployment_group_absent, ensure_deployment_group_present
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.references import References
+from ansible_collections.canary.ecs.plugins.module_utils.common import ArnBuilder, Clients, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 
@@ -457,12 +457,13 @@ def main():
         required_together=[("cluster", "service")],
         supports_check_mode=True,
     )
-    client = codedeploy_client(module)
+    clients = Clients(module)
+    client = clients("codedeploy")
     arns = ArnBuilder(module)
     if module.params["state"] == "absent":
         run_module(module, ensure_deployment_group_absent, module, client, arns)
     else:
-        references = References(client_factory(module))
+        references = References(clients)
         run_module(module, ensure_deployment_group_present, module, client, references, arns)
 
 

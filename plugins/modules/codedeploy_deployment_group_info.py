@@ -107,8 +107,8 @@ deployment_groups:
       sample: {"team": "payments"}
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ArnBuilder, codedeploy_client, run_module
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_info import describe_deployment_groups
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.info import describe_deployment_groups
+from ansible_collections.canary.ecs.plugins.module_utils.common import ArnBuilder, Clients, run_module
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 
@@ -121,7 +121,7 @@ def main():
     run_module(
         module,
         describe_deployment_groups,
-        codedeploy_client(module),
+        Clients(module)("codedeploy"),
         ArnBuilder(module),
         module.params["application_name"],
         module.params["name"],

@@ -99,12 +99,6 @@ options:
         and wait for it when O(wait=true)).
       - With O(state=stopped) or O(state=continued), act on this deployment instead of the service's in-flight one.
     type: str
-  alarm_names:
-    description:
-      - Alarms to report on while following O(deployment_id). Found from its deployment group when not given.
-      - The action plugin passes them on every poll to save a call.
-    type: list
-    elements: str
   rollback:
     description:
       - With O(state=stopped), roll the traffic back to the original task set.
@@ -130,15 +124,10 @@ options:
     default: 3600
   poll_interval:
     description:
-      - Seconds between two looks at the deployment while waiting. Each look is three API calls.
+      - Seconds between two looks at the deployment while waiting. Each look is three API calls (four when
+        following a O(deployment_id) started elsewhere, whose group's alarms are read too).
     type: int
     default: 15
-  minute_seconds:
-    description:
-      - Real seconds in one CodeDeploy minute, used only to estimate the remaining time in progress reports.
-        Leave at V(60) against AWS; local simulators such as the canary.ecs sandbox run faster.
-    type: float
-    default: 60
   fail_on_rollback:
     description:
       - Fail the task when the release is rolled back (an alarm fired, or the deployment was stopped).
@@ -333,7 +322,7 @@ plan:
       description: Whether the group waits for approval before shifting traffic.
       type: bool
     minute_seconds:
-      description: Real seconds per CodeDeploy minute used for estimates.
+      description: Real seconds per CodeDeploy minute used for the time-left estimates (60 against AWS).
       type: float
 progress:
   description: The last progress report.
@@ -426,7 +415,8 @@ continued:
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_release import run
+from ansible_collections.canary.ecs.plugins.module_utils._release.release import run
+from ansible_collections.canary.ecs.plugins.module_utils._release.watch import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 
@@ -445,13 +435,11 @@ def main():
         deployment_config_name=dict(type="str"),
         description=dict(type="str"),
         deployment_id=dict(type="str"),
-        alarm_names=dict(type="list", elements="str"),
         rollback=dict(type="bool", default=True),
         wait_type=dict(type="str", default="ready_wait", choices=["ready_wait", "termination_wait"]),
         wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=3600),
-        poll_interval=dict(type="int", default=15),
-        minute_seconds=dict(type="float", default=60),
+        wait_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+        poll_interval=dict(type="int", default=DEFAULT_INTERVAL),
         fail_on_rollback=dict(type="bool", default=True),
     )
     module = AnsibleCanaryECSModule(
@@ -467,8 +455,9 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if params["state"] == "deployed" and not (params["image"] or params["image_tag"] or params["task_definition"] or params["deployment_id"]
-                                              or params["environment"]):
+    if params["state"] == "deployed" and not (
+        params["image"] or params["image_tag"] or params["task_definition"] or params["deployment_id"] or params["environment"]
+    ):
         module.fail_json(msg="state=deployed needs what to release: image, image_tag, task_definition or environment (or deployment_id to follow one).")
     if params["wait_timeout"] < 1 or params["poll_interval"] < 1:
         module.fail_json(msg="wait_timeout and poll_interval must be at least 1 second.")

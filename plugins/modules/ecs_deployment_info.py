@@ -173,8 +173,7 @@ deployments:
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_aws import Clients
-from ansible_collections.canary.ecs.plugins.module_utils.ecs_deployment_history import report
+from ansible_collections.canary.ecs.plugins.module_utils._release.history import report
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 
@@ -188,12 +187,11 @@ def main():
         deployment_id=dict(type="str"),
         max_deployments=dict(type="int", default=10),
     )
-    module = AnsibleCanaryECSModule(argument_spec=argument_spec, required_by={"deployment_group_name": ("application_name",)},
-                                    supports_check_mode=True)
+    module = AnsibleCanaryECSModule(argument_spec=argument_spec, required_by={"deployment_group_name": ("application_name",)}, supports_check_mode=True)
     if module.params["max_deployments"] < 1:
         module.fail_json(msg="max_deployments must be at least 1.")
     try:
-        result = report(module, Clients(module))
+        result = report(module)
     except AnsibleAWSError as error:
         module.fail_json_aws_error(error)
     module.exit_json(**result)

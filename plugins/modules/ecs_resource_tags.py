@@ -115,8 +115,9 @@ def find_resource(module, client, resource_type, cluster, resource):
 def read_tags(module, client, arn):
     try:
         # The key is missing, not empty, when some implementations have no tag to list.
-        return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(aws_retry=True, resourceArn=arn).get("tags") or [],
-                                              tag_name_key_name="key", tag_value_key_name="value")
+        return boto3_tag_list_to_ansible_dict(
+            client.list_tags_for_resource(aws_retry=True, resourceArn=arn).get("tags") or [], tag_name_key_name="key", tag_value_key_name="value"
+        )
     except Exception as error:  # pylint: disable=broad-except
         module.fail_json_aws(error, msg="Could not read the tags of %s" % arn)
 
@@ -126,8 +127,9 @@ def apply_tags(module, client, arn, to_set, to_remove):
         if to_remove:
             client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=to_remove)
         if to_set:
-            client.tag_resource(aws_retry=True, resourceArn=arn,
-                                tags=ansible_dict_to_boto3_tag_list(to_set, tag_name_key_name="key", tag_value_key_name="value"))
+            client.tag_resource(
+                aws_retry=True, resourceArn=arn, tags=ansible_dict_to_boto3_tag_list(to_set, tag_name_key_name="key", tag_value_key_name="value")
+            )
     except Exception as error:  # pylint: disable=broad-except
         module.fail_json_aws(error, msg="Could not update the tags of %s" % arn)
 
@@ -163,9 +165,14 @@ def main():
     if desired is None:
         module.exit_json(changed=False, exists=True, arn=arn, status=status, tags=current)
 
-    changed, after = reconcile_tags(module.check_mode, current, desired, params["purge_tags"],
-                                    lambda to_set, to_remove: apply_tags(module, client, arn, to_set, to_remove),
-                                    lambda: read_tags(module, client, arn))
+    changed, after = reconcile_tags(
+        module.check_mode,
+        current,
+        desired,
+        params["purge_tags"],
+        lambda to_set, to_remove: apply_tags(module, client, arn, to_set, to_remove),
+        lambda: read_tags(module, client, arn),
+    )
     result = dict(changed=changed, exists=True, arn=arn, status=status, tags=after)
     if changed:
         result["diff"] = tags_diff(current, after)

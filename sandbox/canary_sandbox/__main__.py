@@ -1,10 +1,10 @@
 """Command line: canary-sandbox {start,stop,status,reset,env} (also python -m canary_sandbox).
 
-    start                    serve in the foreground until Ctrl-C / SIGTERM
-    start --background       start a detached server, wait until it answers, print its endpoint
-    stop --pidfile F         stop the server started with that pid file (only that PID)
-    status|reset --endpoint  ask a running server
-    env --endpoint URL       print the shell exports that point AWS tools (and canary.ecs) at it
+start                    serve in the foreground until Ctrl-C / SIGTERM
+start --background       start a detached server, wait until it answers, print its endpoint
+stop --pidfile F         stop the server started with that pid file (only that PID)
+status|reset --endpoint  ask a running server
+env --endpoint URL       print the shell exports that point AWS tools (and canary.ecs) at it
 """
 
 import argparse
@@ -96,8 +96,22 @@ def _start_background(args):
     for path in (args.pidfile, args.endpoint_file):
         if os.path.exists(path):
             os.unlink(path)
-    command = [sys.executable, "-m", "canary_sandbox", "start", "--host", args.host, "--port", str(args.port),
-               "--region", args.region, "--pidfile", args.pidfile, "--endpoint-file", args.endpoint_file]
+    command = [
+        sys.executable,
+        "-m",
+        "canary_sandbox",
+        "start",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--region",
+        args.region,
+        "--pidfile",
+        args.pidfile,
+        "--endpoint-file",
+        args.endpoint_file,
+    ]
     if args.minute_seconds:
         command += ["--minute-seconds", str(args.minute_seconds)]
     log = open(args.log or os.devnull, "ab")
@@ -165,15 +179,13 @@ def cmd_env(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="canary-sandbox", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="canary-sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start")
     start.add_argument("--host", default="127.0.0.1")
     start.add_argument("--port", type=int, default=0, help="0 picks a free port")
     start.add_argument("--region", default=DEFAULT_REGION)
-    start.add_argument("--minute-seconds", type=float, default=None,
-                       help="real seconds per sandbox minute (default 1, or $CANARY_SANDBOX_MINUTE_SECONDS)")
+    start.add_argument("--minute-seconds", type=float, default=None, help="real seconds per sandbox minute (default 1, or $CANARY_SANDBOX_MINUTE_SECONDS)")
     start.add_argument("--background", action="store_true")
     start.add_argument("--pidfile")
     start.add_argument("--endpoint-file")

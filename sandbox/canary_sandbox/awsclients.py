@@ -16,15 +16,12 @@ USER_AGENT_MARK = "canary-sandbox-internal"
 
 # moto answers HTTP 500 for what it has not implemented, and a retried 500 can repeat
 # side effects (see notes/local-aws.md): no retries against the sandbox.
-_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60,
-                 user_agent_extra=USER_AGENT_MARK)
+_CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60, user_agent_extra=USER_AGENT_MARK)
 
 
 def client(endpoint, service, region=DEFAULT_REGION):
     assert_loopback(endpoint)
-    return boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS).client(
-        service, endpoint_url=endpoint, config=_CONFIG
-    )
+    return boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS).client(service, endpoint_url=endpoint, config=_CONFIG)
 
 
 class Clients:

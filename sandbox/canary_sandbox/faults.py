@@ -39,7 +39,7 @@ class FaultError(ValueError):
 def parse_spec(spec):
     """A checked copy of a posted fault: operation, service, error, message, status, count."""
     if not isinstance(spec, dict):
-        raise FaultError("a fault is a JSON object such as {\"operation\": \"GetDeployment\", \"error\": \"ThrottlingException\"}")
+        raise FaultError('a fault is a JSON object such as {"operation": "GetDeployment", "error": "ThrottlingException"}')
     unknown = sorted(set(spec) - {"operation", "service", "error", "message", "status", "count"})
     if unknown:
         raise FaultError(f"unknown fault fields {unknown}: use operation, service, error, message, status, count")
@@ -56,8 +56,14 @@ def parse_spec(spec):
     service = spec.get("service")
     if service is not None and (not isinstance(service, str) or not service):
         raise FaultError("service: the signing name of the service, such as codedeploy or elasticloadbalancing")
-    return {"operation": operation, "service": service, "error": error, "status": status, "count": count,
-            "message": str(spec.get("message") or f"Injected by the sandbox: {error}")}
+    return {
+        "operation": operation,
+        "service": service,
+        "error": error,
+        "status": status,
+        "count": count,
+        "message": str(spec.get("message") or f"Injected by the sandbox: {error}"),
+    }
 
 
 def request_operation(request):
@@ -85,15 +91,18 @@ def error_response(request, service, fault):
         if request.headers.get("X-Amz-Target", "").startswith(CLOUDWATCH_TARGET_PREFIX):
             # CloudWatch is awsQueryCompatible: botocore takes the query error code from this header
             headers["x-amzn-query-error"] = f"{code};{'Sender' if status < 500 else 'Receiver'}"
-        return Response(json.dumps({"__type": code, "message": message}), status=status,
-                        content_type=content_type, headers=headers)
+        return Response(json.dumps({"__type": code, "message": message}), status=status, content_type=content_type, headers=headers)
     if service == "ec2":
-        body = (f"<Response><Errors><Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error></Errors>"
-                f"<RequestID>{request_id}</RequestID></Response>")
+        body = (
+            f"<Response><Errors><Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error></Errors>"
+            f"<RequestID>{request_id}</RequestID></Response>"
+        )
     else:
         kind = "Sender" if status < 500 else "Receiver"
-        body = (f"<ErrorResponse><Error><Type>{kind}</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
-                f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+        body = (
+            f"<ErrorResponse><Error><Type>{kind}</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
     return Response(body, status=status, content_type="text/xml", headers={"x-amzn-RequestId": request_id})
 
 
@@ -155,6 +164,7 @@ def _json(payload, status=200):
 
 
 # --- for tests: the admin API from outside ------------------------------------------------------
+
 
 def _admin_call(endpoint, method, body=None):
     import urllib.error

@@ -31,9 +31,7 @@ def assert_loopback(url, what="endpoint"):
         raise NotLoopbackError(f"No {what} is set: refusing to fall back to a real AWS endpoint.")
     host = urlparse(url).hostname
     if not host or not is_loopback_host(host):
-        raise NotLoopbackError(
-            f"Refusing to use {what} {url!r}: the sandbox and its tests only ever talk to 127.0.0.1."
-        )
+        raise NotLoopbackError(f"Refusing to use {what} {url!r}: the sandbox and its tests only ever talk to 127.0.0.1.")
     return url
 
 
@@ -42,9 +40,7 @@ def assert_environment_loopback(environ=None):
     environ = os.environ if environ is None else environ
     found = [name for name in ENDPOINT_VARIABLES if environ.get(name)]
     if not found:
-        raise NotLoopbackError(
-            "None of %s is set: refusing to run against a real AWS account." % ", ".join(ENDPOINT_VARIABLES)
-        )
+        raise NotLoopbackError("None of %s is set: refusing to run against a real AWS account." % ", ".join(ENDPOINT_VARIABLES))
     for name in found:
         assert_loopback(environ[name], what=name)
     return environ[found[0]]

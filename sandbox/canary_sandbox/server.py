@@ -113,7 +113,8 @@ class Sandbox:
                 raise RuntimeError(
                     f"a sandbox already runs in this process ({Sandbox._running.endpoint}); moto's state is per process, "
                     "so a second one would share it. Start another in its own process: "
-                    "python -m canary_sandbox start --background (canary_sandbox.testing.sandbox_process does this).")
+                    "python -m canary_sandbox start --background (canary_sandbox.testing.sandbox_process does this)."
+                )
             Sandbox._running = self
         try:
             self._serve(DomainDispatcherApplication(create_backend_app), MotoRequestHandler)

@@ -88,7 +88,11 @@ def make_ecs_stack(aws, prefix, cidr="10.0.0.0/16", cluster=None, service=None, 
     blue_arn = _target_group(elbv2, blue_name, vpc_id)
     green_arn = _target_group(elbv2, green_name, vpc_id)
     load_balancer_arn = elbv2.create_load_balancer(
-        Name=f"{prefix}-alb", Subnets=subnet_ids, SecurityGroups=[security_group_id], Scheme="internet-facing", Type="application",
+        Name=f"{prefix}-alb",
+        Subnets=subnet_ids,
+        SecurityGroups=[security_group_id],
+        Scheme="internet-facing",
+        Type="application",
     )["LoadBalancers"][0]["LoadBalancerArn"]
     prod_listener_arn = _listener(elbv2, load_balancer_arn, 80, blue_arn)
     test_listener_arn = _listener(elbv2, load_balancer_arn, 8080, blue_arn)
@@ -97,10 +101,21 @@ def make_ecs_stack(aws, prefix, cidr="10.0.0.0/16", cluster=None, service=None, 
     cluster, service = cluster or f"{prefix}-cluster", service or f"{prefix}-service"
     task_definition_arn = _service(aws("ecs"), cluster, service, f"{prefix}-app", blue_arn, subnet_ids, security_group_id)
     return EcsStack(
-        prefix=prefix, vpc_id=vpc_id, subnet_ids=subnet_ids, security_group_id=security_group_id,
-        load_balancer_arn=load_balancer_arn, blue_target_group=blue_name, green_target_group=green_name,
-        blue_target_group_arn=blue_arn, green_target_group_arn=green_arn, prod_listener_arn=prod_listener_arn,
-        test_listener_arn=test_listener_arn, role_name=role_name, role_arn=role_arn, cluster=cluster, service=service,
+        prefix=prefix,
+        vpc_id=vpc_id,
+        subnet_ids=subnet_ids,
+        security_group_id=security_group_id,
+        load_balancer_arn=load_balancer_arn,
+        blue_target_group=blue_name,
+        green_target_group=green_name,
+        blue_target_group_arn=blue_arn,
+        green_target_group_arn=green_arn,
+        prod_listener_arn=prod_listener_arn,
+        test_listener_arn=test_listener_arn,
+        role_name=role_name,
+        role_arn=role_arn,
+        cluster=cluster,
+        service=service,
         task_definition_arn=task_definition_arn,
     )
 
@@ -161,13 +176,20 @@ def _network(ec2, cidr):
 
 def _target_group(elbv2, name, vpc_id):
     return elbv2.create_target_group(
-        Name=name, Protocol="HTTP", Port=CONTAINER_PORT, VpcId=vpc_id, TargetType="ip", HealthCheckPath="/",
+        Name=name,
+        Protocol="HTTP",
+        Port=CONTAINER_PORT,
+        VpcId=vpc_id,
+        TargetType="ip",
+        HealthCheckPath="/",
     )["TargetGroups"][0]["TargetGroupArn"]
 
 
 def _listener(elbv2, load_balancer_arn, port, target_group_arn):
     return elbv2.create_listener(
-        LoadBalancerArn=load_balancer_arn, Protocol="HTTP", Port=port,
+        LoadBalancerArn=load_balancer_arn,
+        Protocol="HTTP",
+        Port=port,
         DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group_arn}],
     )["Listeners"][0]["ListenerArn"]
 
@@ -181,15 +203,28 @@ def _codedeploy_role(iam, name):
 def _service(ecs, cluster, service, family, target_group_arn, subnet_ids, security_group_id):
     ecs.create_cluster(clusterName=cluster)
     task_definition_arn = ecs.register_task_definition(
-        family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-        containerDefinitions=[{
-            "name": CONTAINER_NAME, "image": "canary-app:v1", "essential": True,
-            # container-level memory: moto's create_task_set with a scale needs it (notes/local-aws.md)
-            "memory": 512, "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
-        }],
+        family=family,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": CONTAINER_NAME,
+                "image": "canary-app:v1",
+                "essential": True,
+                # container-level memory: moto's create_task_set with a scale needs it (notes/local-aws.md)
+                "memory": 512,
+                "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
+            }
+        ],
     )["taskDefinition"]["taskDefinitionArn"]
     ecs.create_service(
-        cluster=cluster, serviceName=service, taskDefinition=task_definition_arn, desiredCount=2, launchType="FARGATE",
+        cluster=cluster,
+        serviceName=service,
+        taskDefinition=task_definition_arn,
+        desiredCount=2,
+        launchType="FARGATE",
         deploymentController={"type": "CODE_DEPLOY"},
         loadBalancers=[{"targetGroupArn": target_group_arn, "containerName": CONTAINER_NAME, "containerPort": CONTAINER_PORT}],
         networkConfiguration={"awsvpcConfiguration": {"subnets": subnet_ids, "securityGroups": [security_group_id], "assignPublicIp": "DISABLED"}},
@@ -210,5 +245,4 @@ def unvalidated_client(sandbox, service, region="us-east-1"):
     """A client that sends what botocore would refuse (empty required strings), to reach the
     service's own checks such as ResourceArnRequiredException."""
     config = Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}, user_agent_extra=USER_AGENT_MARK)
-    return boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS).client(
-        service, endpoint_url=assert_loopback(sandbox.endpoint), config=config)
+    return boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS).client(service, endpoint_url=assert_loopback(sandbox.endpoint), config=config)

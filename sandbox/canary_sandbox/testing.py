@@ -39,8 +39,7 @@ def sandbox_process(minute_seconds=None, python=sys.executable, env=None):
     run = tempfile.mkdtemp(prefix="canary-sandbox-")
     pidfile, endpoint_file, log = (os.path.join(run, name) for name in ("pid", "endpoint", "sandbox.log"))
     env = dict(os.environ if env is None else env)
-    command = [python, "-m", "canary_sandbox", "start", "--background", "--pidfile", pidfile,
-               "--endpoint-file", endpoint_file, "--log", log]
+    command = [python, "-m", "canary_sandbox", "start", "--background", "--pidfile", pidfile, "--endpoint-file", endpoint_file, "--log", log]
     if minute_seconds is not None:
         command += ["--minute-seconds", str(minute_seconds)]
     try:
@@ -49,8 +48,9 @@ def sandbox_process(minute_seconds=None, python=sys.executable, env=None):
             raise RuntimeError(f"the sandbox process did not start: {started.stderr.strip() or started.stdout.strip()}")
         yield ExternalSandbox(assert_loopback(started.stdout.strip()), log=log)
     finally:
-        subprocess.run([python, "-m", "canary_sandbox", "stop", "--pidfile", pidfile], env=env, check=False,
-                       capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        subprocess.run(
+            [python, "-m", "canary_sandbox", "stop", "--pidfile", pidfile], env=env, check=False, capture_output=True, timeout=60, stdin=subprocess.DEVNULL
+        )
         shutil.rmtree(run, ignore_errors=True)
 
 

@@ -74,9 +74,10 @@ class Counts:
     def describe(self):
         if not self.total:
             return "no responses"
-        parts = ["%s %.0f%% (%d%s)" % (version, self.share(version), count,
-                                       ", %d errors" % self.failures[version] if self.failures[version] else "")
-                 for version, count in sorted(self.by_version.items())]
+        parts = [
+            "%s %.0f%% (%d%s)" % (version, self.share(version), count, ", %d errors" % self.failures[version] if self.failures[version] else "")
+            for version, count in sorted(self.by_version.items())
+        ]
         return ", ".join(parts)
 
 

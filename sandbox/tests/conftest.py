@@ -1,7 +1,7 @@
 """Fixtures for tests that talk to the sandbox through boto3.
 
-    sandbox   one sandbox for the whole session (in-process, free port, fast clock)
-    aws       a fresh, empty sandbox state for each test: aws("codedeploy") is a client
+sandbox   one sandbox for the whole session (in-process, free port, fast clock)
+aws       a fresh, empty sandbox state for each test: aws("codedeploy") is a client
 """
 
 import pytest

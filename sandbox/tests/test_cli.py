@@ -18,8 +18,7 @@ def cli(*args, check=True):
 
 def test_background_start_status_reset_stop(tmp_path):
     pidfile, endpoint_file = str(tmp_path / "pid"), str(tmp_path / "endpoint")
-    started = cli("start", "--background", "--pidfile", pidfile, "--endpoint-file", endpoint_file,
-                  "--minute-seconds", "0.5", "--log", str(tmp_path / "log"))
+    started = cli("start", "--background", "--pidfile", pidfile, "--endpoint-file", endpoint_file, "--minute-seconds", "0.5", "--log", str(tmp_path / "log"))
     endpoint = started.stdout.strip()
     try:
         assert endpoint.startswith("http://127.0.0.1:")

@@ -23,8 +23,7 @@ from botocore.exceptions import ClientError
 from canary_sandbox.cloudwatch.testing import sandbox_clock, wait_for_alarm_state
 
 NAMESPACE = "AWS/ApplicationELB"
-TG = [{"Name": "TargetGroup", "Value": "targetgroup/app-tg-green/0123456789abcdef"},
-      {"Name": "LoadBalancer", "Value": "app/canary-alb/fedcba9876543210"}]
+TG = [{"Name": "TargetGroup", "Value": "targetgroup/app-tg-green/0123456789abcdef"}, {"Name": "LoadBalancer", "Value": "app/canary-alb/fedcba9876543210"}]
 PERIOD = 300
 WAIT = 30  # real seconds: generous, the machine is shared
 
@@ -49,9 +48,17 @@ def put(aws, *data):
 
 
 def alarm(aws, name, metric="HTTPCode_Target_5XX_Count", periods=2, **settings):
-    arguments = dict(AlarmName=name, Namespace=NAMESPACE, MetricName=metric, Dimensions=TG, Statistic="Sum",
-                     Period=PERIOD, EvaluationPeriods=periods, Threshold=5.0,
-                     ComparisonOperator="GreaterThanOrEqualToThreshold")
+    arguments = dict(
+        AlarmName=name,
+        Namespace=NAMESPACE,
+        MetricName=metric,
+        Dimensions=TG,
+        Statistic="Sum",
+        Period=PERIOD,
+        EvaluationPeriods=periods,
+        Threshold=5.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
     arguments.update(settings)
     aws("cloudwatch").put_metric_alarm(**arguments)
 
@@ -84,15 +91,17 @@ def test_over_the_threshold_goes_to_alarm_and_back_under_to_ok(sandbox, aws):
     put(aws, datum("HTTPCode_Target_5XX_Count", older, 12.0), datum("HTTPCode_Target_5XX_Count", newer, 13.0))
     found = wait_for_alarm_state(cloudwatch, "Canary-5XX-Error-Alarm", "ALARM", WAIT)
     assert found["StateReason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints [13.0 (")
-    assert found["StateReason"].endswith(
-        "were greater than or equal to the threshold (5.0) (minimum 2 datapoints for INSUFFICIENT_DATA -> ALARM transition).")
+    assert found["StateReason"].endswith("were greater than or equal to the threshold (5.0) (minimum 2 datapoints for INSUFFICIENT_DATA -> ALARM transition).")
     reason_data = json.loads(found["StateReasonData"])
     assert reason_data["statistic"] == "Sum" and reason_data["period"] == PERIOD
     assert [point["value"] for point in reason_data["evaluatedDatapoints"]] == [13.0, 12.0]
 
     # newer datapoints under the threshold (the next two periods): the most recent two decide
-    put(aws, datum("HTTPCode_Target_5XX_Count", newer + timedelta(seconds=PERIOD), 1.0),
-        datum("HTTPCode_Target_5XX_Count", newer + timedelta(seconds=2 * PERIOD), 0.0))
+    put(
+        aws,
+        datum("HTTPCode_Target_5XX_Count", newer + timedelta(seconds=PERIOD), 1.0),
+        datum("HTTPCode_Target_5XX_Count", newer + timedelta(seconds=2 * PERIOD), 0.0),
+    )
     found = wait_for_alarm_state(cloudwatch, "Canary-5XX-Error-Alarm", "OK", WAIT)
     assert "not greater than or equal to the threshold (5.0)" in found["StateReason"]
     assert "(minimum 1 datapoint for ALARM -> OK transition)." in found["StateReason"]
@@ -116,20 +125,17 @@ def test_no_data_follows_treat_missing_data(sandbox, aws):
     for treatment in ("breaching", "notBreaching", "missing"):
         alarm(aws, f"no-data-{treatment}", metric="QuietMetric", periods=1, TreatMissingData=treatment)
     found = wait_for_alarm_state(cloudwatch, "no-data-breaching", "ALARM", WAIT)
-    assert found["StateReason"] == ("Threshold Crossed: no datapoints were received for 1 period and "
-                                    "1 missing datapoint was treated as [Breaching].")
+    assert found["StateReason"] == ("Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [Breaching].")
     wait_for_alarm_state(cloudwatch, "no-data-missing", "INSUFFICIENT_DATA", WAIT)
 
     # notBreaching starts OK anyway: drive it to ALARM with data, then let the data age out
     put(aws, datum("QuietMetric", in_period(sandbox, 1), 50.0))
     wait_for_alarm_state(cloudwatch, "no-data-notBreaching", "ALARM", WAIT)
     found = wait_for_alarm_state(cloudwatch, "no-data-notBreaching", "OK", WAIT)
-    assert found["StateReason"] == ("Threshold Crossed: no datapoints were received for 1 period and "
-                                    "1 missing datapoint was treated as [NonBreaching].")
+    assert found["StateReason"] == ("Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [NonBreaching].")
     found = wait_for_alarm_state(cloudwatch, "no-data-missing", "INSUFFICIENT_DATA", WAIT)
     assert found["StateReason"] == "Insufficient Data: 1 datapoint was unknown."
-    assert [item["HistorySummary"] for item in history(aws, "no-data-missing", HistoryItemType="StateUpdate",
-                                                        ScanBy="TimestampAscending")] == [
+    assert [item["HistorySummary"] for item in history(aws, "no-data-missing", HistoryItemType="StateUpdate", ScanBy="TimestampAscending")] == [
         "Alarm updated from OK to INSUFFICIENT_DATA",
         "Alarm updated from INSUFFICIENT_DATA to ALARM",
         "Alarm updated from ALARM to INSUFFICIENT_DATA",
@@ -139,9 +145,18 @@ def test_no_data_follows_treat_missing_data(sandbox, aws):
 def test_p99_target_response_time_alarm(sandbox, aws):
     cloudwatch = aws("cloudwatch")
     for name, statistic in (("latency-p99", {"ExtendedStatistic": "p99"}), ("latency-average", {"Statistic": "Average"})):
-        cloudwatch.put_metric_alarm(AlarmName=name, Namespace=NAMESPACE, MetricName="TargetResponseTime", Dimensions=TG,
-                                    Period=PERIOD, EvaluationPeriods=1, Threshold=1.0, Unit="Seconds",
-                                    ComparisonOperator="GreaterThanThreshold", **statistic)
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            Namespace=NAMESPACE,
+            MetricName="TargetResponseTime",
+            Dimensions=TG,
+            Period=PERIOD,
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            Unit="Seconds",
+            ComparisonOperator="GreaterThanThreshold",
+            **statistic,
+        )
     wait_for_alarm_state(cloudwatch, "latency-p99", "INSUFFICIENT_DATA", WAIT)
 
     # 1 request in 100 is slow: p99 is still fast
@@ -163,13 +178,23 @@ def test_metric_math_error_rate_alarm(sandbox, aws):
     cloudwatch = aws("cloudwatch")
 
     def stat(metric_id, name):
-        return {"Id": metric_id, "ReturnData": False, "MetricStat": {
-            "Metric": {"Namespace": NAMESPACE, "MetricName": name, "Dimensions": TG}, "Period": PERIOD, "Stat": "Sum"}}
+        return {
+            "Id": metric_id,
+            "ReturnData": False,
+            "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": name, "Dimensions": TG}, "Period": PERIOD, "Stat": "Sum"},
+        }
 
-    cloudwatch.put_metric_alarm(AlarmName="error-rate", EvaluationPeriods=1, Threshold=10.0,
-                                ComparisonOperator="GreaterThanThreshold", Metrics=[
-                                    {"Id": "rate", "Expression": "100 * errors / requests", "ReturnData": True},
-                                    stat("requests", "RequestCount"), stat("errors", "HTTPCode_Target_5XX_Count")])
+    cloudwatch.put_metric_alarm(
+        AlarmName="error-rate",
+        EvaluationPeriods=1,
+        Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold",
+        Metrics=[
+            {"Id": "rate", "Expression": "100 * errors / requests", "ReturnData": True},
+            stat("requests", "RequestCount"),
+            stat("errors", "HTTPCode_Target_5XX_Count"),
+        ],
+    )
     wait_for_alarm_state(cloudwatch, "error-rate", "INSUFFICIENT_DATA", WAIT)
     moment = in_period(sandbox, 1)
     put(aws, datum("RequestCount", moment, 200.0), datum("HTTPCode_Target_5XX_Count", moment, 30.0))
@@ -179,11 +204,16 @@ def test_metric_math_error_rate_alarm(sandbox, aws):
 
 def test_unsupported_alarm_is_left_alone_and_reported(sandbox, aws):
     cloudwatch = aws("cloudwatch")
-    cloudwatch.put_metric_alarm(AlarmName="filled", EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
-                                Metrics=[{"Id": "e", "Expression": "FILL(m, 0)", "ReturnData": True},
-                                         {"Id": "m", "ReturnData": False, "MetricStat": {
-                                             "Metric": {"Namespace": NAMESPACE, "MetricName": "RequestCount"},
-                                             "Period": PERIOD, "Stat": "Sum"}}])
+    cloudwatch.put_metric_alarm(
+        AlarmName="filled",
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold",
+        Metrics=[
+            {"Id": "e", "Expression": "FILL(m, 0)", "ReturnData": True},
+            {"Id": "m", "ReturnData": False, "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": "RequestCount"}, "Period": PERIOD, "Stat": "Sum"}},
+        ],
+    )
     wait_passes(sandbox, 3)
     found = cloudwatch.describe_alarms(AlarmNames=["filled"])["MetricAlarms"][0]
     assert (found["StateValue"], found["StateReason"]) == ("OK", "Unchecked: Initial alarm creation")
@@ -251,14 +281,12 @@ def test_describe_alarm_history_in_the_query_protocol(sandbox, aws):
     from botocore.parsers import create_parser
     from botocore.serialize import create_serializer
 
-    wire = create_serializer("query").serialize_to_request({"AlarmName": "query-protocol", "HistoryItemType": "ConfigurationUpdate"},
-                                                         operation)
+    wire = create_serializer("query").serialize_to_request({"AlarmName": "query-protocol", "HistoryItemType": "ConfigurationUpdate"}, operation)
     request = AWSRequest(method="POST", url=sandbox.endpoint + "/", data=wire["body"], headers=wire["headers"])
     SigV4Auth(Credentials("testing", "testing"), "monitoring", "us-east-1").add_auth(request)
     prepared = request.prepare()
     body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
-    with urllib.request.urlopen(urllib.request.Request(prepared.url, data=body, headers=dict(prepared.headers),
-                                                       method="POST"), timeout=10) as answer:
+    with urllib.request.urlopen(urllib.request.Request(prepared.url, data=body, headers=dict(prepared.headers), method="POST"), timeout=10) as answer:
         body, headers, status = answer.read(), dict(answer.headers), answer.status
     assert status == 200 and headers["Content-Type"].startswith("text/xml")
     parsed = create_parser("query").parse({"body": body, "headers": headers, "status_code": status}, operation.output_shape)
@@ -302,28 +330,56 @@ def test_alarms_on_the_data_plane_metrics(sandbox, aws):
     stack = make_ecs_stack(aws, "cwdp")
     ecs, elbv2, cloudwatch = aws("ecs"), aws("elbv2"), aws("cloudwatch")
     failing = ecs.register_task_definition(
-        family="cwdp-app", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-        containerDefinitions=[{"name": CONTAINER_NAME, "image": "canary-app:v3", "essential": True, "memory": 512,
-                               "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
-                               "environment": [{"name": "SANDBOX_FAILURE_RATE", "value": "1.0"},
-                                               {"name": "SANDBOX_LATENCY_MS", "value": "20"}]}],
+        family="cwdp-app",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": CONTAINER_NAME,
+                "image": "canary-app:v3",
+                "essential": True,
+                "memory": 512,
+                "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
+                "environment": [{"name": "SANDBOX_FAILURE_RATE", "value": "1.0"}, {"name": "SANDBOX_LATENCY_MS", "value": "20"}],
+            }
+        ],
     )["taskDefinition"]["taskDefinitionArn"]
-    ecs.create_task_set(cluster=stack.cluster, service=stack.service, taskDefinition=failing, launchType="FARGATE",
-                        loadBalancers=[{"targetGroupArn": stack.green_target_group_arn, "containerName": CONTAINER_NAME,
-                                        "containerPort": CONTAINER_PORT}],
-                        networkConfiguration={"awsvpcConfiguration": {"subnets": stack.subnet_ids,
-                                                                      "securityGroups": [stack.security_group_id]}},
-                        scale={"value": 100, "unit": "PERCENT"})
-    elbv2.modify_listener(ListenerArn=stack.prod_listener_arn,
-                          DefaultActions=[{"Type": "forward", "TargetGroupArn": stack.green_target_group_arn}])
+    ecs.create_task_set(
+        cluster=stack.cluster,
+        service=stack.service,
+        taskDefinition=failing,
+        launchType="FARGATE",
+        loadBalancers=[{"targetGroupArn": stack.green_target_group_arn, "containerName": CONTAINER_NAME, "containerPort": CONTAINER_PORT}],
+        networkConfiguration={"awsvpcConfiguration": {"subnets": stack.subnet_ids, "securityGroups": [stack.security_group_id]}},
+        scale={"value": 100, "unit": "PERCENT"},
+    )
+    elbv2.modify_listener(ListenerArn=stack.prod_listener_arn, DefaultActions=[{"Type": "forward", "TargetGroupArn": stack.green_target_group_arn}])
     # dimensions in AWS's console order, not the data plane's
-    green = [{"Name": "LoadBalancer", "Value": load_balancer_dimension(stack.load_balancer_arn)},
-             {"Name": "TargetGroup", "Value": target_group_dimension(stack.green_target_group_arn)}]
+    green = [
+        {"Name": "LoadBalancer", "Value": load_balancer_dimension(stack.load_balancer_arn)},
+        {"Name": "TargetGroup", "Value": target_group_dimension(stack.green_target_group_arn)},
+    ]
     common = dict(Namespace=NAMESPACE, Dimensions=green, Period=60, TreatMissingData="notBreaching")
-    cloudwatch.put_metric_alarm(AlarmName="dp-5xx", MetricName="HTTPCode_Target_5XX_Count", Statistic="Sum", EvaluationPeriods=2,
-                                Threshold=5.0, ComparisonOperator="GreaterThanOrEqualToThreshold", **common)
-    cloudwatch.put_metric_alarm(AlarmName="dp-p99", MetricName="TargetResponseTime", ExtendedStatistic="p99", EvaluationPeriods=1,
-                                Threshold=0.015, ComparisonOperator="GreaterThanThreshold", **common)
+    cloudwatch.put_metric_alarm(
+        AlarmName="dp-5xx",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        EvaluationPeriods=2,
+        Threshold=5.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        **common,
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName="dp-p99",
+        MetricName="TargetResponseTime",
+        ExtendedStatistic="p99",
+        EvaluationPeriods=1,
+        Threshold=0.015,
+        ComparisonOperator="GreaterThanThreshold",
+        **common,
+    )
 
     url = listener_url(sandbox.endpoint, "cwdp-alb", 80, timeout=WAIT)
     done = threading.Event()

@@ -32,36 +32,43 @@ BREACH, CALM = 10.0, 1.0  # against GreaterThanThreshold 5
 def points(pattern, start=T0, period=60):
     """'0 - X' -> datapoints oldest first: 0 within the threshold, X breaching, - missing."""
     values = {"0": CALM, "X": BREACH, "-": None}
-    return [Datapoint(start + index * period, values[mark], None if mark == "-" else 1.0)
-            for index, mark in enumerate(pattern.split())]
+    return [Datapoint(start + index * period, values[mark], None if mark == "-" else 1.0) for index, mark in enumerate(pattern.split())]
 
 
 def rule(m=3, n=3, treat="missing", comparison="GreaterThanThreshold", threshold=5.0, **kwargs):
-    return Rule(comparison=comparison, threshold=threshold, evaluation_periods=n, datapoints_to_alarm=m,
-                period=60, treat_missing=treat, statistic="Sum", **kwargs)
+    return Rule(
+        comparison=comparison, threshold=threshold, evaluation_periods=n, datapoints_to_alarm=m, period=60, treat_missing=treat, statistic="Sum", **kwargs
+    )
 
 
 # --- AWS's tables ("Configuring how CloudWatch alarms treat missing data"); None = state kept ---------
 
-@pytest.mark.parametrize("pattern, missing, ignore, breaching, not_breaching", [
-    ("0 - X - X", OK, OK, OK, OK),
-    ("0 - - - -", OK, OK, OK, OK),
-    ("- - - - -", INSUFFICIENT_DATA, None, ALARM, OK),
-    ("0 X X - X", ALARM, ALARM, ALARM, ALARM),
-    ("- - X - -", ALARM, None, ALARM, OK),
-])
+
+@pytest.mark.parametrize(
+    "pattern, missing, ignore, breaching, not_breaching",
+    [
+        ("0 - X - X", OK, OK, OK, OK),
+        ("0 - - - -", OK, OK, OK, OK),
+        ("- - - - -", INSUFFICIENT_DATA, None, ALARM, OK),
+        ("0 X X - X", ALARM, ALARM, ALARM, ALARM),
+        ("- - X - -", ALARM, None, ALARM, OK),
+    ],
+)
 def test_three_of_three_matches_the_aws_table(pattern, missing, ignore, breaching, not_breaching):
     for treat, expected in zip(("missing", "ignore", "breaching", "notBreaching"), (missing, ignore, breaching, not_breaching), strict=True):
         assert evaluate(rule(3, 3, treat), points(pattern), OK, T0).state == expected, (pattern, treat)
 
 
-@pytest.mark.parametrize("pattern, missing, ignore, breaching, not_breaching", [
-    ("0 - X - X", ALARM, ALARM, ALARM, ALARM),
-    ("0 0 X 0 X", ALARM, ALARM, ALARM, ALARM),
-    ("0 - X - -", OK, OK, ALARM, OK),
-    ("- - - - 0", OK, OK, ALARM, OK),
-    ("- - - X -", ALARM, None, ALARM, OK),
-])
+@pytest.mark.parametrize(
+    "pattern, missing, ignore, breaching, not_breaching",
+    [
+        ("0 - X - X", ALARM, ALARM, ALARM, ALARM),
+        ("0 0 X 0 X", ALARM, ALARM, ALARM, ALARM),
+        ("0 - X - -", OK, OK, ALARM, OK),
+        ("- - - - 0", OK, OK, ALARM, OK),
+        ("- - - X -", ALARM, None, ALARM, OK),
+    ],
+)
 def test_two_of_three_matches_the_aws_table(pattern, missing, ignore, breaching, not_breaching):
     for treat, expected in zip(("missing", "ignore", "breaching", "notBreaching"), (missing, ignore, breaching, not_breaching), strict=True):
         assert evaluate(rule(2, 3, treat), points(pattern), OK, T0).state == expected, (pattern, treat)
@@ -78,12 +85,19 @@ def test_m_of_n_uses_the_most_recent_n_real_datapoints():
     assert evaluate(rule(1, 1), points("X X X X 0"), ALARM, T0).state == OK
 
 
-@pytest.mark.parametrize("comparison, value, expected", [
-    ("GreaterThanOrEqualToThreshold", 5.0, ALARM), ("GreaterThanOrEqualToThreshold", 4.9, OK),
-    ("GreaterThanThreshold", 5.0, OK), ("GreaterThanThreshold", 5.1, ALARM),
-    ("LessThanThreshold", 5.0, OK), ("LessThanThreshold", 4.9, ALARM),
-    ("LessThanOrEqualToThreshold", 5.0, ALARM), ("LessThanOrEqualToThreshold", 5.1, OK),
-])
+@pytest.mark.parametrize(
+    "comparison, value, expected",
+    [
+        ("GreaterThanOrEqualToThreshold", 5.0, ALARM),
+        ("GreaterThanOrEqualToThreshold", 4.9, OK),
+        ("GreaterThanThreshold", 5.0, OK),
+        ("GreaterThanThreshold", 5.1, ALARM),
+        ("LessThanThreshold", 5.0, OK),
+        ("LessThanThreshold", 4.9, ALARM),
+        ("LessThanOrEqualToThreshold", 5.0, ALARM),
+        ("LessThanOrEqualToThreshold", 5.1, OK),
+    ],
+)
 def test_each_comparison_operator(comparison, value, expected):
     datapoints = [Datapoint(T0, value, 1.0)]
     assert evaluate(rule(1, 1, comparison=comparison), datapoints, OK, T0).state == expected
@@ -91,13 +105,15 @@ def test_each_comparison_operator(comparison, value, expected):
 
 # --- reasons, as AWS words them ------------------------------------------------------------
 
+
 def test_alarm_reason_and_reason_data():
     datapoints = [Datapoint(T0 + 60 * index, value, 3.0) for index, value in enumerate([None, None, 1.0, 12.0, 13.0])]
     outcome = evaluate(rule(2, 2, comparison="GreaterThanOrEqualToThreshold"), datapoints, OK, T0 + 300)
     assert outcome.state == ALARM
     assert outcome.reason == (
         "Threshold Crossed: 2 out of the last 2 datapoints [13.0 (26/11/26 05:40:00), 12.0 (26/11/26 05:39:00)] "
-        "were greater than or equal to the threshold (5.0) (minimum 2 datapoints for OK -> ALARM transition).")
+        "were greater than or equal to the threshold (5.0) (minimum 2 datapoints for OK -> ALARM transition)."
+    )
     data = outcome.reason_data
     assert json.loads(json.dumps(data)) == data
     assert data["statistic"] == "Sum" and data["period"] == 60 and data["threshold"] == 5.0
@@ -114,15 +130,19 @@ def test_ok_reason_names_the_datapoints_within_the_threshold():
     assert outcome.state == OK
     assert outcome.reason == (
         "Threshold Crossed: 2 out of the last 2 datapoints [1.0 (26/11/26 05:40:00), 1.0 (26/11/26 05:39:00)] "
-        "were not greater than the threshold (5.0) (minimum 1 datapoint for ALARM -> OK transition).")
+        "were not greater than the threshold (5.0) (minimum 1 datapoint for ALARM -> OK transition)."
+    )
 
 
-@pytest.mark.parametrize("treat, state, reason", [
-    ("missing", INSUFFICIENT_DATA, "Insufficient Data: 2 datapoints were unknown."),
-    ("breaching", ALARM, "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints were treated as [Breaching]."),
-    ("notBreaching", OK, "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints were treated as [NonBreaching]."),
-    ("ignore", None, "No datapoints: state kept (TreatMissingData=ignore)."),
-])
+@pytest.mark.parametrize(
+    "treat, state, reason",
+    [
+        ("missing", INSUFFICIENT_DATA, "Insufficient Data: 2 datapoints were unknown."),
+        ("breaching", ALARM, "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints were treated as [Breaching]."),
+        ("notBreaching", OK, "Threshold Crossed: no datapoints were received for 2 periods and 2 missing datapoints were treated as [NonBreaching]."),
+        ("ignore", None, "No datapoints: state kept (TreatMissingData=ignore)."),
+    ],
+)
 def test_no_data_at_all(treat, state, reason):
     outcome = evaluate(rule(2, 2, treat), points("- - - -"), OK, T0)
     assert (outcome.state, outcome.reason) == (state, reason)
@@ -144,6 +164,7 @@ def test_low_sample_percentile_keeps_the_state_when_asked_to():
 
 
 # --- statistics ----------------------------------------------------------------------------
+
 
 def test_each_statistic_from_combinable_parts():
     aggregate = Aggregate(sample_count=4.0, total=10.0, minimum=1.0, maximum=4.0)
@@ -167,6 +188,7 @@ def test_percentiles_from_values_and_counts():
 
 # --- time ----------------------------------------------------------------------------------
 
+
 def test_evaluation_range_and_period_slots():
     assert evaluation_range(3) == 5 and evaluation_range(1) == 3 and evaluation_range(9) == 12
     # at 05:40:30 the last period that ended is 05:39:00-05:40:00
@@ -177,8 +199,17 @@ def test_evaluation_range_and_period_slots():
 
 # --- alarm descriptions --------------------------------------------------------------------
 
-ALARM_DESCRIPTION = {"AlarmName": "a", "ComparisonOperator": "GreaterThanThreshold", "Threshold": 5.0, "EvaluationPeriods": 3,
-                     "Period": 60, "Statistic": "Sum", "MetricName": "m", "Namespace": "n", "Dimensions": []}
+ALARM_DESCRIPTION = {
+    "AlarmName": "a",
+    "ComparisonOperator": "GreaterThanThreshold",
+    "Threshold": 5.0,
+    "EvaluationPeriods": 3,
+    "Period": 60,
+    "Statistic": "Sum",
+    "MetricName": "m",
+    "Namespace": "n",
+    "Dimensions": [],
+}
 
 
 def test_rule_from_alarm_defaults_and_refusals():
@@ -190,19 +221,22 @@ def test_rule_from_alarm_defaults_and_refusals():
         rule_from_alarm({key: value for key, value in ALARM_DESCRIPTION.items() if key != "Threshold"})
     with pytest.raises(UnsupportedAlarm, match="DatapointsToAlarm"):
         rule_from_alarm(dict(ALARM_DESCRIPTION, DatapointsToAlarm=4))
-    percentile_rule = rule_from_alarm(dict(ALARM_DESCRIPTION, Statistic=None, ExtendedStatistic="p90",
-                                           EvaluateLowSampleCountPercentile="ignore"))
+    percentile_rule = rule_from_alarm(dict(ALARM_DESCRIPTION, Statistic=None, ExtendedStatistic="p90", EvaluateLowSampleCountPercentile="ignore"))
     assert percentile_rule.low_sample_minimum == pytest.approx(100.0)
 
 
 def _stat(metric_id, name):
-    return {"Id": metric_id, "ReturnData": False,
-            "MetricStat": {"Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": name, "Dimensions": []}, "Period": 60, "Stat": "Sum"}}
+    return {
+        "Id": metric_id,
+        "ReturnData": False,
+        "MetricStat": {"Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": name, "Dimensions": []}, "Period": 60, "Stat": "Sum"},
+    }
 
 
 def test_metric_math_alarm_source():
-    alarm = {"Metrics": [{"Id": "e1", "Expression": "100 * m2 / m1", "ReturnData": True},
-                         _stat("m1", "RequestCount"), _stat("m2", "HTTPCode_Target_5XX_Count")]}
+    alarm = {
+        "Metrics": [{"Id": "e1", "Expression": "100 * m2 / m1", "ReturnData": True}, _stat("m1", "RequestCount"), _stat("m2", "HTTPCode_Target_5XX_Count")]
+    }
     source = source_from_alarm(alarm)
     assert source.period == 60 and set(source.stats) == {"m1", "m2"}
     m1, m2 = source.stats["m1"], source.stats["m2"]

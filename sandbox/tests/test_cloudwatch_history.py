@@ -28,8 +28,9 @@ def summaries(answer):
 
 
 def test_filters_by_alarm_type_and_dates(history):
-    answer = history.describe("us-east-1", {"AlarmName": "a", "HistoryItemType": "StateUpdate",
-                                            "StartDate": T0 + timedelta(minutes=1), "EndDate": T0 + timedelta(minutes=3)})
+    answer = history.describe(
+        "us-east-1", {"AlarmName": "a", "HistoryItemType": "StateUpdate", "StartDate": T0 + timedelta(minutes=1), "EndDate": T0 + timedelta(minutes=3)}
+    )
     assert summaries(answer) == ["change 3", "change 2", "change 1"]  # newest first by default
     assert json.loads(answer["AlarmHistoryItems"][0]["HistoryData"]) == {"minute": 3}
     assert answer["AlarmHistoryItems"][0]["AlarmType"] == "MetricAlarm"
@@ -39,8 +40,10 @@ def test_filters_by_alarm_type_and_dates(history):
 
 
 def test_pages_with_next_token_in_both_orders(history):
-    for order, expected in (("TimestampAscending", ["change 0", "change 1", "change 2", "change 3", "change 4"]),
-                            ("TimestampDescending", ["change 4", "change 3", "change 2", "change 1", "change 0"])):
+    for order, expected in (
+        ("TimestampAscending", ["change 0", "change 1", "change 2", "change 3", "change 4"]),
+        ("TimestampDescending", ["change 4", "change 3", "change 2", "change 1", "change 0"]),
+    ):
         seen, params = [], {"AlarmName": "a", "HistoryItemType": "StateUpdate", "MaxRecords": 2, "ScanBy": order}
         for _ in range(5):
             answer = history.describe("us-east-1", params)
@@ -79,12 +82,20 @@ def test_state_update_data_is_what_aws_writes():
 def test_sample_store_keys_metrics_by_dimension_set_and_unit():
     store = SampleStore()
     dimensions = [{"Name": "TargetGroup", "Value": "tg"}, {"Name": "LoadBalancer", "Value": "lb"}]
-    store.add("us-east-1", "AWS/ApplicationELB", [
-        {"MetricName": "TargetResponseTime", "Dimensions": dimensions, "Timestamp": T0, "Values": [0.1, 5.0], "Counts": [99, 1], "Unit": "Seconds"},
-        {"MetricName": "TargetResponseTime", "Dimensions": dimensions, "Timestamp": T0, "Value": 0.3, "Unit": "Seconds"},
-        {"MetricName": "TargetResponseTime", "Dimensions": dimensions, "Timestamp": T0,
-         "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}},
-    ])
+    store.add(
+        "us-east-1",
+        "AWS/ApplicationELB",
+        [
+            {"MetricName": "TargetResponseTime", "Dimensions": dimensions, "Timestamp": T0, "Values": [0.1, 5.0], "Counts": [99, 1], "Unit": "Seconds"},
+            {"MetricName": "TargetResponseTime", "Dimensions": dimensions, "Timestamp": T0, "Value": 0.3, "Unit": "Seconds"},
+            {
+                "MetricName": "TargetResponseTime",
+                "Dimensions": dimensions,
+                "Timestamp": T0,
+                "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1},
+            },
+        ],
+    )
     start, end = T0.timestamp(), T0.timestamp() + 60
     found = store.samples("us-east-1", "AWS/ApplicationELB", "TargetResponseTime", list(reversed(dimensions)), start, end)
     assert found == [(start, [(0.1, 99.0), (5.0, 1.0)]), (start, [(0.3, 1.0)])]

@@ -60,11 +60,15 @@ def test_predefined_server_configs_resolve(codedeploy, name, hosts):
     assert "trafficRoutingConfig" not in info
 
 
-@pytest.mark.parametrize("routing", [
-    {"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 20, "canaryInterval": 7}},
-    {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 25, "linearInterval": 2}},
-    {"type": "AllAtOnce"},
-], ids=["canary", "linear", "all-at-once"])
+@pytest.mark.parametrize(
+    "routing",
+    [
+        {"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 20, "canaryInterval": 7}},
+        {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 25, "linearInterval": 2}},
+        {"type": "AllAtOnce"},
+    ],
+    ids=["canary", "linear", "all-at-once"],
+)
 def test_custom_ecs_config_round_trip(codedeploy, routing):
     before = datetime.datetime.now(datetime.timezone.utc)
     config_id = codedeploy.create_deployment_config(deploymentConfigName="Custom", computePlatform="ECS", trafficRoutingConfig=routing)["deploymentConfigId"]
@@ -105,43 +109,110 @@ def _linear(percentage, interval):
 
 # (what is wrong, create_deployment_config arguments, AWS's error code)
 MISUSES = [
-    ("reserved prefix", {"deploymentConfigName": "CodeDeployDefault.Mine", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-     "InvalidDeploymentConfigNameException"),
-    ("predefined name", {"deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce", "computePlatform": "ECS",
-                         "trafficRoutingConfig": {"type": "AllAtOnce"}}, "InvalidDeploymentConfigNameException"),
-    ("name with a space", {"deploymentConfigName": "my config", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-     "InvalidDeploymentConfigNameException"),
-    ("name too long", {"deploymentConfigName": "c" * 101, "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-     "InvalidDeploymentConfigNameException"),
-    ("empty name", {"deploymentConfigName": "", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-     "DeploymentConfigNameRequiredException"),
-    ("unknown platform", {"deploymentConfigName": "C", "computePlatform": "EKS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-     "InvalidComputePlatformException"),
+    (
+        "reserved prefix",
+        {"deploymentConfigName": "CodeDeployDefault.Mine", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
+        "InvalidDeploymentConfigNameException",
+    ),
+    (
+        "predefined name",
+        {"deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
+        "InvalidDeploymentConfigNameException",
+    ),
+    (
+        "name with a space",
+        {"deploymentConfigName": "my config", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
+        "InvalidDeploymentConfigNameException",
+    ),
+    (
+        "name too long",
+        {"deploymentConfigName": "c" * 101, "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
+        "InvalidDeploymentConfigNameException",
+    ),
+    (
+        "empty name",
+        {"deploymentConfigName": "", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
+        "DeploymentConfigNameRequiredException",
+    ),
+    (
+        "unknown platform",
+        {"deploymentConfigName": "C", "computePlatform": "EKS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
+        "InvalidComputePlatformException",
+    ),
     ("no routing for ECS", {"deploymentConfigName": "C", "computePlatform": "ECS"}, "InvalidTrafficRoutingConfigurationException"),
-    ("unknown routing type", {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "Exponential"}},
-     "InvalidTrafficRoutingConfigurationException"),
-    ("canary 0 percent", {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _canary(0, 5)},
-     "InvalidTrafficRoutingConfigurationException"),
-    ("canary 100 percent", {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _canary(100, 5)},
-     "InvalidTrafficRoutingConfigurationException"),
-    ("canary interval 0", {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _canary(10, 0)},
-     "InvalidTrafficRoutingConfigurationException"),
-    ("linear 0 percent", {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _linear(0, 1)},
-     "InvalidTrafficRoutingConfigurationException"),
-    ("linear interval 0", {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _linear(10, 0)},
-     "InvalidTrafficRoutingConfigurationException"),
-    ("canary type, linear settings", {"deploymentConfigName": "C", "computePlatform": "ECS",
-                                      "trafficRoutingConfig": {"type": "TimeBasedCanary", "timeBasedLinear": {"linearPercentage": 10, "linearInterval": 1}}},
-     "InvalidTrafficRoutingConfigurationException"),
-    ("canary without settings", {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "TimeBasedCanary"}},
-     "InvalidTrafficRoutingConfigurationException"),
-    ("all at once with settings", {"deploymentConfigName": "C", "computePlatform": "ECS",
-                                   "trafficRoutingConfig": {"type": "AllAtOnce", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5}}},
-     "InvalidTrafficRoutingConfigurationException"),
-    ("healthy hosts on ECS", {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"},
-                              "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 1}}, "InvalidMinimumHealthyHostValueException"),
-    ("routing on Server", {"deploymentConfigName": "C", "computePlatform": "Server", "trafficRoutingConfig": {"type": "AllAtOnce"},
-                           "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 1}}, "InvalidTrafficRoutingConfigurationException"),
+    (
+        "unknown routing type",
+        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "Exponential"}},
+        "InvalidTrafficRoutingConfigurationException",
+    ),
+    (
+        "canary 0 percent",
+        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _canary(0, 5)},
+        "InvalidTrafficRoutingConfigurationException",
+    ),
+    (
+        "canary 100 percent",
+        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _canary(100, 5)},
+        "InvalidTrafficRoutingConfigurationException",
+    ),
+    (
+        "canary interval 0",
+        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _canary(10, 0)},
+        "InvalidTrafficRoutingConfigurationException",
+    ),
+    (
+        "linear 0 percent",
+        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _linear(0, 1)},
+        "InvalidTrafficRoutingConfigurationException",
+    ),
+    (
+        "linear interval 0",
+        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _linear(10, 0)},
+        "InvalidTrafficRoutingConfigurationException",
+    ),
+    (
+        "canary type, linear settings",
+        {
+            "deploymentConfigName": "C",
+            "computePlatform": "ECS",
+            "trafficRoutingConfig": {"type": "TimeBasedCanary", "timeBasedLinear": {"linearPercentage": 10, "linearInterval": 1}},
+        },
+        "InvalidTrafficRoutingConfigurationException",
+    ),
+    (
+        "canary without settings",
+        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "TimeBasedCanary"}},
+        "InvalidTrafficRoutingConfigurationException",
+    ),
+    (
+        "all at once with settings",
+        {
+            "deploymentConfigName": "C",
+            "computePlatform": "ECS",
+            "trafficRoutingConfig": {"type": "AllAtOnce", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5}},
+        },
+        "InvalidTrafficRoutingConfigurationException",
+    ),
+    (
+        "healthy hosts on ECS",
+        {
+            "deploymentConfigName": "C",
+            "computePlatform": "ECS",
+            "trafficRoutingConfig": {"type": "AllAtOnce"},
+            "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 1},
+        },
+        "InvalidMinimumHealthyHostValueException",
+    ),
+    (
+        "routing on Server",
+        {
+            "deploymentConfigName": "C",
+            "computePlatform": "Server",
+            "trafficRoutingConfig": {"type": "AllAtOnce"},
+            "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 1},
+        },
+        "InvalidTrafficRoutingConfigurationException",
+    ),
     ("Server without healthy hosts", {"deploymentConfigName": "C", "computePlatform": "Server"}, "InvalidMinimumHealthyHostValueException"),
 ]
 
@@ -154,8 +225,10 @@ def test_misuse_creates_nothing(sandbox, codedeploy, args, code):
 
 def test_duplicate_keeps_the_first(codedeploy):
     first = codedeploy.create_deployment_config(deploymentConfigName="Mine", computePlatform="ECS", trafficRoutingConfig=_canary(10, 5))
-    assert error_of(codedeploy.create_deployment_config, deploymentConfigName="Mine", computePlatform="ECS",
-                    trafficRoutingConfig=_linear(10, 1)) == "DeploymentConfigAlreadyExistsException"
+    assert (
+        error_of(codedeploy.create_deployment_config, deploymentConfigName="Mine", computePlatform="ECS", trafficRoutingConfig=_linear(10, 1))
+        == "DeploymentConfigAlreadyExistsException"
+    )
     info = get_config(codedeploy, "Mine")
     assert (info["deploymentConfigId"], info["trafficRoutingConfig"]) == (first["deploymentConfigId"], _canary(10, 5))
 
@@ -198,7 +271,9 @@ def test_lookup_contract():
     """What the engine calls: predefined and custom configs by name, AWS's error otherwise."""
     store = Store("us-east-1")
     assert deployment_configs.lookup(store, "CodeDeployDefault.ECSCanary10Percent15Minutes")["trafficRoutingConfig"]["timeBasedCanary"] == {
-        "canaryPercentage": 10, "canaryInterval": 15}
+        "canaryPercentage": 10,
+        "canaryInterval": 15,
+    }
     store.deployment_configs["Mine"] = {"deploymentConfigName": "Mine", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}}
     found = deployment_configs.lookup(store, "Mine")
     found["trafficRoutingConfig"]["type"] = "changed"  # a copy: callers cannot change the store by accident

@@ -54,7 +54,8 @@ def get_group(codedeploy, name, application="shop"):
 
 def full_args(stack, name="web"):
     return stack.deployment_group_args(
-        "shop", name,
+        "shop",
+        name,
         deploymentConfigName="CodeDeployDefault.ECSCanary10Percent15Minutes",
         alarmConfiguration={"enabled": True, "ignorePollAlarmFailure": True, "alarms": [{"name": "canary-5xx"}, {"name": "canary-latency"}]},
         autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
@@ -130,8 +131,10 @@ def test_batch_get_reports_unknown_groups(stack, codedeploy):
     assert [info["deploymentGroupName"] for info in batch["deploymentGroupsInfo"]] == ["web"]
     assert "ghost" in batch["errorMessage"]
     assert error_of(codedeploy.batch_get_deployment_groups, applicationName="nope", deploymentGroupNames=["web"]) == "ApplicationDoesNotExistException"
-    assert error_of(codedeploy.batch_get_deployment_groups, applicationName="shop",
-                    deploymentGroupNames=[f"g{i}" for i in range(101)]) == "BatchLimitExceededException"
+    assert (
+        error_of(codedeploy.batch_get_deployment_groups, applicationName="shop", deploymentGroupNames=[f"g{i}" for i in range(101)])
+        == "BatchLimitExceededException"
+    )
     assert error_of(codedeploy.batch_get_deployment_groups, applicationName="shop", deploymentGroupNames=[]) == "DeploymentGroupNameRequiredException"
 
 
@@ -146,15 +149,23 @@ def test_get_and_list_errors(stack, codedeploy):
 def test_update_changes_every_field(clients, stack, codedeploy):
     codedeploy.create_deployment_group(**full_args(stack))
     group_id = get_group(codedeploy, "web")["deploymentGroupId"]
-    codedeploy.create_deployment_config(deploymentConfigName="Canary25", computePlatform="ECS",
-                                        trafficRoutingConfig={"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 25, "canaryInterval": 2}})
+    codedeploy.create_deployment_config(
+        deploymentConfigName="Canary25",
+        computePlatform="ECS",
+        trafficRoutingConfig={"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 25, "canaryInterval": 2}},
+    )
     second_role = clients("iam").create_role(RoleName="dg-second", AssumeRolePolicyDocument=json.dumps(CODEDEPLOY_TRUST_POLICY))["Role"]["Arn"]
-    clients("ecs").create_service(cluster=stack.cluster, serviceName="web-v2", taskDefinition=stack.task_definition_arn, desiredCount=1,
-                              deploymentController={"type": "CODE_DEPLOY"})
-    swapped = {"targetGroupPairInfoList": [{
-        "targetGroups": [{"name": stack.green_target_group}, {"name": stack.blue_target_group}],
-        "prodTrafficRoute": {"listenerArns": [stack.test_listener_arn]},
-    }]}
+    clients("ecs").create_service(
+        cluster=stack.cluster, serviceName="web-v2", taskDefinition=stack.task_definition_arn, desiredCount=1, deploymentController={"type": "CODE_DEPLOY"}
+    )
+    swapped = {
+        "targetGroupPairInfoList": [
+            {
+                "targetGroups": [{"name": stack.green_target_group}, {"name": stack.blue_target_group}],
+                "prodTrafficRoute": {"listenerArns": [stack.test_listener_arn]},
+            }
+        ]
+    }
     changes = {
         "deploymentConfigName": "Canary25",
         "serviceRoleArn": second_role,
@@ -200,6 +211,7 @@ def test_update_errors_change_nothing(stack, other, codedeploy):
     codedeploy.create_deployment_group(**full_args(stack))
     codedeploy.create_deployment_group(**other.deployment_group_args("shop", "taken"))
     before = get_group(codedeploy, "web")
+
     def update_web(**changes):
         return error_of(codedeploy.update_deployment_group, applicationName="shop", currentDeploymentGroupName="web", **changes)
 
@@ -266,8 +278,10 @@ def test_role_that_does_not_trust_codedeploy_is_refused(clients, stack, codedepl
 
 
 def _pair(stack, groups=None, prod=None, test=None):
-    pair = {"targetGroups": [{"name": name} for name in (groups or [stack.blue_target_group, stack.green_target_group])],
-            "prodTrafficRoute": {"listenerArns": [stack.prod_listener_arn] if prod is None else prod}}
+    pair = {
+        "targetGroups": [{"name": name} for name in (groups or [stack.blue_target_group, stack.green_target_group])],
+        "prodTrafficRoute": {"listenerArns": [stack.prod_listener_arn] if prod is None else prod},
+    }
     if test is not None:
         pair["testTrafficRoute"] = {"listenerArns": test}
     return {"targetGroupPairInfoList": [pair]}
@@ -277,10 +291,16 @@ MISSING_LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener
 
 # (what is wrong, overrides of a valid create_deployment_group call, AWS's error code)
 MISUSES = [
-    ("in-place style", lambda s: {"deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"}},
-     "InvalidDeploymentStyleException"),
-    ("no traffic control", lambda s: {"deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}},
-     "InvalidDeploymentStyleException"),
+    (
+        "in-place style",
+        lambda s: {"deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITH_TRAFFIC_CONTROL"}},
+        "InvalidDeploymentStyleException",
+    ),
+    (
+        "no traffic control",
+        lambda s: {"deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}},
+        "InvalidDeploymentStyleException",
+    ),
     ("no style", lambda s: {"deploymentStyle": None}, "InvalidDeploymentStyleException"),
     ("no ecs services", lambda s: {"ecsServices": []}, "InvalidECSServiceException"),
     ("two ecs services", lambda s: {"ecsServices": s.ecs_services() * 2}, "InvalidECSServiceException"),
@@ -290,55 +310,84 @@ MISUSES = [
     ("no load balancer info", lambda s: {"loadBalancerInfo": None}, "InvalidLoadBalancerInfoException"),
     ("classic load balancer", lambda s: {"loadBalancerInfo": {"elbInfoList": [{"name": "clb"}]}}, "InvalidLoadBalancerInfoException"),
     ("one target group", lambda s: {"loadBalancerInfo": _pair(s, groups=[s.blue_target_group])}, "InvalidTargetGroupPairException"),
-    ("three target groups", lambda s: {"loadBalancerInfo": _pair(s, groups=[s.blue_target_group, s.green_target_group, "x"])},
-     "InvalidTargetGroupPairException"),
+    (
+        "three target groups",
+        lambda s: {"loadBalancerInfo": _pair(s, groups=[s.blue_target_group, s.green_target_group, "x"])},
+        "InvalidTargetGroupPairException",
+    ),
     ("same target group twice", lambda s: {"loadBalancerInfo": _pair(s, groups=[s.blue_target_group] * 2)}, "InvalidTargetGroupPairException"),
     ("missing target group", lambda s: {"loadBalancerInfo": _pair(s, groups=[s.blue_target_group, "ghost-tg"])}, "InvalidTargetGroupPairException"),
     ("no production listener", lambda s: {"loadBalancerInfo": _pair(s, prod=[])}, "InvalidTargetGroupPairException"),
     ("missing production listener", lambda s: {"loadBalancerInfo": _pair(s, prod=[MISSING_LISTENER])}, "InvalidTargetGroupPairException"),
     ("missing test listener", lambda s: {"loadBalancerInfo": _pair(s, test=[MISSING_LISTENER])}, "InvalidTargetGroupPairException"),
     ("test listener is production", lambda s: {"loadBalancerInfo": _pair(s, test=[s.prod_listener_arn])}, "InvalidTargetGroupPairException"),
-    ("two pairs", lambda s: {"loadBalancerInfo": {"targetGroupPairInfoList": _pair(s)["targetGroupPairInfoList"] * 2}},
-     "InvalidTargetGroupPairException"),
+    ("two pairs", lambda s: {"loadBalancerInfo": {"targetGroupPairInfoList": _pair(s)["targetGroupPairInfoList"] * 2}}, "InvalidTargetGroupPairException"),
     ("empty role", lambda s: {"serviceRoleArn": ""}, "RoleRequiredException"),
     ("role is no ARN", lambda s: {"serviceRoleArn": "codedeploy-role"}, "InvalidRoleException"),
     ("user instead of role", lambda s: {"serviceRoleArn": "arn:aws:iam::123456789012:user/someone"}, "InvalidRoleException"),
     ("missing role", lambda s: {"serviceRoleArn": "arn:aws:iam::123456789012:role/ghost"}, "InvalidRoleException"),
     ("role of another account", lambda s: {"serviceRoleArn": s.role_arn.replace("123456789012", "210987654321")}, "InvalidRoleException"),
-    ("eleven alarms", lambda s: {"alarmConfiguration": {"enabled": True, "alarms": [{"name": f"a{i}"} for i in range(11)]}},
-     "AlarmsLimitExceededException"),
+    ("eleven alarms", lambda s: {"alarmConfiguration": {"enabled": True, "alarms": [{"name": f"a{i}"} for i in range(11)]}}, "AlarmsLimitExceededException"),
     ("alarms enabled, none listed", lambda s: {"alarmConfiguration": {"enabled": True, "alarms": []}}, "InvalidAlarmConfigException"),
-    ("alarm listed twice", lambda s: {"alarmConfiguration": {"enabled": True, "alarms": [{"name": "a"}, {"name": "a"}]}},
-     "InvalidAlarmConfigException"),
+    ("alarm listed twice", lambda s: {"alarmConfiguration": {"enabled": True, "alarms": [{"name": "a"}, {"name": "a"}]}}, "InvalidAlarmConfigException"),
     ("unknown config", lambda s: {"deploymentConfigName": "NoSuchConfig"}, "DeploymentConfigDoesNotExistException"),
     ("server config", lambda s: {"deploymentConfigName": "CodeDeployDefault.OneAtATime"}, "InvalidDeploymentConfigNameException"),
-    ("rollback enabled without events", lambda s: {"autoRollbackConfiguration": {"enabled": True, "events": []}},
-     "InvalidAutoRollbackConfigException"),
-    ("unknown rollback event", lambda s: {"autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_SLOW"]}},
-     "InvalidAutoRollbackConfigException"),
-    ("trigger without topic", lambda s: {"triggerConfigurations": [{"triggerName": "t", "triggerEvents": ["DeploymentStart"]}]},
-     "InvalidTriggerConfigException"),
-    ("trigger to a queue", lambda s: {"triggerConfigurations": [{"triggerName": "t", "triggerTargetArn": "arn:aws:sqs:us-east-1:123456789012:q",
-                                                                 "triggerEvents": ["DeploymentStart"]}]}, "InvalidTriggerConfigException"),
-    ("unknown trigger event", lambda s: {"triggerConfigurations": [{"triggerName": "t", "triggerTargetArn": TOPIC, "triggerEvents": ["Lunch"]}]},
-     "InvalidTriggerConfigException"),
-    ("trigger without events", lambda s: {"triggerConfigurations": [{"triggerName": "t", "triggerTargetArn": TOPIC, "triggerEvents": []}]},
-     "InvalidTriggerConfigException"),
-    ("eleven triggers", lambda s: {"triggerConfigurations": [{"triggerName": f"t{i}", "triggerTargetArn": TOPIC, "triggerEvents": ["DeploymentStart"]}
-                                                            for i in range(11)]}, "TriggerTargetsLimitExceededException"),
-    ("termination wait over two days", lambda s: {"blueGreenDeploymentConfiguration": {
-        "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 2881}}},
-     "InvalidBlueGreenDeploymentConfigurationException"),
-    ("unknown termination action", lambda s: {"blueGreenDeploymentConfiguration": {
-        "terminateBlueInstancesOnDeploymentSuccess": {"action": "DESTROY", "terminationWaitTimeInMinutes": 5}}},
-     "InvalidBlueGreenDeploymentConfigurationException"),
-    ("unknown ready action", lambda s: {"blueGreenDeploymentConfiguration": {"deploymentReadyOption": {"actionOnTimeout": "WAIT"}}},
-     "InvalidBlueGreenDeploymentConfigurationException"),
-    ("negative ready wait", lambda s: {"blueGreenDeploymentConfiguration": {
-        "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": -1}}},
-     "InvalidBlueGreenDeploymentConfigurationException"),
-    ("green fleet provisioning", lambda s: {"blueGreenDeploymentConfiguration": {"greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"}}},
-     "InvalidBlueGreenDeploymentConfigurationException"),
+    ("rollback enabled without events", lambda s: {"autoRollbackConfiguration": {"enabled": True, "events": []}}, "InvalidAutoRollbackConfigException"),
+    ("unknown rollback event", lambda s: {"autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_SLOW"]}}, "InvalidAutoRollbackConfigException"),
+    (
+        "trigger without topic",
+        lambda s: {"triggerConfigurations": [{"triggerName": "t", "triggerEvents": ["DeploymentStart"]}]},
+        "InvalidTriggerConfigException",
+    ),
+    (
+        "trigger to a queue",
+        lambda s: {
+            "triggerConfigurations": [{"triggerName": "t", "triggerTargetArn": "arn:aws:sqs:us-east-1:123456789012:q", "triggerEvents": ["DeploymentStart"]}]
+        },
+        "InvalidTriggerConfigException",
+    ),
+    (
+        "unknown trigger event",
+        lambda s: {"triggerConfigurations": [{"triggerName": "t", "triggerTargetArn": TOPIC, "triggerEvents": ["Lunch"]}]},
+        "InvalidTriggerConfigException",
+    ),
+    (
+        "trigger without events",
+        lambda s: {"triggerConfigurations": [{"triggerName": "t", "triggerTargetArn": TOPIC, "triggerEvents": []}]},
+        "InvalidTriggerConfigException",
+    ),
+    (
+        "eleven triggers",
+        lambda s: {"triggerConfigurations": [{"triggerName": f"t{i}", "triggerTargetArn": TOPIC, "triggerEvents": ["DeploymentStart"]} for i in range(11)]},
+        "TriggerTargetsLimitExceededException",
+    ),
+    (
+        "termination wait over two days",
+        lambda s: {
+            "blueGreenDeploymentConfiguration": {"terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 2881}}
+        },
+        "InvalidBlueGreenDeploymentConfigurationException",
+    ),
+    (
+        "unknown termination action",
+        lambda s: {"blueGreenDeploymentConfiguration": {"terminateBlueInstancesOnDeploymentSuccess": {"action": "DESTROY", "terminationWaitTimeInMinutes": 5}}},
+        "InvalidBlueGreenDeploymentConfigurationException",
+    ),
+    (
+        "unknown ready action",
+        lambda s: {"blueGreenDeploymentConfiguration": {"deploymentReadyOption": {"actionOnTimeout": "WAIT"}}},
+        "InvalidBlueGreenDeploymentConfigurationException",
+    ),
+    (
+        "negative ready wait",
+        lambda s: {"blueGreenDeploymentConfiguration": {"deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": -1}}},
+        "InvalidBlueGreenDeploymentConfigurationException",
+    ),
+    (
+        "green fleet provisioning",
+        lambda s: {"blueGreenDeploymentConfiguration": {"greenFleetProvisioningOption": {"action": "DISCOVER_EXISTING"}}},
+        "InvalidBlueGreenDeploymentConfigurationException",
+    ),
     ("auto scaling groups", lambda s: {"autoScalingGroups": ["asg"]}, "InvalidAutoScalingGroupException"),
     ("ec2 tag filters", lambda s: {"ec2TagFilters": [{"Key": "k", "Value": "v", "Type": "KEY_AND_VALUE"}]}, "InvalidEC2TagException"),
     ("unknown outdated strategy", lambda s: {"outdatedInstancesStrategy": "SOMETIMES"}, "InvalidInputException"),
@@ -358,12 +407,24 @@ def test_misuse_is_refused_and_creates_nothing(sandbox, stack, codedeploy, overr
 
 def test_server_application_groups_are_recorded_without_ecs_rules(stack, codedeploy):
     codedeploy.create_application(applicationName="legacy", computePlatform="Server")
-    codedeploy.create_deployment_group(applicationName="legacy", deploymentGroupName="fleet", serviceRoleArn=stack.role_arn,
-                                       ec2TagFilters=[{"Key": "app", "Value": "legacy", "Type": "KEY_AND_VALUE"}])
+    codedeploy.create_deployment_group(
+        applicationName="legacy",
+        deploymentGroupName="fleet",
+        serviceRoleArn=stack.role_arn,
+        ec2TagFilters=[{"Key": "app", "Value": "legacy", "Type": "KEY_AND_VALUE"}],
+    )
     info = get_group(codedeploy, "fleet", application="legacy")
     assert info["computePlatform"] == "Server"
     assert info["deploymentConfigName"] == "CodeDeployDefault.OneAtATime"
     assert info["deploymentStyle"] == {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}
     assert info["ec2TagFilters"] == [{"Key": "app", "Value": "legacy", "Type": "KEY_AND_VALUE"}]
-    assert error_of(codedeploy.create_deployment_group, applicationName="legacy", deploymentGroupName="ecs", serviceRoleArn=stack.role_arn,
-                    ecsServices=stack.ecs_services()) == "InvalidECSServiceException"
+    assert (
+        error_of(
+            codedeploy.create_deployment_group,
+            applicationName="legacy",
+            deploymentGroupName="ecs",
+            serviceRoleArn=stack.role_arn,
+            ecsServices=stack.ecs_services(),
+        )
+        == "InvalidECSServiceException"
+    )

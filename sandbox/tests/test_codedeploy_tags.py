@@ -72,18 +72,22 @@ def test_renames_keep_tags_and_deletes_drop_them(codedeploy, group_arn):
     assert tags_of(codedeploy, APP_ARN.format("store")) == {}
 
 
-@pytest.mark.parametrize("arn,code", [
-    ("not-an-arn", "InvalidArnException"),
-    ("arn:aws:s3:::bucket", "InvalidArnException"),
-    ("arn:aws:codedeploy:eu-west-1:123456789012:application:shop", "InvalidArnException"),
-    ("arn:aws:codedeploy:us-east-1:210987654321:application:shop", "InvalidArnException"),
-    ("arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:shop", "InvalidArnException"),
-    ("arn:aws:codedeploy:us-east-1:123456789012:deploymentconfig:CodeDeployDefault.ECSAllAtOnce", "ArnNotSupportedException"),
-    ("arn:aws:codedeploy:us-east-1:123456789012:instance:i-1", "ArnNotSupportedException"),
-    ("arn:aws:codedeploy:us-east-1:123456789012:application:ghost", "ApplicationDoesNotExistException"),
-    ("arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:shop/ghost", "DeploymentGroupDoesNotExistException"),
-    ("arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:ghost/web", "ApplicationDoesNotExistException"),
-], ids=lambda value: value.rsplit(":", 2)[-2] + ":" + value.rsplit(":", 1)[-1] if value.startswith("arn:aws:codedeploy") else value)
+@pytest.mark.parametrize(
+    "arn,code",
+    [
+        ("not-an-arn", "InvalidArnException"),
+        ("arn:aws:s3:::bucket", "InvalidArnException"),
+        ("arn:aws:codedeploy:eu-west-1:123456789012:application:shop", "InvalidArnException"),
+        ("arn:aws:codedeploy:us-east-1:210987654321:application:shop", "InvalidArnException"),
+        ("arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:shop", "InvalidArnException"),
+        ("arn:aws:codedeploy:us-east-1:123456789012:deploymentconfig:CodeDeployDefault.ECSAllAtOnce", "ArnNotSupportedException"),
+        ("arn:aws:codedeploy:us-east-1:123456789012:instance:i-1", "ArnNotSupportedException"),
+        ("arn:aws:codedeploy:us-east-1:123456789012:application:ghost", "ApplicationDoesNotExistException"),
+        ("arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:shop/ghost", "DeploymentGroupDoesNotExistException"),
+        ("arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:ghost/web", "ApplicationDoesNotExistException"),
+    ],
+    ids=lambda value: value.rsplit(":", 2)[-2] + ":" + value.rsplit(":", 1)[-1] if value.startswith("arn:aws:codedeploy") else value,
+)
 def test_bad_arns(codedeploy, arn, code):
     assert error_of(codedeploy.tag_resource, ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}]) == code
     assert error_of(codedeploy.untag_resource, ResourceArn=arn, TagKeys=["k"]) == code
@@ -103,13 +107,17 @@ def test_tags_required(codedeploy):
     assert error_of(codedeploy.untag_resource, ResourceArn=arn, TagKeys=[]) == "TagRequiredException"
 
 
-@pytest.mark.parametrize("tags", [
-    [{"Key": "aws:reserved", "Value": "x"}],
-    [{"Key": "k" * 129, "Value": "x"}],
-    [{"Key": "long", "Value": "v" * 257}],
-    [{"Key": "", "Value": "x"}],
-    [{"Key": f"k{i}", "Value": "v"} for i in range(51)],
-], ids=["aws-prefix", "long-key", "long-value", "empty-key", "51-tags"])
+@pytest.mark.parametrize(
+    "tags",
+    [
+        [{"Key": "aws:reserved", "Value": "x"}],
+        [{"Key": "k" * 129, "Value": "x"}],
+        [{"Key": "long", "Value": "v" * 257}],
+        [{"Key": "", "Value": "x"}],
+        [{"Key": f"k{i}", "Value": "v"} for i in range(51)],
+    ],
+    ids=["aws-prefix", "long-key", "long-value", "empty-key", "51-tags"],
+)
 def test_invalid_tags_change_nothing(sandbox, codedeploy, tags):
     arn = APP_ARN.format("shop")
     codedeploy.tag_resource(ResourceArn=arn, Tags=[{"Key": "keep", "Value": "me"}])
@@ -127,6 +135,8 @@ def test_fifty_tags_is_the_limit_across_calls(codedeploy):
 
 
 def test_invalid_tags_at_create_time_create_nothing(codedeploy):
-    assert error_of(codedeploy.create_application, applicationName="bad-tags", computePlatform="ECS",
-                    tags=[{"Key": "aws:x", "Value": "y"}]) == "InvalidTagsToAddException"
+    assert (
+        error_of(codedeploy.create_application, applicationName="bad-tags", computePlatform="ECS", tags=[{"Key": "aws:x", "Value": "y"}])
+        == "InvalidTagsToAddException"
+    )
     assert error_of(codedeploy.get_application, applicationName="bad-tags") == "ApplicationDoesNotExistException"

@@ -30,6 +30,7 @@ WAIT = 15.0  # seconds any eventually-true condition gets (discovery runs every 
 
 # --- helpers ------------------------------------------------------------------------------------
 
+
 def fetch(url, path="/", method="GET", headers=None, timeout=10, body=None):
     """(status, headers as a case-insensitive message, body) of one request on a new connection."""
     parsed = urllib.parse.urlsplit(url)
@@ -57,18 +58,30 @@ def eventually(check, what, timeout=WAIT, interval=0.1):
 def register_version(aws, stack, version, environment=None):
     """A new revision of the stack's task definition whose container runs canary-app:<version>."""
     return aws("ecs").register_task_definition(
-        family=f"{stack.prefix}-app", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-        containerDefinitions=[{
-            "name": CONTAINER_NAME, "image": f"canary-app:{version}", "essential": True, "memory": 512,
-            "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
-            "environment": [{"name": name, "value": str(value)} for name, value in (environment or {}).items()],
-        }],
+        family=f"{stack.prefix}-app",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": CONTAINER_NAME,
+                "image": f"canary-app:{version}",
+                "essential": True,
+                "memory": 512,
+                "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
+                "environment": [{"name": name, "value": str(value)} for name, value in (environment or {}).items()],
+            }
+        ],
     )["taskDefinition"]["taskDefinitionArn"]
 
 
 def create_task_set(aws, stack, target_group_arn, task_definition_arn):
     return aws("ecs").create_task_set(
-        cluster=stack.cluster, service=stack.service, taskDefinition=task_definition_arn, launchType="FARGATE",
+        cluster=stack.cluster,
+        service=stack.service,
+        taskDefinition=task_definition_arn,
+        launchType="FARGATE",
         loadBalancers=[{"targetGroupArn": target_group_arn, "containerName": CONTAINER_NAME, "containerPort": CONTAINER_PORT}],
         networkConfiguration={"awsvpcConfiguration": {"subnets": stack.subnet_ids, "securityGroups": [stack.security_group_id]}},
         scale={"value": 100, "unit": "PERCENT"},
@@ -77,8 +90,9 @@ def create_task_set(aws, stack, target_group_arn, task_definition_arn):
 
 def serving(endpoint, target_group, version):
     """The data plane's tasks of a target group that serve `version` (from GET /_sandbox/dataplane)."""
-    return [task for group in dataplane_state(endpoint)["tasks"]
-            if group["targetGroup"] == target_group and group["version"] == version for task in group["tasks"]]
+    return [
+        task for group in dataplane_state(endpoint)["tasks"] if group["targetGroup"] == target_group and group["version"] == version for task in group["tasks"]
+    ]
 
 
 def blue_green(aws, sandbox, prefix, green_version="v2", green_environment=None, blue_environment=None):
@@ -96,8 +110,9 @@ def blue_green(aws, sandbox, prefix, green_version="v2", green_environment=None,
 
 
 def set_weights(aws, stack, blue, green, sticky_seconds=None):
-    forward = {"TargetGroups": [{"TargetGroupArn": stack.blue_target_group_arn, "Weight": blue},
-                                {"TargetGroupArn": stack.green_target_group_arn, "Weight": green}]}
+    forward = {
+        "TargetGroups": [{"TargetGroupArn": stack.blue_target_group_arn, "Weight": blue}, {"TargetGroupArn": stack.green_target_group_arn, "Weight": green}]
+    }
     if sticky_seconds:
         forward["TargetGroupStickinessConfig"] = {"Enabled": True, "DurationSeconds": sticky_seconds}
     # no sleep: once modify_listener has answered, the listener port uses the new actions
@@ -121,15 +136,22 @@ def sandbox_now(sandbox):
 
 def metric_sum(aws, name, dimensions, start, end, statistic="Sum"):
     datapoints = aws("cloudwatch").get_metric_statistics(
-        Namespace="AWS/ApplicationELB", MetricName=name, Dimensions=dimensions, Period=60,
+        Namespace="AWS/ApplicationELB",
+        MetricName=name,
+        Dimensions=dimensions,
+        Period=60,
         StartTime=datetime.datetime.fromtimestamp(start, datetime.timezone.utc),
-        EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc), Statistics=[statistic])["Datapoints"]
+        EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc),
+        Statistics=[statistic],
+    )["Datapoints"]
     return sum(point[statistic] for point in datapoints), datapoints
 
 
 def group_dimensions(stack, target_group_arn):
-    return [{"Name": "TargetGroup", "Value": target_group_dimension(target_group_arn)},
-            {"Name": "LoadBalancer", "Value": load_balancer_dimension(stack.load_balancer_arn)}]
+    return [
+        {"Name": "TargetGroup", "Value": target_group_dimension(target_group_arn)},
+        {"Name": "LoadBalancer", "Value": load_balancer_dimension(stack.load_balancer_arn)},
+    ]
 
 
 _SHARED = {}
@@ -151,11 +173,13 @@ def shared(sandbox):
 
 
 def extra_listener(aws, stack, port, target_group_arn):
-    return aws("elbv2").create_listener(LoadBalancerArn=stack.load_balancer_arn, Protocol="HTTP", Port=port,
-                                        DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group_arn}])["Listeners"][0]["ListenerArn"]
+    return aws("elbv2").create_listener(
+        LoadBalancerArn=stack.load_balancer_arn, Protocol="HTTP", Port=port, DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group_arn}]
+    )["Listeners"][0]["ListenerArn"]
 
 
 # --- routing and versions -----------------------------------------------------------------------
+
 
 def test_listener_port_reaches_the_task_of_its_target_group(sandbox, shared):
     stack, url = shared
@@ -246,8 +270,9 @@ def test_target_stickiness_attribute_pins_task_and_group(sandbox, shared):
 
     def stickiness(enabled):
         for arn in (stack.blue_target_group_arn, stack.green_target_group_arn):
-            elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
-                {"Key": "stickiness.enabled", "Value": enabled}, {"Key": "stickiness.type", "Value": "lb_cookie"}])
+            elbv2.modify_target_group_attributes(
+                TargetGroupArn=arn, Attributes=[{"Key": "stickiness.enabled", "Value": enabled}, {"Key": "stickiness.type", "Value": "lb_cookie"}]
+            )
         time.sleep(2.0)  # stickiness attributes are re-read every 1.5 s
 
     set_weights(sandbox.clients, stack, 50, 50)
@@ -266,8 +291,9 @@ def test_target_stickiness_attribute_pins_task_and_group(sandbox, shared):
 def test_no_task_is_503_from_the_load_balancer_and_counted(sandbox, shared):
     stack, _ = shared
     aws = sandbox.clients
-    empty = aws("elbv2").create_target_group(Name="dp-empty", Protocol="HTTP", Port=80, VpcId=stack.vpc_id,
-                                             TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    empty = aws("elbv2").create_target_group(Name="dp-empty", Protocol="HTTP", Port=80, VpcId=stack.vpc_id, TargetType="ip")["TargetGroups"][0][
+        "TargetGroupArn"
+    ]
     listener = extra_listener(aws, stack, 8081, empty)
     try:
         url = listener_url(sandbox.endpoint, "dp-alb", 8081, timeout=WAIT)
@@ -276,8 +302,7 @@ def test_no_task_is_503_from_the_load_balancer_and_counted(sandbox, shared):
         assert [status for status, _, _ in answers] == [503] * 5
         assert answers[0][1]["Server"] == "awselb/2.0" and b"503 Service Temporarily Unavailable" in answers[0][2]
         dimensions = [{"Name": "LoadBalancer", "Value": load_balancer_dimension(stack.load_balancer_arn)}]
-        eventually(lambda: metric_sum(aws, "HTTPCode_ELB_503_Count", dimensions, start, sandbox_now(sandbox) + 60)[0] >= 5,
-                   "five HTTPCode_ELB_503_Count")
+        eventually(lambda: metric_sum(aws, "HTTPCode_ELB_503_Count", dimensions, start, sandbox_now(sandbox) + 60)[0] >= 5, "five HTTPCode_ELB_503_Count")
         assert metric_sum(aws, "HTTPCode_ELB_5XX_Count", dimensions, start, sandbox_now(sandbox) + 60)[0] >= 5
         # no target was chosen: the target group counts no request
         assert metric_sum(aws, "RequestCount", group_dimensions(stack, empty), start, sandbox_now(sandbox) + 60)[1] == []
@@ -289,8 +314,7 @@ def test_a_new_task_set_serves_before_the_next_discovery_pass(sandbox, shared):
     """The engine may shift traffic right after creating a task set: the port looks again before a 503."""
     stack, _ = shared
     aws = sandbox.clients
-    late = aws("elbv2").create_target_group(Name="dp-late", Protocol="HTTP", Port=80, VpcId=stack.vpc_id,
-                                            TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    late = aws("elbv2").create_target_group(Name="dp-late", Protocol="HTTP", Port=80, VpcId=stack.vpc_id, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
     listener = extra_listener(aws, stack, 8084, late)
     task_set = None
     try:
@@ -310,8 +334,12 @@ def test_a_new_task_set_serves_before_the_next_discovery_pass(sandbox, shared):
 def test_fixed_response_action(sandbox, shared):
     stack, _ = shared
     aws = sandbox.clients
-    listener = aws("elbv2").create_listener(LoadBalancerArn=stack.load_balancer_arn, Protocol="HTTP", Port=8082, DefaultActions=[{
-        "Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418", "ContentType": "text/plain", "MessageBody": "teapot"}}])
+    listener = aws("elbv2").create_listener(
+        LoadBalancerArn=stack.load_balancer_arn,
+        Protocol="HTTP",
+        Port=8082,
+        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "418", "ContentType": "text/plain", "MessageBody": "teapot"}}],
+    )
     try:
         url = listener_url(sandbox.endpoint, "dp-alb", 8082, timeout=WAIT)
         status, headers, body = fetch(url)
@@ -349,12 +377,10 @@ def test_listener_url_explains_a_missing_listener(sandbox, shared):
 def test_stop_closes_every_port_and_thread(sandbox, shared):
     """A second data plane on the same sandbox state: after stop() nothing of it runs or listens."""
     plane = DataPlane()
-    plane.attach(types.SimpleNamespace(clients=sandbox.clients, clock=Clock(0.25), region="us-east-1"),
-                 types.SimpleNamespace(admin={}, observers=[]))
+    plane.attach(types.SimpleNamespace(clients=sandbox.clients, clock=Clock(0.25), region="us-east-1"), types.SimpleNamespace(admin={}, observers=[]))
     plane.start()
     try:
-        ports = eventually(lambda: [item["url"] for item in plane.listeners()] if len(plane.listeners()) == 2 else None,
-                           "two listeners")
+        ports = eventually(lambda: [item["url"] for item in plane.listeners()] if len(plane.listeners()) == 2 else None, "two listeners")
         eventually(lambda: len(plane.tasks()) >= 2, "blue and green tasks")
         assert {fetch(url)[0] for url in ports} == {200}
         task_urls = [task["url"] for group in plane.tasks() for task in group["tasks"]]
@@ -372,13 +398,13 @@ def test_stop_closes_every_port_and_thread(sandbox, shared):
 
 # --- versions with behaviour, and metrics (a stack of their own) ---------------------------------
 
+
 def test_failure_rate_latency_and_metrics(aws, sandbox):
     """Green (v3) fails half its requests and answers after 5 ms; CloudWatch gets the counts.
 
     (Blue keeps the stack's own task definition: the engine may give the service a PRIMARY
     task set of it too, and both must behave the same.)"""
-    stack, url = blue_green(aws, sandbox, "dpm", green_version="v3",
-                            green_environment={"SANDBOX_FAILURE_RATE": "0.5", "SANDBOX_LATENCY_MS": "5"})
+    stack, url = blue_green(aws, sandbox, "dpm", green_version="v3", green_environment={"SANDBOX_FAILURE_RATE": "0.5", "SANDBOX_LATENCY_MS": "5"})
     set_weights(aws, stack, 20, 80)
     start = sandbox_now(sandbox) - 60
     seen = collections.Counter()
@@ -407,8 +433,10 @@ def test_failure_rate_latency_and_metrics(aws, sandbox):
 
     def published(name, dimensions, expected, statistic="Sum"):
         # the minute in which traffic ended is published once it is over: query a little past it
-        return eventually(lambda: metric_sum(aws, name, dimensions, start, sandbox_now(sandbox) + 60, statistic)[0] == expected,
-                          f"{name} {statistic} = {expected} for {dimensions[0]['Value']}")
+        return eventually(
+            lambda: metric_sum(aws, name, dimensions, start, sandbox_now(sandbox) + 60, statistic)[0] == expected,
+            f"{name} {statistic} = {expected} for {dimensions[0]['Value']}",
+        )
 
     published("RequestCount", green, green_total)
     published("RequestCount", blue, blue_total)
@@ -427,11 +455,19 @@ def test_failure_rate_latency_and_metrics(aws, sandbox):
     assert {point["Unit"] for point in points} == {"Count"}
     # the same numbers through get_metric_data (exact dimension match, as in AWS)
     result = aws("cloudwatch").get_metric_data(
-        MetricDataQueries=[{"Id": "errors", "MetricStat": {"Metric": {
-            "Namespace": "AWS/ApplicationELB", "MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": green},
-            "Period": 60, "Stat": "Sum"}}],
+        MetricDataQueries=[
+            {
+                "Id": "errors",
+                "MetricStat": {
+                    "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": green},
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
         StartTime=datetime.datetime.fromtimestamp(start, datetime.timezone.utc),
-        EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc))["MetricDataResults"][0]
+        EndTime=datetime.datetime.fromtimestamp(end, datetime.timezone.utc),
+    )["MetricDataResults"][0]
     assert sum(result["Values"]) == green_errors
     # every latency is there, in seconds: green's added 5 ms shows in each of them
     _, green_latency = metric_sum(aws, "TargetResponseTime", green, start, end, "Minimum")

@@ -52,22 +52,28 @@ TG_GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-
 ALB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/app-alb/50dc6c495c0c9188"
 
 
-@pytest.mark.parametrize("image, version", [
-    ("canary-app:v2", "v2"), ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.4.0", "1.4.0"),
-    ("localhost:5000/team/app:v3", "v3"), ("localhost:5000/app", "latest"), ("nginx", "latest"),
-    ("app@sha256:abcd", "sha256:abcd"),
-])
+@pytest.mark.parametrize(
+    "image, version",
+    [
+        ("canary-app:v2", "v2"),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.4.0", "1.4.0"),
+        ("localhost:5000/team/app:v3", "v3"),
+        ("localhost:5000/app", "latest"),
+        ("nginx", "latest"),
+        ("app@sha256:abcd", "sha256:abcd"),
+    ],
+)
 def test_image_version(image, version):
     assert image_version(image) == version
 
 
 def test_container_behaviour_reads_and_checks_the_sandbox_variables():
-    container = {"name": "web", "environment": [{"name": "SANDBOX_FAILURE_RATE", "value": "0.5"},
-                                                {"name": "SANDBOX_LATENCY_MS", "value": "250"}]}
+    container = {"name": "web", "environment": [{"name": "SANDBOX_FAILURE_RATE", "value": "0.5"}, {"name": "SANDBOX_LATENCY_MS", "value": "250"}]}
     assert container_behaviour(container) == (0.5, 250.0, [])
     assert container_behaviour({"name": "web"}) == (0.0, 0.0, [])
-    rate, latency, problems = container_behaviour({"name": "web", "environment": [
-        {"name": "SANDBOX_FAILURE_RATE", "value": "half"}, {"name": "SANDBOX_LATENCY_MS", "value": "-5"}]})
+    rate, latency, problems = container_behaviour(
+        {"name": "web", "environment": [{"name": "SANDBOX_FAILURE_RATE", "value": "half"}, {"name": "SANDBOX_LATENCY_MS", "value": "-5"}]}
+    )
     assert (rate, latency) == (0.0, 0.0)
     assert "SANDBOX_FAILURE_RATE='half' is not a number" in problems[0] and "'web'" in problems[0]
     assert "clamped" in problems[1]
@@ -81,8 +87,11 @@ def test_dimensions_are_arn_suffixes():
 
 
 def test_stickiness_attribute():
-    attributes = [{"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "lb_cookie"},
-                  {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "120"}]
+    attributes = [
+        {"Key": "stickiness.enabled", "Value": "true"},
+        {"Key": "stickiness.type", "Value": "lb_cookie"},
+        {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "120"},
+    ]
     assert stickiness_seconds(attributes) == 120
     assert stickiness_seconds(attributes[:2]) == 86400
     assert stickiness_seconds([{"Key": "stickiness.enabled", "Value": "false"}]) is None
@@ -98,11 +107,28 @@ def test_task_counts_stay_between_one_and_three():
 
 
 def test_what_runs_a_service():
-    service = {"serviceName": "s", "taskDefinition": "td:1", "loadBalancers": [{"targetGroupArn": TG_BLUE}], "desiredCount": 2,
-               "taskSets": [{"id": "ecs-svc/1", "status": "PRIMARY", "taskDefinition": "td:1", "loadBalancers": [{"targetGroupArn": TG_BLUE}],
-                             "scale": {"value": 100.0, "unit": "PERCENT"}},
-                            {"id": "ecs-svc/2", "status": "ACTIVE", "taskDefinition": "td:2", "loadBalancers": [{"targetGroupArn": TG_GREEN}],
-                             "scale": {"value": 100.0, "unit": "PERCENT"}}]}
+    service = {
+        "serviceName": "s",
+        "taskDefinition": "td:1",
+        "loadBalancers": [{"targetGroupArn": TG_BLUE}],
+        "desiredCount": 2,
+        "taskSets": [
+            {
+                "id": "ecs-svc/1",
+                "status": "PRIMARY",
+                "taskDefinition": "td:1",
+                "loadBalancers": [{"targetGroupArn": TG_BLUE}],
+                "scale": {"value": 100.0, "unit": "PERCENT"},
+            },
+            {
+                "id": "ecs-svc/2",
+                "status": "ACTIVE",
+                "taskDefinition": "td:2",
+                "loadBalancers": [{"targetGroupArn": TG_GREEN}],
+                "scale": {"value": 100.0, "unit": "PERCENT"},
+            },
+        ],
+    }
     assert [(item[0], item[1], item[3]) for item in deployments_of(service)] == [("ecs-svc/1", "td:1", 2), ("ecs-svc/2", "td:2", 2)]
     rolling = dict(service, taskSets=[], deployments=[{"id": "ecs-svc/9", "status": "PRIMARY", "taskDefinition": "td:3", "desiredCount": 1}])
     assert [(item[0], item[1], item[3]) for item in deployments_of(rolling)] == [("ecs-svc/9", "td:3", 1)]
@@ -111,9 +137,14 @@ def test_what_runs_a_service():
 
 
 def test_terminal_action_and_forward_groups():
-    weighted = {"Type": "forward", "Order": 2, "ForwardConfig": {
-        "TargetGroups": [{"TargetGroupArn": TG_BLUE, "Weight": 90}, {"TargetGroupArn": TG_GREEN, "Weight": 10}],
-        "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60}}}
+    weighted = {
+        "Type": "forward",
+        "Order": 2,
+        "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": TG_BLUE, "Weight": 90}, {"TargetGroupArn": TG_GREEN, "Weight": 10}],
+            "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 60},
+        },
+    }
     actions = [weighted, {"Type": "authenticate-oidc", "Order": 1}]
     assert terminal_action(actions) is weighted
     assert forward_groups(weighted) == (((TG_BLUE, 90), (TG_GREEN, 10)), 60)
@@ -175,8 +206,10 @@ def test_recorder_publishes_finished_minutes_only():
     assert by_name["HTTPCode_Target_2XX_Count"]["Value"] == 2.0
     assert "HTTPCode_Target_4XX_Count" not in by_name  # zero: not reported, as in AWS
     assert by_name["TargetResponseTime"]["Values"] == [0.0123, 0.5] and by_name["TargetResponseTime"]["Counts"] == [2.0, 1.0]
-    assert by_name["RequestCount"]["Dimensions"] == [{"Name": "TargetGroup", "Value": "targetgroup/app-green/fedcba9876543210"},
-                                                     {"Name": "LoadBalancer", "Value": "app/app-alb/50dc6c495c0c9188"}]
+    assert by_name["RequestCount"]["Dimensions"] == [
+        {"Name": "TargetGroup", "Value": "targetgroup/app-green/fedcba9876543210"},
+        {"Name": "LoadBalancer", "Value": "app/app-alb/50dc6c495c0c9188"},
+    ]
     assert by_name["RequestCount"]["Timestamp"] == datetime.datetime(1970, 1, 1, 0, 10, tzinfo=datetime.timezone.utc)
     elb = {datum["MetricName"]: datum["Value"] for datum in calls[1]}
     assert elb == {"HTTPCode_ELB_5XX_Count": 1.0, "HTTPCode_ELB_503_Count": 1.0}

@@ -39,8 +39,9 @@ def stack(sandbox):
 def codedeploy(sandbox, stack):
     client = sandbox.clients("codedeploy")
     yield client
-    for deployment_id in client.list_deployments(applicationName=APP, deploymentGroupName=APP,
-                                                 includeOnlyStatuses=["Created", "InProgress", "Ready"])["deployments"]:
+    for deployment_id in client.list_deployments(applicationName=APP, deploymentGroupName=APP, includeOnlyStatuses=["Created", "InProgress", "Ready"])[
+        "deployments"
+    ]:
         client.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
         wait_for_status(client, deployment_id, DONE, timeout=5)
 
@@ -59,12 +60,15 @@ def no_deployments(codedeploy):
     return codedeploy.list_deployments(applicationName=APP, deploymentGroupName=APP)["deployments"] == []
 
 
-@pytest.mark.parametrize("content, words", [
-    ("{not json: [", "neither valid JSON nor valid YAML"),
-    ("- just\n- a list\n", "must be a mapping"),
-    ('{"version": 0.0}', "no Resources"),
-    ('{"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::Lambda::Function", "Properties": {}}}]}', "AWS::ECS::Service"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("{not json: [", "neither valid JSON nor valid YAML"),
+        ("- just\n- a list\n", "must be a mapping"),
+        ('{"version": 0.0}', "no Resources"),
+        ('{"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::Lambda::Function", "Properties": {}}}]}', "AWS::ECS::Service"),
+    ],
+)
 def test_malformed_appspec_is_an_invalid_revision(codedeploy, content, words):
     error = error_of(create, codedeploy, appspec_revision(content))
     assert error["Code"] == "InvalidRevisionException"
@@ -103,14 +107,16 @@ def test_unknown_hook_name(codedeploy, stack):
     assert error_of(create, codedeploy, appspec_revision(content))["Code"] == "InvalidRevisionException"
 
 
-@pytest.mark.parametrize("kwargs, code", [
-    ({"applicationName": "nope", "deploymentGroupName": APP}, "ApplicationDoesNotExistException"),
-    ({"applicationName": APP, "deploymentGroupName": "nope"}, "DeploymentGroupDoesNotExistException"),
-    ({"applicationName": APP, "deploymentGroupName": APP, "deploymentConfigName": "Nope"}, "DeploymentConfigDoesNotExistException"),
-    ({"applicationName": APP, "deploymentGroupName": APP, "deploymentConfigName": "CodeDeployDefault.OneAtATime"},
-     "InvalidDeploymentConfigNameException"),
-    ({"applicationName": APP, "deploymentGroupName": APP, "description": "x" * 513}, "DescriptionTooLongException"),
-])
+@pytest.mark.parametrize(
+    "kwargs, code",
+    [
+        ({"applicationName": "nope", "deploymentGroupName": APP}, "ApplicationDoesNotExistException"),
+        ({"applicationName": APP, "deploymentGroupName": "nope"}, "DeploymentGroupDoesNotExistException"),
+        ({"applicationName": APP, "deploymentGroupName": APP, "deploymentConfigName": "Nope"}, "DeploymentConfigDoesNotExistException"),
+        ({"applicationName": APP, "deploymentGroupName": APP, "deploymentConfigName": "CodeDeployDefault.OneAtATime"}, "InvalidDeploymentConfigNameException"),
+        ({"applicationName": APP, "deploymentGroupName": APP, "description": "x" * 513}, "DescriptionTooLongException"),
+    ],
+)
 def test_create_deployment_errors(codedeploy, stack, kwargs, code):
     revision = appspec_revision(appspec_content(stack.task_definition_arn))
     assert error_of(codedeploy.create_deployment, revision=revision, **kwargs)["Code"] == code
@@ -122,11 +128,17 @@ def test_missing_revision(codedeploy):
 
 
 def test_yaml_string_revision_with_options_is_accepted(codedeploy, stack, sandbox):
-    document = appspec(new_image(sandbox.clients, stack, "yaml"), PlatformVersion="1.4.0", NetworkConfiguration={
-        "AwsvpcConfiguration": {"Subnets": stack.subnet_ids[:1], "SecurityGroups": [stack.security_group_id], "AssignPublicIp": "DISABLED"}})
+    document = appspec(
+        new_image(sandbox.clients, stack, "yaml"),
+        PlatformVersion="1.4.0",
+        NetworkConfiguration={
+            "AwsvpcConfiguration": {"Subnets": stack.subnet_ids[:1], "SecurityGroups": [stack.security_group_id], "AssignPublicIp": "DISABLED"}
+        },
+    )
     content = yaml.safe_dump(document)
-    deployment_id = create(codedeploy, {"revisionType": "String", "string": {"content": content}},
-                           deploymentConfigName="CodeDeployDefault.ECSAllAtOnce")["deploymentId"]
+    deployment_id = create(codedeploy, {"revisionType": "String", "string": {"content": content}}, deploymentConfigName="CodeDeployDefault.ECSAllAtOnce")[
+        "deploymentId"
+    ]
     assert wait_for_status(codedeploy, deployment_id, DONE)["status"] == "Succeeded"
     ecs = sandbox.clients("ecs")
     [task_set] = ecs.describe_task_sets(cluster=stack.cluster, service=stack.service)["taskSets"]
@@ -149,8 +161,9 @@ def test_one_active_deployment_per_group(codedeploy, stack):
 def test_deployment_config_override_and_rollback_override(codedeploy, stack):
     revision = appspec_revision(appspec_content(stack.task_definition_arn))
     rollback = {"enabled": True, "events": ["DEPLOYMENT_STOP_ON_REQUEST"]}
-    deployment_id = create(codedeploy, revision, deploymentConfigName="CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
-                           autoRollbackConfiguration=rollback)["deploymentId"]
+    deployment_id = create(codedeploy, revision, deploymentConfigName="CodeDeployDefault.ECSLinear10PercentEvery3Minutes", autoRollbackConfiguration=rollback)[
+        "deploymentId"
+    ]
     info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
     assert info["deploymentConfigName"] == "CodeDeployDefault.ECSLinear10PercentEvery3Minutes"
     assert info["autoRollbackConfiguration"] == rollback
@@ -176,10 +189,12 @@ def test_list_deployments_filters_and_pages(codedeploy, stack):
     wait_for_status(codedeploy, deployment_id, DONE)
     listed = codedeploy.list_deployments(applicationName=APP, deploymentGroupName=APP)["deployments"]
     assert listed[0] == deployment_id  # newest first
-    assert codedeploy.list_deployments(applicationName=APP, deploymentGroupName=APP,
-                                       includeOnlyStatuses=["Succeeded"], createTimeRange={"start": before})["deployments"] == [deployment_id]
-    assert codedeploy.list_deployments(createTimeRange={"end": before})["deployments"] == [d for d in listed if d != deployment_id
-                                                                                          and _created(codedeploy, d) <= before]
+    assert codedeploy.list_deployments(applicationName=APP, deploymentGroupName=APP, includeOnlyStatuses=["Succeeded"], createTimeRange={"start": before})[
+        "deployments"
+    ] == [deployment_id]
+    assert codedeploy.list_deployments(createTimeRange={"end": before})["deployments"] == [
+        d for d in listed if d != deployment_id and _created(codedeploy, d) <= before
+    ]
     assert error_of(codedeploy.list_deployments, applicationName=APP)["Code"] == "DeploymentGroupNameRequiredException"
     assert error_of(codedeploy.list_deployments, includeOnlyStatuses=["Done"])["Code"] == "InvalidDeploymentStatusException"
     assert error_of(codedeploy.list_deployments, nextToken="garbage")["Code"] == "InvalidNextTokenException"

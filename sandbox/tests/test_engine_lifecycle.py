@@ -150,7 +150,8 @@ def test_second_release_swaps_blue_and_green_again(aws, release):
     assert info["status"] == "Succeeded", info.get("errorInformation")
     assert second.share_of_new() == 100  # traffic is back on the target group the first release started from
     assert [(s["status"], s["taskDefinition"], s["loadBalancers"][0]["targetGroupArn"]) for s in task_sets(aws, release.stack)] == [
-        ("PRIMARY", second.new, release.live)]
+        ("PRIMARY", second.new, release.live)
+    ]
     group = release.codedeploy.get_deployment_group(applicationName="life", deploymentGroupName="life")["deploymentGroupInfo"]
     assert group["lastSuccessfulDeployment"]["deploymentId"] == deployment_id
     assert group["lastAttemptedDeployment"]["deploymentId"] == deployment_id
@@ -175,8 +176,18 @@ def test_deployment_record_and_target_after_success(release):
     ecs_target = target["ecsTarget"]
     assert ecs_target["targetArn"].endswith(f":service/{stack.cluster}/{stack.service}")
     assert [(event["lifecycleEventName"], event["status"]) for event in ecs_target["lifecycleEvents"]] == [
-        (name, "Succeeded") for name in ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
-                                         "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")]
+        (name, "Succeeded")
+        for name in (
+            "BeforeInstall",
+            "Install",
+            "AfterInstall",
+            "AllowTestTraffic",
+            "AfterAllowTestTraffic",
+            "BeforeAllowTraffic",
+            "AllowTraffic",
+            "AfterAllowTraffic",
+        )
+    ]
     assert ecs_target["status"] == "Succeeded"
     [green] = ecs_target["taskSetsInfo"]
     assert green["taskSetLabel"] == "Green" and green["trafficWeight"] == 100.0 and green["status"] == "PRIMARY"
@@ -188,8 +199,7 @@ def test_lambda_hooks_are_recorded_as_skipped(aws, release):
     release.configure(config=ALL_AT_ONCE)
     stack, codedeploy = release.stack, release.codedeploy
     content = appspec_content(new_image(aws, stack, "v2"), hooks={"BeforeInstall": "check-before", "AfterAllowTraffic": "check-after"})
-    deployment_id = codedeploy.create_deployment(applicationName="life", deploymentGroupName="life",
-                                                 revision=appspec_revision(content))["deploymentId"]
+    deployment_id = codedeploy.create_deployment(applicationName="life", deploymentGroupName="life", revision=appspec_revision(content))["deploymentId"]
     wait_for_status(codedeploy, deployment_id, {"Succeeded"})
     target = codedeploy.get_deployment_target(deploymentId=deployment_id, targetId=f"{stack.cluster}:{stack.service}")
     statuses = {event["lifecycleEventName"]: event["status"] for event in target["deploymentTarget"]["ecsTarget"]["lifecycleEvents"]}

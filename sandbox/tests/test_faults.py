@@ -13,8 +13,7 @@ from canary_sandbox.guard import assert_loopback
 def plain_client(sandbox, service):
     """A client as the code under test has one: no sandbox mark in its user agent, no retries."""
     config = Config(retries={"total_max_attempts": 1, "mode": "standard"})
-    return boto3.session.Session(region_name="us-east-1", **DUMMY_CREDENTIALS).client(
-        service, endpoint_url=assert_loopback(sandbox.endpoint), config=config)
+    return boto3.session.Session(region_name="us-east-1", **DUMMY_CREDENTIALS).client(service, endpoint_url=assert_loopback(sandbox.endpoint), config=config)
 
 
 def admin(sandbox, method, body=None):
@@ -44,13 +43,16 @@ def test_json_service_fails_count_times_then_answers(sandbox, faults):
     assert (listed["hits"], listed["remaining"]) == (2, 0)
 
 
-@pytest.mark.parametrize("service, operation, call, error, status", [
-    ("elasticloadbalancing", "DescribeLoadBalancers", lambda c: c("elbv2").describe_load_balancers(), "Throttling", 400),
-    ("ec2", "DescribeVpcs", lambda c: c("ec2").describe_vpcs(), "RequestLimitExceeded", 503),
-    ("monitoring", "DescribeAlarms", lambda c: c("cloudwatch").describe_alarms(), "Throttling", 400),
-    ("ecs", "ListClusters", lambda c: c("ecs").list_clusters(), "ServerException", 500),
-    ("iam", "ListRoles", lambda c: c("iam").list_roles(), "AccessDenied", 403),
-])
+@pytest.mark.parametrize(
+    "service, operation, call, error, status",
+    [
+        ("elasticloadbalancing", "DescribeLoadBalancers", lambda c: c("elbv2").describe_load_balancers(), "Throttling", 400),
+        ("ec2", "DescribeVpcs", lambda c: c("ec2").describe_vpcs(), "RequestLimitExceeded", 503),
+        ("monitoring", "DescribeAlarms", lambda c: c("cloudwatch").describe_alarms(), "Throttling", 400),
+        ("ecs", "ListClusters", lambda c: c("ecs").list_clusters(), "ServerException", 500),
+        ("iam", "ListRoles", lambda c: c("iam").list_roles(), "AccessDenied", 403),
+    ],
+)
 def test_every_protocol_carries_the_error_code(sandbox, faults, service, operation, call, error, status):
     faults(operation=operation, service=service, error=error, status=status, message="not now")
     assert code_of(lambda: call(lambda name: plain_client(sandbox, name))) == (error, status)
@@ -73,12 +75,15 @@ def test_the_sandbox_and_test_clients_are_never_faulted(sandbox, aws, faults):
     assert code_of(plain_client(sandbox, "ecs").list_clusters)[0] == "ThrottlingException"
 
 
-@pytest.mark.parametrize("spec, field", [
-    ({"error": "ThrottlingException"}, "operation"),
-    ({"operation": "GetDeployment", "count": 0}, "count"),
-    ({"operation": "GetDeployment", "status": 200}, "status"),
-    ({"operation": "GetDeployment", "eror": "X"}, "unknown fault fields ['eror']"),
-])
+@pytest.mark.parametrize(
+    "spec, field",
+    [
+        ({"error": "ThrottlingException"}, "operation"),
+        ({"operation": "GetDeployment", "count": 0}, "count"),
+        ({"operation": "GetDeployment", "status": 200}, "status"),
+        ({"operation": "GetDeployment", "eror": "X"}, "unknown fault fields ['eror']"),
+    ],
+)
 def test_a_bad_fault_is_refused_naming_the_field(sandbox, faults, spec, field):
     status, body = faults(**spec)
     assert status == 400 and field in body["message"], body

@@ -120,8 +120,15 @@ def test_2_failing_version_trips_the_alarm_and_is_rolled_back(seed):
     ]
     cloudwatch = aws("cloudwatch")
     cloudwatch.put_metric_alarm(  # the seed's alarm, on the group that receives this canary
-        AlarmName=ALARM, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count", Dimensions=dimensions,
-        Statistic="Sum", Period=60, EvaluationPeriods=2, Threshold=5, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmName=ALARM,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Dimensions=dimensions,
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=2,
+        Threshold=5,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
         TreatMissingData="notBreaching",
     )
     release.configure(config=CANARY, alarms=[ALARM], termination_wait=1)
@@ -131,8 +138,7 @@ def test_2_failing_version_trips_the_alarm_and_is_rolled_back(seed):
     assert serving_before == Counter({before: 20})
 
     buggy = register_buggy_version(aws, stack, "v3", failure_rate="0.5")
-    deployment_id = aws("codedeploy").create_deployment(
-        applicationName="seed", deploymentGroupName="seed", revision=revision_for(buggy))["deploymentId"]
+    deployment_id = aws("codedeploy").create_deployment(applicationName="seed", deploymentGroupName="seed", revision=revision_for(buggy))["deploymentId"]
     stop = threading.Event()
     seen = Counter()
     worker = threading.Thread(target=drive, args=(Traffic(url), seen, stop), daemon=True)
@@ -160,8 +166,10 @@ def test_2_failing_version_trips_the_alarm_and_is_rolled_back(seed):
     assert after == Counter({(200, before): 200})
     # 2 evaluation periods of 1 s each, plus the canary's start: well under the 15 s bake.
     assert took < 15 + 5, f"the rollback took {took:.1f}s"
-    print(f"\nseed test 2: stopped after {took:.1f}s; {sum(seen.values())} requests during the release, "
-          f"{sum(c for (s, _), c in seen.items() if s == 500)} failed; afterwards 200/200 on {before}")
+    print(
+        f"\nseed test 2: stopped after {took:.1f}s; {sum(seen.values())} requests during the release, "
+        f"{sum(c for (s, _), c in seen.items() if s == 500)} failed; afterwards 200/200 on {before}"
+    )
 
 
 def image_version(task_definition):
@@ -177,12 +185,13 @@ def drive(traffic, seen, stop):
 def register_buggy_version(aws, stack, tag, failure_rate):
     ecs = aws("ecs")
     current = ecs.describe_task_definition(taskDefinition=stack.task_definition_arn)["taskDefinition"]
-    containers = [dict(container, image=f"canary-app:{tag}",
-                       environment=[{"name": "SANDBOX_FAILURE_RATE", "value": failure_rate}])
-                  for container in current["containerDefinitions"]]
+    containers = [
+        dict(container, image=f"canary-app:{tag}", environment=[{"name": "SANDBOX_FAILURE_RATE", "value": failure_rate}])
+        for container in current["containerDefinitions"]
+    ]
     return ecs.register_task_definition(
-        family=current["family"], networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-        containerDefinitions=containers)["taskDefinition"]["taskDefinitionArn"]
+        family=current["family"], networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512", containerDefinitions=containers
+    )["taskDefinition"]["taskDefinitionArn"]
 
 
 def revision_for(task_definition_arn):

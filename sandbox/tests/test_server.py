@@ -35,8 +35,7 @@ def test_status_endpoint(sandbox):
     assert "codedeploy" in status["extensions"]
 
 
-@pytest.mark.parametrize("url", ["https://codedeploy.us-east-1.amazonaws.com", "http://10.0.0.5:5000",
-                                 "http://192.168.1.1", "http://example.com", "", None])
+@pytest.mark.parametrize("url", ["https://codedeploy.us-east-1.amazonaws.com", "http://10.0.0.5:5000", "http://192.168.1.1", "http://example.com", "", None])
 def test_guard_refuses_non_loopback(url):
     with pytest.raises(NotLoopbackError):
         assert_loopback(url)

@@ -50,6 +50,7 @@ _CBOR_PATH = re.compile(r"/service/([^/]+)/operation/([^/?]+)")
 
 # ---------------------------------------------------------------------------- counting proxy
 
+
 def operation_of(method, path, headers, body):
     """'Service.Operation' of an AWS request, whatever its protocol (JSON, query, rpc-v2-cbor, REST)."""
     target = headers.get("X-Amz-Target")
@@ -125,11 +126,18 @@ class CountingProxy:
 
 # ---------------------------------------------------------------------------- runs
 
+
 def environment(endpoint):
     env = dict(os.environ)
-    env.update(AWS_ENDPOINT_URL=endpoint, AWS_URL=endpoint, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "build", "collections"),
-               PATH=VENV_BIN + os.pathsep + env.get("PATH", ""))
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_URL=endpoint,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+        ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "build", "collections"),
+        PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
+    )
     assert_environment_loopback(env)
     return env
 
@@ -139,8 +147,7 @@ def playbook(endpoint, name, *args, extra_vars=None, expect_failure=False):
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
     started = time.monotonic()
-    process = subprocess.run(command, cwd=TREE, env=environment(endpoint), capture_output=True, text=True, timeout=1800,
-                             stdin=subprocess.DEVNULL)
+    process = subprocess.run(command, cwd=TREE, env=environment(endpoint), capture_output=True, text=True, timeout=1800, stdin=subprocess.DEVNULL)
     seconds = time.monotonic() - started
     if (process.returncode != 0) != expect_failure:
         sys.exit("%s ended with rc=%d, which was not expected:\n%s" % (name, process.returncode, (process.stdout + process.stderr)[-5000:]))
@@ -175,8 +182,18 @@ def configured_wait_seconds(clients, stack, minute_seconds):
 def release_with_cli(endpoint, stack, tag):
     """The same release with the AWS CLI: register the revision, create the deployment, wait for success."""
     live = stack.live_task_definition()
-    keys = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes", "placementConstraints",
-            "requiresCompatibilities", "cpu", "memory")
+    keys = (
+        "family",
+        "taskRoleArn",
+        "executionRoleArn",
+        "networkMode",
+        "containerDefinitions",
+        "volumes",
+        "placementConstraints",
+        "requiresCompatibilities",
+        "cpu",
+        "memory",
+    )
     definition = {key: live[key] for key in keys if live.get(key) not in (None, [], {})}
     container = definition["containerDefinitions"][0]
     container["image"] = container["image"].rsplit(":", 1)[0] + ":" + tag
@@ -188,11 +205,34 @@ def release_with_cli(endpoint, stack, tag):
     finally:
         os.unlink(path)
     port = stack.service_description()["loadBalancers"][0]
-    appspec = json.dumps({"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
-        "TaskDefinition": arn, "LoadBalancerInfo": {"ContainerName": port["containerName"], "ContainerPort": port["containerPort"]}}}}]})
+    appspec = json.dumps(
+        {
+            "version": 0.0,
+            "Resources": [
+                {
+                    "TargetService": {
+                        "Type": "AWS::ECS::Service",
+                        "Properties": {
+                            "TaskDefinition": arn,
+                            "LoadBalancerInfo": {"ContainerName": port["containerName"], "ContainerPort": port["containerPort"]},
+                        },
+                    }
+                }
+            ],
+        }
+    )
     revision = json.dumps({"revisionType": "AppSpecContent", "appSpecContent": {"content": appspec}})
-    deployment_id = aws_cli(endpoint, "deploy", "create-deployment", "--application-name", stack.application_name,
-                            "--deployment-group-name", stack.group_name, "--revision", revision)["deploymentId"]
+    deployment_id = aws_cli(
+        endpoint,
+        "deploy",
+        "create-deployment",
+        "--application-name",
+        stack.application_name,
+        "--deployment-group-name",
+        stack.group_name,
+        "--revision",
+        revision,
+    )["deploymentId"]
     aws_cli(endpoint, "deploy", "wait", "deployment-successful", "--deployment-id", deployment_id)
     return deployment_id
 
@@ -204,8 +244,7 @@ class ListenerWatch(Every):
         elbv2 = clients("elbv2")
         original_arn = elbv2.describe_target_groups(Names=[original_target_group])["TargetGroups"][0]["TargetGroupArn"]
         self.samples = []
-        super().__init__(0.1, lambda: self.samples.append((time.time(), green_percent(elbv2, stack.prod_listener_arn, original_arn))),
-                         name="listener-watch")
+        super().__init__(0.1, lambda: self.samples.append((time.time(), green_percent(elbv2, stack.prod_listener_arn, original_arn))), name="listener-watch")
 
     def back_at_100_after(self, moment):
         """When the original target group was back at 100% after having been below, after `moment`."""
@@ -238,6 +277,7 @@ def live_target_group(clients, stack):
 
 # ---------------------------------------------------------------------------- main
 
+
 def main():
     sandbox = assert_environment_loopback()
     clients = Clients(sandbox)
@@ -248,8 +288,11 @@ def main():
     provision_seconds, _ = playbook(sandbox, "provision.yml")
     stack = Stack(clients)
     configured, config_name, configured_minutes = configured_wait_seconds(clients, stack, minute_seconds)
-    print("provisioned in %.1fs; %s, %.0f configured minutes of shift, bake and termination wait = %.1fs here"
-          % (provision_seconds, config_name, configured_minutes, configured), flush=True)
+    print(
+        "provisioned in %.1fs; %s, %.0f configured minutes of shift, bake and termination wait = %.1fs here"
+        % (provision_seconds, config_name, configured_minutes, configured),
+        flush=True,
+    )
 
     with CountingProxy(sandbox) as proxy:
         proxy.take()
@@ -270,8 +313,9 @@ def main():
         original = live_target_group(clients, stack)
         with Traffic(listener_url(sandbox, port=80), workers=TRAFFIC_WORKERS) as traffic, ListenerWatch(clients, stack, original) as watch:
             started_at = time.time()
-            rollback_seconds, _ = playbook(proxy.endpoint, "deploy.yml", "-e", "image_tag=v4", expect_failure=True,
-                                           extra_vars=dict(fast, release_environment=FAILING))
+            rollback_seconds, _ = playbook(
+                proxy.endpoint, "deploy.yml", "-e", "image_tag=v4", expect_failure=True, extra_vars=dict(fast, release_environment=FAILING)
+            )
             rollback_calls = proxy.take()
             time.sleep(1)
         fired_at, alarm = alarm_fired_at(clients, stack.alarm_names, started_at)
@@ -294,8 +338,10 @@ def main():
         if index == 0:
             print("  ".join("-" * w for w in width))
     print()
-    print("Rollback of a release failing half its requests (%d traffic workers, %.0f requests/s):" % (
-        TRAFFIC_WORKERS, traffic.window(since=started_at).total / max(1.0, rollback_seconds)))
+    print(
+        "Rollback of a release failing half its requests (%d traffic workers, %.0f requests/s):"
+        % (TRAFFIC_WORKERS, traffic.window(since=started_at).total / max(1.0, rollback_seconds))
+    )
     if fired_at is None:
         print("  the alarm never entered ALARM: no reaction time")
     else:

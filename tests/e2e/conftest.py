@@ -53,8 +53,7 @@ class PlaybookRun:
         for play in self.result.get("plays", []):
             for task in play.get("tasks", []):
                 for host_result in task.get("hosts", {}).values():
-                    self.tasks.append({"play": play["play"]["name"], "task": task["task"]["name"],
-                                       "action": host_result.get("action"), "result": host_result})
+                    self.tasks.append({"play": play["play"]["name"], "task": task["task"]["name"], "action": host_result.get("action"), "result": host_result})
         self.stats = self.result.get("stats", {})
 
     @property
@@ -131,8 +130,9 @@ def run_playbook(sandbox_env):
             command.append("--check")
         if extra_vars:
             command += ["-e", json.dumps(extra_vars)]
-        process = subprocess.run(command, cwd=TREE, env=dict(sandbox_env.env, **(env or {})), capture_output=True,
-                                 text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        process = subprocess.run(
+            command, cwd=TREE, env=dict(sandbox_env.env, **(env or {})), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
         outcome = PlaybookRun(command, process.returncode, process.stdout, process.stderr)
         if expect_failure:
             assert outcome.rc != 0, f"expected {name} to fail\n{outcome!r}"

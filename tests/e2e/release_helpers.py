@@ -29,8 +29,16 @@ def production_url(endpoint):
 
 def run_module(sandbox_env, module, args, expect_failure=False, check=False, timeout=600):
     """An ad-hoc run of one canary.ecs module: (failed, result dict)."""
-    command = [os.path.join(VENV_BIN, "ansible"), "localhost", "-m", "canary.ecs." + module, "-a", json.dumps(args),
-               "-e", "ansible_python_interpreter=" + os.path.join(VENV_BIN, "python")]
+    command = [
+        os.path.join(VENV_BIN, "ansible"),
+        "localhost",
+        "-m",
+        "canary.ecs." + module,
+        "-a",
+        json.dumps(args),
+        "-e",
+        "ansible_python_interpreter=" + os.path.join(VENV_BIN, "python"),
+    ]
     if check:
         command.append("--check")
     env = dict(sandbox_env.env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal", ANSIBLE_LOAD_CALLBACK_PLUGINS="false")
@@ -38,7 +46,7 @@ def run_module(sandbox_env, module, args, expect_failure=False, check=False, tim
     # "localhost | FAILED! => {...}": the result follows the arrow (an error preamble may hold braces too)
     marker = process.stdout.find("=> {")
     assert marker >= 0, f"no result from {command}:\n{process.stdout}\n{process.stderr}"
-    result = json.JSONDecoder().raw_decode(process.stdout[marker + 3:])[0]
+    result = json.JSONDecoder().raw_decode(process.stdout[marker + 3 :])[0]
     failed = process.returncode != 0
     assert failed == expect_failure, f"{module} {'succeeded' if not failed else 'failed'} unexpectedly: {result.get('msg')}\n{process.stderr[-3000:]}"
     return result

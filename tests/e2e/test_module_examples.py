@@ -27,11 +27,16 @@ from canary_sandbox.stack import make_ecs_stack
 
 MODULES = os.path.join(TREE, "plugins", "modules")
 ORDER = [
-    "codedeploy_deployment_config", "codedeploy_deployment_config_info",
-    "codedeploy_application", "codedeploy_application_info",
-    "codedeploy_deployment_group", "codedeploy_deployment_group_info",
-    "ecs_deployment", "ecs_deployment_info",
-    "ecs_resource_tags", "cloudwatch_alarm_tags",
+    "codedeploy_deployment_config",
+    "codedeploy_deployment_config_info",
+    "codedeploy_application",
+    "codedeploy_application_info",
+    "codedeploy_deployment_group",
+    "codedeploy_deployment_group_info",
+    "ecs_deployment",
+    "ecs_deployment_info",
+    "ecs_resource_tags",
+    "cloudwatch_alarm_tags",
     "elb_listener",
 ]
 ECR_REPOSITORY = "app"  # ecs_deployment's example releases 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v3
@@ -62,34 +67,53 @@ def examples_stack(own_sandbox_env):
     aws = sandbox.clients
     checkout = make_ecs_stack(aws, "checkout", cidr="10.60.0.0/16", cluster="prod", service="checkout", role_name="codedeploy-ecs")
     aws("cloudwatch").put_metric_alarm(
-        AlarmName="checkout-canary-5xx", Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
-        Statistic="Sum", Period=60, EvaluationPeriods=2, Threshold=5, ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching")
+        AlarmName="checkout-canary-5xx",
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=2,
+        Threshold=5,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+    )
     ecr = aws("ecr")
     ecr.create_repository(repositoryName=ECR_REPOSITORY)
     for tag in ("v3", "v4"):
-        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:" + tag * 32},
-                    "layers": []}
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:" + tag * 32},
+            "layers": [],
+        }
         ecr.put_image(repositoryName=ECR_REPOSITORY, imageManifest=json.dumps(manifest), imageTag=tag)
     return sandbox, checkout
 
 
 def _run_examples(sandbox, module, tmp_path):
-    play = [{
-        "name": f"EXAMPLES of canary.ecs.{module}",
-        "hosts": "localhost",
-        "connection": "local",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-        "module_defaults": {"canary.ecs.ecs_deployment": {"poll_interval": 1}},
-        "tasks": examples_of(module),
-    }]
+    play = [
+        {
+            "name": f"EXAMPLES of canary.ecs.{module}",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+            "module_defaults": {"canary.ecs.ecs_deployment": {"poll_interval": 1}},
+            "tasks": examples_of(module),
+        }
+    ]
     path = tmp_path / f"{module}.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     env = dict(sandbox.env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
-    process = subprocess.run([os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", str(path)], cwd=TREE, env=env,
-                             capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    process = subprocess.run(
+        [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", str(path)],
+        cwd=TREE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
     output = process.stdout + process.stderr
     assert process.returncode == 0, f"the EXAMPLES of {module} fail as written:\n{output[-6000:]}"
     return output
@@ -105,8 +129,11 @@ def _ensure_checkout_group(aws, checkout):
     """The group codedeploy_deployment_group's examples create and then delete, for the info examples."""
     _ensure_application(aws)
     if "checkout-canary" not in aws("codedeploy").list_deployment_groups(applicationName="checkout-app")["deploymentGroups"]:
-        aws("codedeploy").create_deployment_group(**checkout.deployment_group_args(
-            "checkout-app", "checkout-canary", alarmConfiguration={"enabled": True, "alarms": [{"name": "checkout-canary-5xx"}]}))
+        aws("codedeploy").create_deployment_group(
+            **checkout.deployment_group_args(
+                "checkout-app", "checkout-canary", alarmConfiguration={"enabled": True, "alarms": [{"name": "checkout-canary-5xx"}]}
+            )
+        )
 
 
 def _import_certificate(aws, domain):
@@ -119,14 +146,21 @@ def _import_certificate(aws, domain):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
     now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=30))
-                   .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
-                   .sign(key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     aws("acm").import_certificate(
         Certificate=certificate.public_bytes(serialization.Encoding.PEM),
-        PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
 
 
 # What each module's examples need beyond the fixture, and what they leave, read back.

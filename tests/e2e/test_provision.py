@@ -49,8 +49,7 @@ class StackState:
     def service(self):
         ecs = self.clients("ecs")
         try:
-            services = ecs.describe_services(cluster=f"{self.name}-cluster", services=[f"{self.name}-canary-app-service"],
-                                             include=["TAGS"])["services"]
+            services = ecs.describe_services(cluster=f"{self.name}-cluster", services=[f"{self.name}-canary-app-service"], include=["TAGS"])["services"]
         except ecs.exceptions.ClusterNotFoundException:
             return None
         active = [service for service in services if service["status"] == "ACTIVE"]
@@ -67,8 +66,9 @@ class StackState:
     def deployment_group(self):
         codedeploy = self.clients("codedeploy")
         try:
-            return codedeploy.get_deployment_group(applicationName=f"{self.name}-canary-app",
-                                                   deploymentGroupName=f"{self.name}-canary-app-dg")["deploymentGroupInfo"]
+            return codedeploy.get_deployment_group(applicationName=f"{self.name}-canary-app", deploymentGroupName=f"{self.name}-canary-app-dg")[
+                "deploymentGroupInfo"
+            ]
         except codedeploy.exceptions.ClientError:
             return None
 
@@ -196,11 +196,21 @@ def test_provision_creates_every_resource(run_playbook, stack_vars, state, sandb
     assert forwarded(listeners[8080]) == {f"{STACK}-app-tg-blue": 1}
 
     alarms = state.alarms()
-    assert set(alarms) == {f"{STACK}-Canary-5XX-Error-Alarm-blue", f"{STACK}-Canary-5XX-Error-Alarm-green",
-                           f"{STACK}-Canary-Latency-p99-Alarm-blue", f"{STACK}-Canary-Latency-p99-Alarm-green"}
+    assert set(alarms) == {
+        f"{STACK}-Canary-5XX-Error-Alarm-blue",
+        f"{STACK}-Canary-5XX-Error-Alarm-green",
+        f"{STACK}-Canary-Latency-p99-Alarm-blue",
+        f"{STACK}-Canary-Latency-p99-Alarm-green",
+    }
     seed = alarms[f"{STACK}-Canary-5XX-Error-Alarm-green"]
-    assert (seed["MetricName"], seed["Statistic"], seed["Period"], seed["EvaluationPeriods"], seed["Threshold"],
-            seed["ComparisonOperator"]) == ("HTTPCode_Target_5XX_Count", "Sum", 60, 2, 5.0, "GreaterThanOrEqualToThreshold")
+    assert (seed["MetricName"], seed["Statistic"], seed["Period"], seed["EvaluationPeriods"], seed["Threshold"], seed["ComparisonOperator"]) == (
+        "HTTPCode_Target_5XX_Count",
+        "Sum",
+        60,
+        2,
+        5.0,
+        "GreaterThanOrEqualToThreshold",
+    )
     dimensions = {d["Name"]: d["Value"] for d in seed["Dimensions"]}
     assert dimensions["TargetGroup"] == tgs[f"{STACK}-app-tg-green"]["TargetGroupArn"].split(":")[-1]
 
@@ -225,8 +235,7 @@ def test_provision_creates_every_resource(run_playbook, stack_vars, state, sandb
     assert pair["prodTrafficRoute"]["listenerArns"] == [listeners[80]["ListenerArn"]]
     assert pair["testTrafficRoute"]["listenerArns"] == [listeners[8080]["ListenerArn"]]
     # no approval wait by default: traffic moves as soon as the new task set is ready
-    assert group["blueGreenDeploymentConfiguration"]["deploymentReadyOption"] == {"actionOnTimeout": "CONTINUE_DEPLOYMENT",
-                                                                                  "waitTimeInMinutes": 0}
+    assert group["blueGreenDeploymentConfiguration"]["deploymentReadyOption"] == {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0}
 
     summary = " ".join(map(str, run.task("What to do next")["msg"]))
     assert f"{STACK}-canary-app-dg" in summary and "deploy.yml -e image_tag=v2" in summary and "URL: http://" in summary
@@ -257,16 +266,21 @@ def test_provision_after_a_release_moves_nothing(run_playbook, stack_vars, state
     tgs = state.target_groups()
     green = tgs[f"{STACK}-app-tg-green"]["TargetGroupArn"]
     blue = tgs[f"{STACK}-app-tg-blue"]["TargetGroupArn"]
-    released = {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 0},
-                                                                      {"TargetGroupArn": green, "Weight": 100}]}}
+    released = {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 0}, {"TargetGroupArn": green, "Weight": 100}]}}
     for listener in state.listeners().values():
         elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=[released])
     service = state.service()
     current = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
     container = dict(current["containerDefinitions"][0], image="public.ecr.aws/nginx/nginx:v2")
-    v2 = ecs.register_task_definition(family=current["family"], containerDefinitions=[container], networkMode="awsvpc",
-                                      requiresCompatibilities=["FARGATE"], cpu=current["cpu"], memory=current["memory"],
-                                      executionRoleArn=current["executionRoleArn"])["taskDefinition"]["taskDefinitionArn"]
+    v2 = ecs.register_task_definition(
+        family=current["family"],
+        containerDefinitions=[container],
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu=current["cpu"],
+        memory=current["memory"],
+        executionRoleArn=current["executionRoleArn"],
+    )["taskDefinition"]["taskDefinitionArn"]
     # moto lets update_service change a CODE_DEPLOY service's task definition, as a release would
     ecs.update_service(cluster=service["clusterArn"], service=service["serviceName"], taskDefinition=v2)
     revisions = state.revisions()
@@ -301,9 +315,16 @@ def test_cleanup_leaves_what_the_stack_did_not_create(run_playbook, sandbox_env)
     logs.create_log_group(logGroupName=f"/ecs/{FOREIGN}-app")
     iam.create_role(RoleName=f"{FOREIGN}-ecs-task-execution", AssumeRolePolicyDocument="{}")
     alarm = f"{FOREIGN}-Canary-5XX-Error-Alarm-blue"
-    cloudwatch.put_metric_alarm(AlarmName=alarm, MetricName="HTTPCode_Target_5XX_Count", Namespace="AWS/ApplicationELB",
-                                Statistic="Sum", Period=60, EvaluationPeriods=2, Threshold=5,
-                                ComparisonOperator="GreaterThanOrEqualToThreshold")
+    cloudwatch.put_metric_alarm(
+        AlarmName=alarm,
+        MetricName="HTTPCode_Target_5XX_Count",
+        Namespace="AWS/ApplicationELB",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=2,
+        Threshold=5,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
     try:
         run = run_playbook("cleanup.yml", extra_vars={"stack_name": FOREIGN})
         assert run.changed_tasks == []
@@ -325,14 +346,31 @@ def test_cleanup_stops_a_deployment_in_flight_and_removes_the_stack(run_playbook
     ecs, codedeploy = sandbox_env.clients("ecs"), sandbox_env.clients("codedeploy")
     current = ecs.describe_task_definition(taskDefinition=state.service()["taskDefinition"])["taskDefinition"]
     container = dict(current["containerDefinitions"][0], image="public.ecr.aws/nginx/nginx:v2")
-    v2 = ecs.register_task_definition(family=current["family"], containerDefinitions=[container], networkMode="awsvpc",
-                                      requiresCompatibilities=["FARGATE"], cpu=current["cpu"], memory=current["memory"],
-                                      executionRoleArn=current["executionRoleArn"])["taskDefinition"]["taskDefinitionArn"]
-    appspec = {"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
-        "TaskDefinition": v2, "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 80}}}}]}
+    v2 = ecs.register_task_definition(
+        family=current["family"],
+        containerDefinitions=[container],
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu=current["cpu"],
+        memory=current["memory"],
+        executionRoleArn=current["executionRoleArn"],
+    )["taskDefinition"]["taskDefinitionArn"]
+    appspec = {
+        "version": 0.0,
+        "Resources": [
+            {
+                "TargetService": {
+                    "Type": "AWS::ECS::Service",
+                    "Properties": {"TaskDefinition": v2, "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 80}},
+                }
+            }
+        ],
+    }
     deployment_id = codedeploy.create_deployment(
-        applicationName=f"{name}-canary-app", deploymentGroupName=f"{name}-canary-app-dg",
-        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}})["deploymentId"]
+        applicationName=f"{name}-canary-app",
+        deploymentGroupName=f"{name}-canary-app-dg",
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
+    )["deploymentId"]
     deadline = time.monotonic() + 120
     while codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] not in ("InProgress", "Baking"):
         assert time.monotonic() < deadline, "the sandbox never started the deployment"
@@ -349,9 +387,16 @@ def test_two_stacks_share_a_cluster_and_an_application(run_playbook, sandbox_env
     stack instead of deleting the other's service and deployment group; the last cleanup removes them."""
     cluster, application = "e2eshared-cluster", "e2eshared-app"
     first, second = "e2eshara", "e2esharb"
-    stacks = {name: {"stack_name": name, "stack_cluster_name": cluster, "stack_application_name": application,
-                     "stack_vpc_cidr": f"10.{octet}.0.0/16", "stack_subnet_cidrs": [f"10.{octet}.0.0/24", f"10.{octet}.1.0/24"]}
-              for name, octet in ((first, 74), (second, 75))}
+    stacks = {
+        name: {
+            "stack_name": name,
+            "stack_cluster_name": cluster,
+            "stack_application_name": application,
+            "stack_vpc_cidr": f"10.{octet}.0.0/16",
+            "stack_subnet_cidrs": [f"10.{octet}.0.0/24", f"10.{octet}.1.0/24"],
+        }
+        for name, octet in ((first, 74), (second, 75))
+    }
     ecs, codedeploy = sandbox_env.clients("ecs"), sandbox_env.clients("codedeploy")
 
     def cluster_owner():

@@ -80,8 +80,7 @@ def test_failing_release_is_rolled_back_and_v2_keeps_serving(stack, sandbox_env,
     old, weights_before = version_of(stack.live_image()), stack.weights()
     with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
         started = time.time()
-        run = run_playbook("deploy.yml", "-e", "image_tag=v3", expect_failure=True,
-                           extra_vars=release_vars(sandbox_env.endpoint, release_environment=FAILING))
+        run = run_playbook("deploy.yml", "-e", "image_tag=v3", expect_failure=True, extra_vars=release_vars(sandbox_env.endpoint, release_environment=FAILING))
         ended = time.time()
         time.sleep(2)
         during = traffic.window(since=started, until=ended)

@@ -27,9 +27,13 @@ def test_a_release_rides_out_throttling_while_it_bakes(stack, sandbox_env, run_p
     new = _next_tag(stack, "v20", "v21")
     known = [d["deploymentId"] for d in stack.deployments()]
     # every kind of call a release makes while it waits, throttled several times over
-    for service, operation, count in (("codedeploy", "GetDeployment", 6), ("codedeploy", "BatchGetDeploymentTargets", 3),
-                                      ("monitoring", "DescribeAlarms", 3), ("codedeploy", "CreateDeployment", 2),
-                                      ("ecs", "RegisterTaskDefinition", 2)):
+    for service, operation, count in (
+        ("codedeploy", "GetDeployment", 6),
+        ("codedeploy", "BatchGetDeploymentTargets", 3),
+        ("monitoring", "DescribeAlarms", 3),
+        ("codedeploy", "CreateDeployment", 2),
+        ("ecs", "RegisterTaskDefinition", 2),
+    ):
         faults(operation=operation, service=service, error="ThrottlingException", message="Rate exceeded", count=count)
     run = run_playbook("deploy.yml", "-e", "image_tag=" + new, extra_vars=release_vars(sandbox_env.endpoint))
     result = release_result(run)
@@ -46,8 +50,14 @@ def test_a_deployment_codedeploy_refuses_leaves_nothing_behind(stack, sandbox_en
     assert stack.in_flight() == [], "a release is still in flight"
     revisions, deployments, live = stack.revisions(), stack.deployments(), stack.live_image()
     new = _next_tag(stack, "v22", "v23")
-    faults(operation="CreateDeployment", service="codedeploy", error="AccessDeniedException", status=400, count=1,
-           message="User: arn:aws:iam::123456789012:user/ci is not authorized to perform: codedeploy:CreateDeployment")
+    faults(
+        operation="CreateDeployment",
+        service="codedeploy",
+        error="AccessDeniedException",
+        status=400,
+        count=1,
+        message="User: arn:aws:iam::123456789012:user/ci is not authorized to perform: codedeploy:CreateDeployment",
+    )
     run = run_playbook("deploy.yml", "-e", "image_tag=" + new, extra_vars=release_vars(sandbox_env.endpoint), expect_failure=True)
     message = release_result(run)["msg"]
     assert message.startswith("Failed to start the CodeDeploy deployment (the revision "), message

@@ -1,14 +1,14 @@
 """Releases that meet other releases: an interrupted play re-run, a conflicting release, rollback and promote.
 
-    - deploy.yml interrupted mid-bake, then run again: it attaches to the deployment in flight
-      and follows it to the end; no second deployment is started.
-    - deploy.yml of another tag while one is in flight fails, naming the deployment in flight.
-    - rollback.yml stops the release in flight and traffic goes back; run again, it is a no-op.
-    - promote.yml with nothing waiting is a no-op.
-    - a group that waits for approval: deploy.yml without waiting leaves the release Ready with
-      production on the old version; promote.yml approves it and the new version serves 100%.
-    - nobody approves within the ready wait: CodeDeploy stops the release, production never moved,
-      and deploy.yml fails saying how to approve.
+- deploy.yml interrupted mid-bake, then run again: it attaches to the deployment in flight
+  and follows it to the end; no second deployment is started.
+- deploy.yml of another tag while one is in flight fails, naming the deployment in flight.
+- rollback.yml stops the release in flight and traffic goes back; run again, it is a no-op.
+- promote.yml with nothing waiting is a no-op.
+- a group that waits for approval: deploy.yml without waiting leaves the release Ready with
+  production on the old version; promote.yml approves it and the new version serves 100%.
+- nobody approves within the ready wait: CodeDeploy stops the release, production never moved,
+  and deploy.yml fails saying how to approve.
 """
 
 import json
@@ -38,10 +38,17 @@ LONG_CONFIG = "CodeDeployDefault.ECSLinear10PercentEvery3Minutes"
 
 
 def start_deploy_in_background(sandbox_env, tag):
-    command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", "deploy.yml"), "-e", "image_tag=" + tag,
-               "-e", json.dumps(release_vars(sandbox_env.endpoint, release_deployment_config=BAKE_CONFIG))]
-    return subprocess.Popen(command, cwd=TREE, env=sandbox_env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    command = [
+        os.path.join(VENV_BIN, "ansible-playbook"),
+        os.path.join("playbooks", "deploy.yml"),
+        "-e",
+        "image_tag=" + tag,
+        "-e",
+        json.dumps(release_vars(sandbox_env.endpoint, release_deployment_config=BAKE_CONFIG)),
+    ]
+    return subprocess.Popen(
+        command, cwd=TREE, env=sandbox_env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 def interrupt(process):
@@ -72,8 +79,11 @@ def test_rerun_after_an_interruption_attaches_instead_of_starting_again(stack, s
 
 
 def test_another_release_in_flight_fails_naming_it(stack, sandbox_env, run_playbook):
-    started = run_module(sandbox_env, "ecs_deployment", {"cluster": stack.cluster, "service": stack.service, "image_tag": "v6",
-                                                         "deployment_config_name": LONG_CONFIG, "wait": False})
+    started = run_module(
+        sandbox_env,
+        "ecs_deployment",
+        {"cluster": stack.cluster, "service": stack.service, "image_tag": "v6", "deployment_config_name": LONG_CONFIG, "wait": False},
+    )
     deployment_id = started["deployment_id"]
     revisions = stack.revisions()
     run = run_playbook("deploy.yml", "-e", "image_tag=v7", expect_failure=True, extra_vars=release_vars(sandbox_env.endpoint))
@@ -105,14 +115,16 @@ def test_rollback_and_promote_with_nothing_in_flight_change_nothing(stack, sandb
 
 
 def _ready_option(the_stack):
-    group = the_stack.clients("codedeploy").get_deployment_group(applicationName=the_stack.application_name,
-                                                                 deploymentGroupName=the_stack.group_name)["deploymentGroupInfo"]
+    group = the_stack.clients("codedeploy").get_deployment_group(applicationName=the_stack.application_name, deploymentGroupName=the_stack.group_name)[
+        "deploymentGroupInfo"
+    ]
     return group["blueGreenDeploymentConfiguration"]["deploymentReadyOption"]
 
 
 def _set_ready_option(sandbox_env, the_stack, option):
-    run_module(sandbox_env, "codedeploy_deployment_group", {"application_name": the_stack.application_name,
-                                                            "name": the_stack.group_name, "deployment_ready": option})
+    run_module(
+        sandbox_env, "codedeploy_deployment_group", {"application_name": the_stack.application_name, "name": the_stack.group_name, "deployment_ready": option}
+    )
 
 
 def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, sandbox_env, run_playbook):
@@ -129,11 +141,17 @@ def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, 
         started = release_result(run)
         assert started["changed"] is True
         deployment_id = started["deployment_id"]
-        waiting = wait_for(lambda: [d for d in stack.in_flight() if d["deploymentId"] == deployment_id and d["status"] == "Ready"],
-                           timeout=120, interval=0.5, what="the release to wait for approval (Ready)")
+        waiting = wait_for(
+            lambda: [d for d in stack.in_flight() if d["deploymentId"] == deployment_id and d["status"] == "Ready"],
+            timeout=120,
+            interval=0.5,
+            what="the release to wait for approval (Ready)",
+        )
         assert waiting[0]["deploymentId"] == deployment_id
-        with Traffic(production_url(sandbox_env.endpoint), workers=4) as traffic, \
-                Traffic(listener_url(sandbox_env.endpoint, port=8080), workers=2) as test_traffic:
+        with (
+            Traffic(production_url(sandbox_env.endpoint), workers=4) as traffic,
+            Traffic(listener_url(sandbox_env.endpoint, port=8080), workers=2) as test_traffic,
+        ):
             since = time.time()
             time.sleep(2)
             held, tested = traffic.window(since=since), test_traffic.window(since=since)
@@ -159,11 +177,11 @@ def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, 
         run = run_playbook("promote.yml")
         assert run.changed_tasks == [], f"promote.yml again changed {run.changed_tasks}"
     finally:
-        _set_ready_option(sandbox_env, stack, {"action_on_timeout": saved["actionOnTimeout"],
-                                               "wait_time_in_minutes": saved["waitTimeInMinutes"]})
+        _set_ready_option(sandbox_env, stack, {"action_on_timeout": saved["actionOnTimeout"], "wait_time_in_minutes": saved["waitTimeInMinutes"]})
         for left in stack.in_flight():  # a failure above must not leave a release waiting for the next tests
-            run_module(sandbox_env, "ecs_deployment", {"cluster": stack.cluster, "service": stack.service, "state": "stopped",
-                                                       "deployment_id": left["deploymentId"]})
+            run_module(
+                sandbox_env, "ecs_deployment", {"cluster": stack.cluster, "service": stack.service, "state": "stopped", "deployment_id": left["deploymentId"]}
+            )
     assert _ready_option(stack) == saved
 
 
@@ -193,9 +211,9 @@ def test_a_release_nobody_approves_stops_at_the_end_of_the_ready_wait(stack, san
             after = traffic.window(since=since)
         assert after.total > 0 and after.share(old) == 100.0, f"after the ready wait ran out: {after.describe()}"
     finally:
-        _set_ready_option(sandbox_env, stack, {"action_on_timeout": saved["actionOnTimeout"],
-                                               "wait_time_in_minutes": saved["waitTimeInMinutes"]})
+        _set_ready_option(sandbox_env, stack, {"action_on_timeout": saved["actionOnTimeout"], "wait_time_in_minutes": saved["waitTimeInMinutes"]})
         for left in stack.in_flight():
-            run_module(sandbox_env, "ecs_deployment", {"cluster": stack.cluster, "service": stack.service, "state": "stopped",
-                                                       "deployment_id": left["deploymentId"]})
+            run_module(
+                sandbox_env, "ecs_deployment", {"cluster": stack.cluster, "service": stack.service, "state": "stopped", "deployment_id": left["deploymentId"]}
+            )
     assert _ready_option(stack) == saved

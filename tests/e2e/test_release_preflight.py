@@ -30,11 +30,18 @@ def release(sandbox_env, stack, **args):
 def test_a_service_without_the_code_deploy_controller(stack, sandbox_env, run_playbook, nothing_created):
     ecs = sandbox_env.clients("ecs")
     live = stack.service_description()
-    ecs.create_service(cluster=stack.cluster, serviceName="plain-rolling", taskDefinition=live["taskDefinition"], desiredCount=0,
-                       launchType="FARGATE", networkConfiguration=live["networkConfiguration"])
+    ecs.create_service(
+        cluster=stack.cluster,
+        serviceName="plain-rolling",
+        taskDefinition=live["taskDefinition"],
+        desiredCount=0,
+        launchType="FARGATE",
+        networkConfiguration=live["networkConfiguration"],
+    )
     try:
-        run = run_playbook("deploy.yml", "-e", "image_tag=v2", "-e", "stack_service_name=plain-rolling", expect_failure=True,
-                           extra_vars=release_vars(sandbox_env.endpoint))
+        run = run_playbook(
+            "deploy.yml", "-e", "image_tag=v2", "-e", "stack_service_name=plain-rolling", expect_failure=True, extra_vars=release_vars(sandbox_env.endpoint)
+        )
         message = release_result(run)["msg"]
         assert "uses the ECS deployment controller" in message and "CODE_DEPLOY" in message
     finally:
@@ -90,7 +97,27 @@ def test_an_alarm_already_in_alarm(stack, sandbox_env, nothing_created):
 
 def restore_alarm(cloudwatch, alarm):
     """put_metric_alarm with what describe_alarms returned."""
-    keys = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions", "MetricName",
-            "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit", "EvaluationPeriods", "DatapointsToAlarm",
-            "Threshold", "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId")
+    keys = (
+        "AlarmName",
+        "AlarmDescription",
+        "ActionsEnabled",
+        "OKActions",
+        "AlarmActions",
+        "InsufficientDataActions",
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "ExtendedStatistic",
+        "Dimensions",
+        "Period",
+        "Unit",
+        "EvaluationPeriods",
+        "DatapointsToAlarm",
+        "Threshold",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "EvaluateLowSampleCountPercentile",
+        "Metrics",
+        "ThresholdMetricId",
+    )
     cloudwatch.put_metric_alarm(**{key: alarm[key] for key in keys if alarm.get(key) not in (None, [], "")})

@@ -78,8 +78,12 @@ class _Memory:
 
 
 def _state(alarm):
-    return {"stateValue": alarm.get("StateValue"), "stateReason": alarm.get("StateReason"),
-            "stateReasonData": alarm.get("StateReasonData"), "updated": alarm.get("StateUpdatedTimestamp")}
+    return {
+        "stateValue": alarm.get("StateValue"),
+        "stateReason": alarm.get("StateReason"),
+        "stateReasonData": alarm.get("StateReasonData"),
+        "updated": alarm.get("StateUpdatedTimestamp"),
+    }
 
 
 def _alarm_configuration(alarm):
@@ -100,7 +104,7 @@ def _fit_reason_data(data):
 
 
 def _fit_reason(reason):
-    return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON - 3] + "..."
+    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 3] + "..."
 
 
 class _Superseded(Exception):
@@ -142,11 +146,15 @@ class AlarmEvaluator(Extension):
     def attach(self, sandbox, router):
         super().attach(sandbox, router)
         self._add_region(sandbox.region)
-        router.interceptors.append(Interceptor({
-            "DescribeAlarmHistory": self._describe_alarm_history,
-            "PutMetricData": self._observe_metric_data,
-            "PutMetricAlarm": self._observe_alarm,
-        }))
+        router.interceptors.append(
+            Interceptor(
+                {
+                    "DescribeAlarmHistory": self._describe_alarm_history,
+                    "PutMetricData": self._observe_metric_data,
+                    "PutMetricAlarm": self._observe_alarm,
+                }
+            )
+        )
         router.admin[("GET", "/_sandbox/clock")] = self._clock
 
     def start(self):
@@ -173,10 +181,14 @@ class AlarmEvaluator(Extension):
 
     def status(self):
         unsupported = dict(self._unsupported)  # a copy: the pass thread changes it
-        return dict(self._counters, interval_seconds=self.interval_seconds(), alarms=len(self._memory),
-                    history_items=sum(len(self.history.items(region)) for region in self.regions()),
-                    raw_value_entries=self.samples.size(),
-                    unsupported={f"{region}/{name}": why for (region, name), why in sorted(unsupported.items())})
+        return dict(
+            self._counters,
+            interval_seconds=self.interval_seconds(),
+            alarms=len(self._memory),
+            history_items=sum(len(self.history.items(region)) for region in self.regions()),
+            raw_value_entries=self.samples.size(),
+            unsupported={f"{region}/{name}": why for (region, name), why in sorted(unsupported.items())},
+        )
 
     # --- interceptor handlers and admin ------------------------------------------------
 
@@ -330,10 +342,15 @@ class AlarmEvaluator(Extension):
         configured = alarm.get("AlarmConfigurationUpdatedTimestamp")
         if memory is None or memory.configured != configured:
             verb, kind, entry = ("created", "Create", "createdAlarm") if memory is None else ("updated", "Update", "updatedAlarm")
-            self.history.record(region, alarm["AlarmName"], "ConfigurationUpdate", f'Alarm "{alarm["AlarmName"]}" {verb}',
-                                {"version": "1.0", "type": kind, entry: _alarm_configuration(alarm)}, timestamp=configured)
-            memory = _Memory(configured=configured, observed=_state(alarm),
-                             manual_first=alarm.get("StateReason") != INITIAL_REASON)
+            self.history.record(
+                region,
+                alarm["AlarmName"],
+                "ConfigurationUpdate",
+                f'Alarm "{alarm["AlarmName"]}" {verb}',
+                {"version": "1.0", "type": kind, entry: _alarm_configuration(alarm)},
+                timestamp=configured,
+            )
+            memory = _Memory(configured=configured, observed=_state(alarm), manual_first=alarm.get("StateReason") != INITIAL_REASON)
             self._memory[key] = memory
             return memory
         current = _state(alarm)
@@ -350,8 +367,9 @@ class AlarmEvaluator(Extension):
         for key in [key for key in self._memory if key[0] == region and key[1] not in names]:
             del self._memory[key]
             self._unsupported.pop(key, None)
-            self.history.record(region, key[1], "ConfigurationUpdate", f'Alarm "{key[1]}" deleted',
-                                {"version": "1.0", "type": "Delete", "deletedAlarm": {"alarmName": key[1]}})
+            self.history.record(
+                region, key[1], "ConfigurationUpdate", f'Alarm "{key[1]}" deleted', {"version": "1.0", "type": "Delete", "deletedAlarm": {"alarmName": key[1]}}
+            )
 
     def _apply(self, region, cloudwatch, alarm, memory, outcome):
         """Write the outcome when it differs from what the evaluator last computed (see the module docstring)."""
@@ -367,8 +385,7 @@ class AlarmEvaluator(Extension):
             return
         reason, reason_data = _fit_reason(outcome.reason), _fit_reason_data(outcome.reason_data)
         try:
-            cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=outcome.state, StateReason=reason,
-                                       StateReasonData=reason_data)
+            cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=outcome.state, StateReason=reason, StateReasonData=reason_data)
         except ClientError as error:
             memory.computed = previous  # try again next pass (or the alarm was just deleted)
             LOG.warning("could not set alarm %s to %s: %s", alarm["AlarmName"], outcome.state, error)
@@ -380,8 +397,9 @@ class AlarmEvaluator(Extension):
         LOG.info("alarm %s: %s -> %s (%s)", alarm["AlarmName"], alarm.get("StateValue"), outcome.state, reason)
 
     def _record_state_change(self, region, name, old, new, timestamp):
-        self.history.record(region, name, "StateUpdate", f"Alarm updated from {old['stateValue']} to {new['stateValue']}",
-                            state_update_data(old, new), timestamp=timestamp)
+        self.history.record(
+            region, name, "StateUpdate", f"Alarm updated from {old['stateValue']} to {new['stateValue']}", state_update_data(old, new), timestamp=timestamp
+        )
 
 
 def _describe_metric_alarms(cloudwatch):

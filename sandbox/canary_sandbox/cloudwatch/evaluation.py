@@ -97,6 +97,7 @@ def rule_from_alarm(alarm, period=None, statistic=None):
 
 # --- statistics ----------------------------------------------------------------------------
 
+
 def is_percentile(statistic):
     return percentile_rank(statistic) is not None
 
@@ -175,6 +176,7 @@ def needed_statistics(statistic):
 
 def merge_aggregates(parts):
     """One Aggregate from several (the same metric stored under different dimension orders)."""
+
     def combine(values, how):
         values = [value for value in values if value is not None]
         return how(values) if values else None
@@ -188,6 +190,7 @@ def merge_aggregates(parts):
 
 
 # --- time ----------------------------------------------------------------------------------
+
 
 def evaluation_range(evaluation_periods):
     """How many periods one evaluation reads: N plus a few older ones (AWS reads 5 for N=3)."""
@@ -213,6 +216,7 @@ def reason_time(epoch):
 
 # --- evaluation ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Datapoint:
     timestamp: float  # start of the period on the sandbox time axis
@@ -235,7 +239,7 @@ def evaluate(rule, datapoints, current_state, query_time):
     if not real:
         return _all_missing(rule, datapoints, query_time)
     if rule.low_sample_minimum is not None:
-        recent = real[-rule.evaluation_periods:]
+        recent = real[-rule.evaluation_periods :]
         if any((point.sample_count or 0) < rule.low_sample_minimum for point in recent):
             return Outcome(None, "Low sample count for the percentile: state kept (EvaluateLowSampleCountPercentile=ignore).")
     needed = rule.evaluation_periods
@@ -280,8 +284,10 @@ def _all_missing(rule, datapoints, query_time):
     if rule.treat_missing == "missing":
         return Outcome(INSUFFICIENT_DATA, f"Insufficient Data: {_count(periods, 'datapoint')} {_was(periods)} unknown.", data)
     state, label = (ALARM, "Breaching") if rule.treat_missing == "breaching" else (OK, "NonBreaching")
-    reason = (f"Threshold Crossed: no datapoints were received for {_count(periods, 'period')} and "
-              f"{_count(periods, 'missing datapoint')} {_was(periods)} treated as [{label}].")
+    reason = (
+        f"Threshold Crossed: no datapoints were received for {_count(periods, 'period')} and "
+        f"{_count(periods, 'missing datapoint')} {_was(periods)} treated as [{label}]."
+    )
     return Outcome(state, reason, data)
 
 
@@ -290,8 +296,10 @@ def _threshold_reason(rule, state, shown, total, filled, current_state):
     listed = ", ".join(f"{_number(point.value)} ({reason_time(point.timestamp)})" for point in reversed(shown))
     negation = "" if state == ALARM else "not "
     needed = rule.datapoints_to_alarm if state == ALARM else rule.evaluation_periods - rule.datapoints_to_alarm + 1
-    text = (f"Threshold Crossed: {len(shown)} out of the last {_count(total, 'datapoint')} [{listed}] "
-            f"{_was(len(shown))} {negation}{rule.wording} the threshold ({_number(rule.threshold)})")
+    text = (
+        f"Threshold Crossed: {len(shown)} out of the last {_count(total, 'datapoint')} [{listed}] "
+        f"{_was(len(shown))} {negation}{rule.wording} the threshold ({_number(rule.threshold)})"
+    )
     if filled:
         label = "Breaching" if rule.treat_missing == "breaching" else "NonBreaching"
         text += f", and {_count(filled, 'missing datapoint')} {_was(filled)} treated as [{label}]"

@@ -77,11 +77,12 @@ class AlarmHistory:
     def record(self, region, alarm_name, item_type, summary, data, timestamp=None, alarm_type="MetricAlarm"):
         with self._lock:
             self._sequence += 1
-            item = HistoryItem(self._sequence, alarm_name, alarm_type, timestamp or datetime.now(timezone.utc),
-                               item_type, summary, json.dumps(data, separators=(",", ":")))
+            item = HistoryItem(
+                self._sequence, alarm_name, alarm_type, timestamp or datetime.now(timezone.utc), item_type, summary, json.dumps(data, separators=(",", ":"))
+            )
             items = self._items.setdefault(region, [])
             items.append(item)
-            del items[:-self._limit]
+            del items[: -self._limit]
             return item
 
     def items(self, region, alarm_name=None):
@@ -95,15 +96,17 @@ class AlarmHistory:
     def describe(self, region, params):
         """The DescribeAlarmHistory answer for parsed request parameters."""
         query = _Query.from_params(params)
-        items = sorted((item for item in self.items(region) if query.matches(item)), key=lambda item: (item.timestamp, item.sequence),
-                       reverse=query.order == "TimestampDescending")
+        items = sorted(
+            (item for item in self.items(region) if query.matches(item)),
+            key=lambda item: (item.timestamp, item.sequence),
+            reverse=query.order == "TimestampDescending",
+        )
         if query.after is not None:
             positions = [index for index, item in enumerate(items) if item.sequence == query.after]
             if not positions:
-                raise InvalidNextToken("The NextToken is not valid (expired or from another query): "
-                                       "start again without NextToken.")
-            items = items[positions[0] + 1:]
-        page = items[:query.max_records]
+                raise InvalidNextToken("The NextToken is not valid (expired or from another query): start again without NextToken.")
+            items = items[positions[0] + 1 :]
+        page = items[: query.max_records]
         answer = {"AlarmHistoryItems": [item.answer() for item in page]}
         if len(items) > len(page):
             answer["NextToken"] = _token(page[-1].sequence)
@@ -134,15 +137,25 @@ class _Query:
         if not 1 <= max_records <= MAX_RECORDS:
             raise InvalidParameterValue(f"MaxRecords {max_records} is not between 1 and {MAX_RECORDS}.")
         alarm_types = tuple(params.get("AlarmTypes") or ("MetricAlarm",))
-        return cls(params.get("AlarmName"), alarm_types, item_type, _aware(params.get("StartDate")),
-                   _aware(params.get("EndDate")), max_records, order, _untoken(params.get("NextToken")))
+        return cls(
+            params.get("AlarmName"),
+            alarm_types,
+            item_type,
+            _aware(params.get("StartDate")),
+            _aware(params.get("EndDate")),
+            max_records,
+            order,
+            _untoken(params.get("NextToken")),
+        )
 
     def matches(self, item):
-        return ((self.alarm_name is None or item.alarm_name == self.alarm_name)
-                and item.alarm_type in self.alarm_types
-                and (self.item_type is None or item.item_type == self.item_type)
-                and (self.start is None or item.timestamp >= self.start)
-                and (self.end is None or item.timestamp <= self.end))
+        return (
+            (self.alarm_name is None or item.alarm_name == self.alarm_name)
+            and item.alarm_type in self.alarm_types
+            and (self.item_type is None or item.item_type == self.item_type)
+            and (self.start is None or item.timestamp >= self.start)
+            and (self.end is None or item.timestamp <= self.end)
+        )
 
 
 def _aware(moment):
@@ -164,5 +177,4 @@ def _untoken(token):
     try:
         return int(json.loads(base64.urlsafe_b64decode(token.encode()))["after"])
     except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidNextToken("The NextToken is not valid: pass the NextToken of a previous "
-                               "DescribeAlarmHistory answer unchanged.") from None
+        raise InvalidNextToken("The NextToken is not valid: pass the NextToken of a previous DescribeAlarmHistory answer unchanged.") from None

@@ -37,8 +37,8 @@ class Expression:
             self.ids.add(node.id)
         else:
             raise UnsupportedAlarm(
-                f"metric math expression {self.text!r} uses more than arithmetic (+ - * / on query ids and numbers): "
-                "the sandbox does not evaluate it")
+                f"metric math expression {self.text!r} uses more than arithmetic (+ - * / on query ids and numbers): the sandbox does not evaluate it"
+            )
 
     def value(self, values):
         """The expression at one timestamp; values maps query id -> number or None."""

@@ -77,15 +77,15 @@ def source_from_alarm(alarm):
     _check_statistic(statistic)
     if not alarm.get("MetricName") or not alarm.get("Namespace"):
         raise UnsupportedAlarm("the alarm names no metric (MetricName and Namespace, or Metrics)")
-    stat = MetricStat(alarm["Namespace"], alarm["MetricName"], _dimensions(alarm.get("Dimensions")),
-                      int(alarm.get("Period") or 0), statistic, alarm.get("Unit"))
+    stat = MetricStat(
+        alarm["Namespace"], alarm["MetricName"], _dimensions(alarm.get("Dimensions")), int(alarm.get("Period") or 0), statistic, alarm.get("Unit")
+    )
     return AlarmSource(period=stat.period, stats={"m": stat}, result="m", statistic=statistic)
 
 
 def _check_statistic(statistic):
     if statistic not in STATISTICS and not is_percentile(statistic):
-        raise UnsupportedAlarm(f"statistic {statistic!r} is not evaluated by the sandbox (Sum, Average, Minimum, Maximum, "
-                               "SampleCount and percentiles pNN are)")
+        raise UnsupportedAlarm(f"statistic {statistic!r} is not evaluated by the sandbox (Sum, Average, Minimum, Maximum, SampleCount and percentiles pNN are)")
 
 
 def _math_source(queries):
@@ -105,27 +105,32 @@ def _math_source(queries):
         raise UnsupportedAlarm("the metric queries of a metric math alarm must share one period")
     result = returned[0]["Id"]
     if result in stats:
-        return AlarmSource(period=periods.pop(), stats={result: stats[result]}, result=result,
-                           statistic=stats[result].statistic)
+        return AlarmSource(period=periods.pop(), stats={result: stats[result]}, result=result, statistic=stats[result].statistic)
     if len(expressions) != 1:
         raise UnsupportedAlarm("only one expression per metric math alarm is evaluated (no nested expressions)")
     expression = Expression(expressions[result])
     unknown = expression.ids - set(stats)
     if unknown:
         raise UnsupportedAlarm(f"expression {expression.text!r} uses unknown query ids {sorted(unknown)}")
-    return AlarmSource(period=periods.pop(), stats={key: stats[key] for key in expression.ids}, result=result,
-                       expression=expression)
+    return AlarmSource(period=periods.pop(), stats={key: stats[key] for key in expression.ids}, result=result, expression=expression)
 
 
 def _metric_stat(metric_stat):
     metric = metric_stat.get("Metric", {})
     statistic = metric_stat.get("Stat")
     _check_statistic(statistic)
-    return MetricStat(metric.get("Namespace"), metric.get("MetricName"), _dimensions(metric.get("Dimensions")),
-                      int(metric_stat.get("Period") or 0), statistic, metric_stat.get("Unit"))
+    return MetricStat(
+        metric.get("Namespace"),
+        metric.get("MetricName"),
+        _dimensions(metric.get("Dimensions")),
+        int(metric_stat.get("Period") or 0),
+        statistic,
+        metric_stat.get("Unit"),
+    )
 
 
 # --- reading -------------------------------------------------------------------------------
+
 
 def query_orderings(dimensions):
     """The dimension orders under which moto may have stored this metric, one per order moto tells apart."""
@@ -142,8 +147,7 @@ def query_orderings(dimensions):
 
 def _query(query_id, stat, dimensions, statistic):
     metric_stat = {
-        "Metric": {"Namespace": stat.namespace, "MetricName": stat.name,
-                   "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions]},
+        "Metric": {"Namespace": stat.namespace, "MetricName": stat.name, "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions]},
         "Period": stat.period,
         "Stat": statistic,
     }
@@ -167,7 +171,7 @@ def read_api_stats(cloudwatch, stats, start, end):
                 meaning[query_id] = (stat, ordering, statistic)
     parts = {}  # (stat, ordering) -> slot -> {statistic: value}
     for offset in range(0, len(queries), MAX_QUERIES_PER_CALL):
-        for result in _get_metric_data(cloudwatch, queries[offset:offset + MAX_QUERIES_PER_CALL], start, end):
+        for result in _get_metric_data(cloudwatch, queries[offset : offset + MAX_QUERIES_PER_CALL], start, end):
             stat, ordering, statistic = meaning[result["Id"]]
             for timestamp, value in zip(result.get("Timestamps", ()), result.get("Values", ()), strict=True):
                 slot = int(round(timestamp.timestamp()))
@@ -184,14 +188,12 @@ def read_api_stats(cloudwatch, stats, start, end):
 
 
 def _aggregate(values):
-    return Aggregate(sample_count=values.get("SampleCount"), total=values.get("Sum"),
-                     minimum=values.get("Minimum"), maximum=values.get("Maximum"))
+    return Aggregate(sample_count=values.get("SampleCount"), total=values.get("Sum"), minimum=values.get("Minimum"), maximum=values.get("Maximum"))
 
 
 def _get_metric_data(cloudwatch, queries, start, end):
     """All MetricDataResults of one batch, following NextToken (bounded)."""
-    kwargs = {"MetricDataQueries": queries, "StartTime": _utc(start), "EndTime": _utc(end),
-              "ScanBy": "TimestampAscending"}
+    kwargs = {"MetricDataQueries": queries, "StartTime": _utc(start), "EndTime": _utc(end), "ScanBy": "TimestampAscending"}
     results = []
     for _page in range(100):
         answer = cloudwatch.get_metric_data(**kwargs)
@@ -207,9 +209,9 @@ def read_percentiles(samples, region, stats, start, end):
     series = {}
     for stat in stats:
         buckets = {}
-        for timestamp, pairs in samples.samples(region, stat.namespace, stat.name,
-                                                [{"Name": name, "Value": value} for name, value in stat.dimensions],
-                                                start, end, stat.unit):
+        for timestamp, pairs in samples.samples(
+            region, stat.namespace, stat.name, [{"Name": name, "Value": value} for name, value in stat.dimensions], start, end, stat.unit
+        ):
             slot = start + math.floor((timestamp - start) / stat.period) * stat.period
             buckets.setdefault(int(slot), []).extend(pairs)
         rank = percentile_rank(stat.statistic)

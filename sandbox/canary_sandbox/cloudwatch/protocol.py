@@ -30,7 +30,7 @@ def operation_name(request):
     """The CloudWatch operation a request calls, or None when it is not a CloudWatch request."""
     target = request.headers.get("X-Amz-Target", "")
     if target.startswith(TARGET_PREFIX):
-        return target[len(TARGET_PREFIX):]
+        return target[len(TARGET_PREFIX) :]
     if request.method != "POST" or not request.content_type.startswith("application/x-www-form-urlencoded"):
         return None
     scope = _SCOPE_RE.search(request.headers.get("Authorization", ""))
@@ -58,14 +58,16 @@ def parse(request, operation):
 
     service_model, operation_model = _models(operation)
     parser = PROTOCOL_PARSERS[_protocol(service_model, request)](operation_model)
-    return parser.parse({
-        "method": request.method,
-        "values": request.values,
-        "headers": request.headers,
-        "body": request.get_data(cache=True),
-        "url_path": request.path,
-        "url_params": {},
-    })
+    return parser.parse(
+        {
+            "method": request.method,
+            "values": request.values,
+            "headers": request.headers,
+            "body": request.get_data(cache=True),
+            "url_path": request.path,
+            "url_params": {},
+        }
+    )
 
 
 def answer(request, operation, result):

@@ -75,8 +75,7 @@ class SampleStore:
         key = metric_key(region, namespace, name, dimensions)
         with self._lock:
             entries = list(self._entries.get(key, ()))
-        return [(timestamp, samples) for timestamp, entry_unit, samples in entries
-                if start <= timestamp < end and (unit is None or entry_unit == unit)]
+        return [(timestamp, samples) for timestamp, entry_unit, samples in entries if start <= timestamp < end and (unit is None or entry_unit == unit)]
 
     def clear(self):
         with self._lock:

@@ -46,10 +46,7 @@ def revision_content(revision):
     elif kind == "String":
         body = revision.get("string") or {}
     else:
-        raise invalid(
-            f"Revision type {kind!r} is not supported for the ECS compute platform: use AppSpecContent "
-            "(or String) with the AppSpec in content."
-        )
+        raise invalid(f"Revision type {kind!r} is not supported for the ECS compute platform: use AppSpecContent (or String) with the AppSpec in content.")
     content = body.get("content")
     if not isinstance(content, str) or not content.strip():
         raise invalid("The AppSpec content is empty: put the AppSpec JSON or YAML in revision.appSpecContent.content.")
@@ -127,7 +124,7 @@ def _hooks(document):
     for hook in hooks:
         if not isinstance(hook, dict) or len(hook) != 1:
             raise invalid("Each entry of Hooks must be one {LifecycleEvent: LambdaFunction} mapping.")
-        (event, function), = hook.items()
+        ((event, function),) = hook.items()
         if event not in ECS_HOOKS:
             raise invalid(f"Hook {event!r} is not an ECS lifecycle hook; use one of {', '.join(ECS_HOOKS)}.")
         found.append((event, str(function)))

@@ -1,8 +1,8 @@
 """CodeDeploy resource ARNs: how AWS spells them, and reading one back.
 
-    arn:aws:codedeploy:REGION:ACCOUNT:application:NAME
-    arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP
-    arn:aws:codedeploy:REGION:ACCOUNT:deploymentconfig:NAME
+arn:aws:codedeploy:REGION:ACCOUNT:application:NAME
+arn:aws:codedeploy:REGION:ACCOUNT:deploymentgroup:APPLICATION/GROUP
+arn:aws:codedeploy:REGION:ACCOUNT:deploymentconfig:NAME
 """
 
 import collections
@@ -37,8 +37,10 @@ def parse(arn, region):
     """
     parts = arn.split(":", 6)
     if len(parts) != 7 or parts[0] != "arn" or parts[1] != "aws" or parts[2] != "codedeploy":
-        raise AwsError("InvalidArnException", f"{arn!r} is not a CodeDeploy ARN: expected arn:aws:codedeploy:REGION:ACCOUNT:application:NAME "
-                                              "or ...:deploymentgroup:APPLICATION/GROUP.")
+        raise AwsError(
+            "InvalidArnException",
+            f"{arn!r} is not a CodeDeploy ARN: expected arn:aws:codedeploy:REGION:ACCOUNT:application:NAME or ...:deploymentgroup:APPLICATION/GROUP.",
+        )
     _, _, _, arn_region, account, kind, resource = parts
     if arn_region != region:
         raise AwsError("InvalidArnException", f"The ARN {arn} names region {arn_region!r} but the request was sent to region {region!r}.")

@@ -95,12 +95,14 @@ def lookup(store, name):
     if info is None and name in store.deployment_configs:
         info = copy.deepcopy(store.deployment_configs[name])
     if info is None:
-        raise AwsError("DeploymentConfigDoesNotExistException",
-                       f"No deployment configuration found for name: {name}. Use a CodeDeployDefault.* name or create it first.")
+        raise AwsError(
+            "DeploymentConfigDoesNotExistException", f"No deployment configuration found for name: {name}. Use a CodeDeployDefault.* name or create it first."
+        )
     return info
 
 
 # ---- custom configs: input checks -------------------------------------------------------------
+
 
 def _traffic_routing(raw):
     """A TrafficRoutingConfig for an ECS or Lambda config, normalised to what AWS echoes."""
@@ -140,12 +142,12 @@ def _settings_for_platform(platform, params):
     """(trafficRoutingConfig, minimumHealthyHosts) of a new config, each None when not used."""
     if platform == "Server":
         if params.get("trafficRoutingConfig"):
-            raise AwsError("InvalidTrafficRoutingConfigurationException",
-                           "Server deployment configurations take minimumHealthyHosts, not trafficRoutingConfig.")
+            raise AwsError(
+                "InvalidTrafficRoutingConfigurationException", "Server deployment configurations take minimumHealthyHosts, not trafficRoutingConfig."
+            )
         return None, _minimum_healthy_hosts(params.get("minimumHealthyHosts"))
     if params.get("minimumHealthyHosts"):
-        raise AwsError("InvalidMinimumHealthyHostValueException",
-                       f"{platform} deployment configurations take trafficRoutingConfig, not minimumHealthyHosts.")
+        raise AwsError("InvalidMinimumHealthyHostValueException", f"{platform} deployment configurations take trafficRoutingConfig, not minimumHealthyHosts.")
     if params.get("zonalConfig"):
         raise AwsError("InvalidZonalDeploymentConfigurationException", f"zonalConfig applies to Server deployment configurations, not {platform}.")
     return _traffic_routing(params.get("trafficRoutingConfig")), None
@@ -159,18 +161,23 @@ _FINISHED = ("Succeeded", "Failed", "Stopped")
 
 
 def _deployments_using(store, name):
-    return sorted(deployment_id for deployment_id, deployment in store.deployments.items()
-                  if deployment.get("deploymentConfigName") == name and deployment.get("status") not in _FINISHED)
+    return sorted(
+        deployment_id
+        for deployment_id, deployment in store.deployments.items()
+        if deployment.get("deploymentConfigName") == name and deployment.get("status") not in _FINISHED
+    )
 
 
 # ---- operations -----------------------------------------------------------------------------
+
 
 @operation("CreateDeploymentConfig")
 def create_deployment_config(ctx, params):
     name = validation.name(params.get("deploymentConfigName"), validation.DEPLOYMENT_CONFIG)
     if name.startswith(PREDEFINED_PREFIX):
-        raise AwsError("InvalidDeploymentConfigNameException",
-                       f"{name}: names starting with {PREDEFINED_PREFIX} are reserved for the predefined configurations.")
+        raise AwsError(
+            "InvalidDeploymentConfigNameException", f"{name}: names starting with {PREDEFINED_PREFIX} are reserved for the predefined configurations."
+        )
     platform = validation.compute_platform(params.get("computePlatform"))
     traffic_routing, minimum_healthy_hosts = _settings_for_platform(platform, params)
     if name in ctx.store.deployment_configs:
@@ -202,8 +209,10 @@ def delete_deployment_config(ctx, params):
         raise AwsError("InvalidOperationException", f"{name} is a predefined deployment configuration and cannot be deleted.")
     users = _groups_using(ctx.store, name)
     if users:
-        raise AwsError("DeploymentConfigInUseException",
-                       f"The deployment configuration {name} is used by deployment group(s) {', '.join(users)}: point them at another config first.")
+        raise AwsError(
+            "DeploymentConfigInUseException",
+            f"The deployment configuration {name} is used by deployment group(s) {', '.join(users)}: point them at another config first.",
+        )
     running = _deployments_using(ctx.store, name)
     if running:
         raise AwsError("DeploymentConfigInUseException", f"The deployment configuration {name} is used by deployment(s) in progress: {', '.join(running)}.")

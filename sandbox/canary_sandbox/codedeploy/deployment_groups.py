@@ -25,8 +25,18 @@ MAX_WAIT_MINUTES = 2880  # blue task set termination and ready wait: at most two
 DEPLOYMENT_TYPES = ("IN_PLACE", "BLUE_GREEN")
 DEPLOYMENT_OPTIONS = ("WITH_TRAFFIC_CONTROL", "WITHOUT_TRAFFIC_CONTROL")
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST")
-TRIGGER_EVENTS = ("DeploymentStart", "DeploymentSuccess", "DeploymentFailure", "DeploymentStop", "DeploymentRollback",
-                  "DeploymentReady", "InstanceStart", "InstanceSuccess", "InstanceFailure", "InstanceReady")
+TRIGGER_EVENTS = (
+    "DeploymentStart",
+    "DeploymentSuccess",
+    "DeploymentFailure",
+    "DeploymentStop",
+    "DeploymentRollback",
+    "DeploymentReady",
+    "InstanceStart",
+    "InstanceSuccess",
+    "InstanceFailure",
+    "InstanceReady",
+)
 TERMINATION_ACTIONS = ("TERMINATE", "KEEP_ALIVE")
 READY_ACTIONS = ("CONTINUE_DEPLOYMENT", "STOP_DEPLOYMENT")
 OUTDATED_STRATEGIES = ("UPDATE", "IGNORE")
@@ -39,11 +49,32 @@ DEFAULT_STYLE = {
 }
 
 # The order AWS lists DeploymentGroupInfo's members in.
-INFO_KEYS = ("applicationName", "deploymentGroupId", "deploymentGroupName", "deploymentConfigName", "ec2TagFilters",
-             "onPremisesInstanceTagFilters", "autoScalingGroups", "serviceRoleArn", "targetRevision", "triggerConfigurations",
-             "alarmConfiguration", "autoRollbackConfiguration", "deploymentStyle", "outdatedInstancesStrategy",
-             "blueGreenDeploymentConfiguration", "loadBalancerInfo", "lastSuccessfulDeployment", "lastAttemptedDeployment",
-             "ec2TagSet", "onPremisesTagSet", "computePlatform", "ecsServices", "ec2DeploymentOptions", "terminationHookEnabled")
+INFO_KEYS = (
+    "applicationName",
+    "deploymentGroupId",
+    "deploymentGroupName",
+    "deploymentConfigName",
+    "ec2TagFilters",
+    "onPremisesInstanceTagFilters",
+    "autoScalingGroups",
+    "serviceRoleArn",
+    "targetRevision",
+    "triggerConfigurations",
+    "alarmConfiguration",
+    "autoRollbackConfiguration",
+    "deploymentStyle",
+    "outdatedInstancesStrategy",
+    "blueGreenDeploymentConfiguration",
+    "loadBalancerInfo",
+    "lastSuccessfulDeployment",
+    "lastAttemptedDeployment",
+    "ec2TagSet",
+    "onPremisesTagSet",
+    "computePlatform",
+    "ecsServices",
+    "ec2DeploymentOptions",
+    "terminationHookEnabled",
+)
 
 
 def find(store, application, group):
@@ -52,21 +83,23 @@ def find(store, application, group):
     validation.name(group, validation.DEPLOYMENT_GROUP)
     info = store.deployment_groups.get((application, group))
     if info is None:
-        raise AwsError("DeploymentGroupDoesNotExistException",
-                       f"No deployment group found for name: {group} in application {application}. Create it with CreateDeploymentGroup.")
+        raise AwsError(
+            "DeploymentGroupDoesNotExistException",
+            f"No deployment group found for name: {group} in application {application}. Create it with CreateDeploymentGroup.",
+        )
     return info
 
 
 def group_using_service(store, cluster, service, ignore=None):
     """The (application, group) key whose ecsServices include cluster/service, other than `ignore`."""
     for key, info in store.deployment_groups.items():
-        if key != ignore and any(item.get("clusterName") == cluster and item.get("serviceName") == service
-                                 for item in info.get("ecsServices", [])):
+        if key != ignore and any(item.get("clusterName") == cluster and item.get("serviceName") == service for item in info.get("ecsServices", [])):
             return key
     return None
 
 
 # ---- one normaliser per member: check the request's value, return what AWS echoes ---------------
+
 
 def _alarm_configuration(raw):
     raw = raw or {}
@@ -85,8 +118,7 @@ def _alarm_configuration(raw):
     enabled = bool(raw.get("enabled", False))
     if enabled and not names:
         raise AwsError(code, "The alarm configuration is enabled but lists no alarms: add alarms or set enabled to false.")
-    return {"enabled": enabled, "ignorePollAlarmFailure": bool(raw.get("ignorePollAlarmFailure", False)),
-            "alarms": [{"name": name} for name in names]}
+    return {"enabled": enabled, "ignorePollAlarmFailure": bool(raw.get("ignorePollAlarmFailure", False)), "alarms": [{"name": name} for name in names]}
 
 
 def _auto_rollback(raw):
@@ -95,8 +127,9 @@ def _auto_rollback(raw):
     events = [validation.enum(event, ROLLBACK_EVENTS, code, "An autoRollbackConfiguration event") for event in raw.get("events") or []]
     enabled = bool(raw.get("enabled", False))
     if enabled and not events:
-        raise AwsError(code, "Automatic rollback is enabled but no events are listed: add DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM "
-                             "and/or DEPLOYMENT_STOP_ON_REQUEST.")
+        raise AwsError(
+            code, "Automatic rollback is enabled but no events are listed: add DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM and/or DEPLOYMENT_STOP_ON_REQUEST."
+        )
     return {"enabled": enabled, "events": events}
 
 
@@ -106,8 +139,11 @@ def _deployment_style(raw, platform):
         raw = raw or {}
         style = {"deploymentType": raw.get("deploymentType"), "deploymentOption": raw.get("deploymentOption")}
         if style != ECS_STYLE:
-            raise AwsError(code, f"An ECS deployment group needs deploymentStyle deploymentType BLUE_GREEN and deploymentOption "
-                                 f"WITH_TRAFFIC_CONTROL; got {style['deploymentType']} / {style['deploymentOption']}.")
+            raise AwsError(
+                code,
+                f"An ECS deployment group needs deploymentStyle deploymentType BLUE_GREEN and deploymentOption "
+                f"WITH_TRAFFIC_CONTROL; got {style['deploymentType']} / {style['deploymentOption']}.",
+            )
         return dict(ECS_STYLE)
     style = dict(DEFAULT_STYLE[platform])
     style.update({key: value for key, value in (raw or {}).items() if value is not None})
@@ -128,16 +164,20 @@ def _blue_green(raw, platform):
     ready = raw.get("deploymentReadyOption") or {}
     return {
         "terminateBlueInstancesOnDeploymentSuccess": {
-            "action": validation.enum(terminate.get("action") or "TERMINATE", TERMINATION_ACTIONS, code,
-                                      "terminateBlueInstancesOnDeploymentSuccess.action"),
-            "terminationWaitTimeInMinutes": validation.integer(terminate.get("terminationWaitTimeInMinutes", 0), 0, MAX_WAIT_MINUTES, code,
-                                                               "terminateBlueInstancesOnDeploymentSuccess.terminationWaitTimeInMinutes"),
+            "action": validation.enum(terminate.get("action") or "TERMINATE", TERMINATION_ACTIONS, code, "terminateBlueInstancesOnDeploymentSuccess.action"),
+            "terminationWaitTimeInMinutes": validation.integer(
+                terminate.get("terminationWaitTimeInMinutes", 0),
+                0,
+                MAX_WAIT_MINUTES,
+                code,
+                "terminateBlueInstancesOnDeploymentSuccess.terminationWaitTimeInMinutes",
+            ),
         },
         "deploymentReadyOption": {
-            "actionOnTimeout": validation.enum(ready.get("actionOnTimeout") or "CONTINUE_DEPLOYMENT", READY_ACTIONS, code,
-                                               "deploymentReadyOption.actionOnTimeout"),
-            "waitTimeInMinutes": validation.integer(ready.get("waitTimeInMinutes", 0), 0, MAX_WAIT_MINUTES, code,
-                                                    "deploymentReadyOption.waitTimeInMinutes"),
+            "actionOnTimeout": validation.enum(
+                ready.get("actionOnTimeout") or "CONTINUE_DEPLOYMENT", READY_ACTIONS, code, "deploymentReadyOption.actionOnTimeout"
+            ),
+            "waitTimeInMinutes": validation.integer(ready.get("waitTimeInMinutes", 0), 0, MAX_WAIT_MINUTES, code, "deploymentReadyOption.waitTimeInMinutes"),
         },
     }
 
@@ -148,12 +188,17 @@ def _load_balancer_info(raw, platform):
     if platform != "ECS":
         return copy.deepcopy(raw)
     if raw.get("elbInfoList") or raw.get("targetGroupInfoList"):
-        raise AwsError("InvalidLoadBalancerInfoException", "An ECS deployment group takes loadBalancerInfo.targetGroupPairInfoList, "
-                                                           "not elbInfoList or targetGroupInfoList.")
+        raise AwsError(
+            "InvalidLoadBalancerInfoException",
+            "An ECS deployment group takes loadBalancerInfo.targetGroupPairInfoList, not elbInfoList or targetGroupInfoList.",
+        )
     pairs = raw.get("targetGroupPairInfoList") or []
     if not pairs:
-        raise AwsError("InvalidLoadBalancerInfoException", "The specification for load balancing in the deployment group is invalid: "
-                                                           "an ECS deployment group needs loadBalancerInfo.targetGroupPairInfoList with one target group pair.")
+        raise AwsError(
+            "InvalidLoadBalancerInfoException",
+            "The specification for load balancing in the deployment group is invalid: "
+            "an ECS deployment group needs loadBalancerInfo.targetGroupPairInfoList with one target group pair.",
+        )
     code = "InvalidTargetGroupPairException"
     if len(pairs) > 1:
         raise AwsError(code, f"{len(pairs)} target group pairs were given; an ECS deployment group takes exactly one.")
@@ -229,9 +274,15 @@ def _service_role(raw):
 
 def _server_only(platform, key, raw):
     """EC2/on-premises settings: echoed for Server groups, refused for ECS (which has no instances)."""
-    codes = {"ec2TagFilters": "InvalidEC2TagException", "ec2TagSet": "InvalidEC2TagException", "onPremisesInstanceTagFilters": "InvalidTagException",
-             "onPremisesTagSet": "InvalidTagException", "autoScalingGroups": "InvalidAutoScalingGroupException",
-             "ec2DeploymentOptions": "InvalidInputException", "terminationHookEnabled": "InvalidInputException"}
+    codes = {
+        "ec2TagFilters": "InvalidEC2TagException",
+        "ec2TagSet": "InvalidEC2TagException",
+        "onPremisesInstanceTagFilters": "InvalidTagException",
+        "onPremisesTagSet": "InvalidTagException",
+        "autoScalingGroups": "InvalidAutoScalingGroupException",
+        "ec2DeploymentOptions": "InvalidInputException",
+        "terminationHookEnabled": "InvalidInputException",
+    }
     if platform == "ECS" and raw:
         raise AwsError(codes[key], f"{key} applies to EC2/on-premises deployment groups, not to an ECS deployment group.")
     if key == "autoScalingGroups":
@@ -251,23 +302,39 @@ _MEMBERS = {
     "loadBalancerInfo": _load_balancer_info,
     "ecsServices": _ecs_services,
 }
-_SERVER_MEMBERS = ("ec2TagFilters", "onPremisesInstanceTagFilters", "autoScalingGroups", "ec2TagSet", "onPremisesTagSet",
-                   "ec2DeploymentOptions", "terminationHookEnabled")
+_SERVER_MEMBERS = (
+    "ec2TagFilters",
+    "onPremisesInstanceTagFilters",
+    "autoScalingGroups",
+    "ec2TagSet",
+    "onPremisesTagSet",
+    "ec2DeploymentOptions",
+    "terminationHookEnabled",
+)
 
 
 def _defaults(application, group, platform):
     """A new group's DeploymentGroupInfo before the request's members are applied."""
     return {
-        "applicationName": application, "deploymentGroupId": str(uuid.uuid4()), "deploymentGroupName": group,
+        "applicationName": application,
+        "deploymentGroupId": str(uuid.uuid4()),
+        "deploymentGroupName": group,
         "deploymentConfigName": deployment_configs.DEFAULT_FOR_PLATFORM[platform],
-        "ec2TagFilters": [], "onPremisesInstanceTagFilters": [], "autoScalingGroups": [],
-        "triggerConfigurations": [], "alarmConfiguration": _alarm_configuration(None), "autoRollbackConfiguration": _auto_rollback(None),
+        "ec2TagFilters": [],
+        "onPremisesInstanceTagFilters": [],
+        "autoScalingGroups": [],
+        "triggerConfigurations": [],
+        "alarmConfiguration": _alarm_configuration(None),
+        "autoRollbackConfiguration": _auto_rollback(None),
         "deploymentStyle": _deployment_style(None, platform) if platform != "ECS" else None,
         "outdatedInstancesStrategy": "UPDATE",
         "blueGreenDeploymentConfiguration": _blue_green(None, platform) if platform == "ECS" else None,
         "loadBalancerInfo": None,
-        "ec2TagSet": {"ec2TagSetList": []}, "onPremisesTagSet": {"onPremisesTagSetList": []},
-        "computePlatform": platform, "ecsServices": [], "terminationHookEnabled": False,
+        "ec2TagSet": {"ec2TagSetList": []},
+        "onPremisesTagSet": {"onPremisesTagSetList": []},
+        "computePlatform": platform,
+        "ecsServices": [],
+        "terminationHookEnabled": False,
     }
 
 
@@ -290,8 +357,10 @@ def _apply(store, info, params, platform, creating):
 def _deployment_config(store, name, platform):
     config = deployment_configs.lookup(store, name)
     if config["computePlatform"] != platform:
-        raise AwsError("InvalidDeploymentConfigNameException",
-                       f"The deployment configuration {name} is for the {config['computePlatform']} compute platform; this application is {platform}.")
+        raise AwsError(
+            "InvalidDeploymentConfigNameException",
+            f"The deployment configuration {name} is for the {config['computePlatform']} compute platform; this application is {platform}.",
+        )
     return name
 
 
@@ -303,9 +372,11 @@ def _check_references(ctx, info, key):
     service = info["ecsServices"][0]
     owner = group_using_service(ctx.store, service["clusterName"], service["serviceName"], ignore=key)
     if owner is not None:
-        raise AwsError("ECSServiceMappingLimitExceededException",
-                       f"The ECS service {service['clusterName']}:{service['serviceName']} already belongs to deployment group "
-                       f"{owner[1]} of application {owner[0]}; an ECS service can be in only one deployment group.")
+        raise AwsError(
+            "ECSServiceMappingLimitExceededException",
+            f"The ECS service {service['clusterName']}:{service['serviceName']} already belongs to deployment group "
+            f"{owner[1]} of application {owner[0]}; an ECS service can be in only one deployment group.",
+        )
     references.check_ecs_service(ctx, service)
     pair = info["loadBalancerInfo"]["targetGroupPairInfoList"][0]
     references.check_target_groups(ctx, [group["name"] for group in pair["targetGroups"]])
@@ -319,14 +390,17 @@ def _ordered(info):
 
 # ---- operations -----------------------------------------------------------------------------
 
+
 @operation("CreateDeploymentGroup")
 def create_deployment_group(ctx, params):
     application = applications.find(ctx.store, params.get("applicationName"))
     app_name, platform = application["applicationName"], application.get("computePlatform", "Server")
     group = validation.name(params.get("deploymentGroupName"), validation.DEPLOYMENT_GROUP)
     if (app_name, group) in ctx.store.deployment_groups:
-        raise AwsError("DeploymentGroupAlreadyExistsException", f"The deployment group {group} already exists in application {app_name}; "
-                                                                "use UpdateDeploymentGroup to change it.")
+        raise AwsError(
+            "DeploymentGroupAlreadyExistsException",
+            f"The deployment group {group} already exists in application {app_name}; use UpdateDeploymentGroup to change it.",
+        )
     tags = validation.tags(params.get("tags"))
     info = _apply(ctx.store, _defaults(app_name, group, platform), params, platform, creating=True)
     _check_references(ctx, info, None)
@@ -372,8 +446,10 @@ def update_deployment_group(ctx, params):
     new_name = params.get("newDeploymentGroupName") or old_name
     validation.name(new_name, validation.DEPLOYMENT_GROUP)
     if new_name != old_name and (app_name, new_name) in ctx.store.deployment_groups:
-        raise AwsError("DeploymentGroupAlreadyExistsException", f"Cannot rename {old_name} to {new_name}: application {app_name} "
-                                                                f"already has a deployment group named {new_name}.")
+        raise AwsError(
+            "DeploymentGroupAlreadyExistsException",
+            f"Cannot rename {old_name} to {new_name}: application {app_name} already has a deployment group named {new_name}.",
+        )
     info = _apply(ctx.store, copy.deepcopy(current), params, platform, creating=False)
     _check_references(ctx, info, (app_name, old_name))
     info["deploymentGroupName"] = new_name

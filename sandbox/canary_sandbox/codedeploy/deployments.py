@@ -18,15 +18,31 @@ ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
 DONE_STATUSES = ("Succeeded", "Failed", "Stopped")
 ALL_STATUSES = ACTIVE_STATUSES + DONE_STATUSES
 # The ECS lifecycle, in order; hooks are the events an AppSpec may attach a Lambda to.
-LIFECYCLE_EVENTS = ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
-                    "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
+LIFECYCLE_EVENTS = (
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "AllowTestTraffic",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
 DESCRIPTION_MAX = 512  # AWS's limit on a deployment description
 BATCH_MAX = 25
 PAGE_SIZE = 100
 STOP_PENDING_MESSAGE = "Stopping Pending. Stopping to schedule commands in the deployment instances"
 # Deployment target status per deployment status (a stopped target reads as Failed).
-TARGET_STATUS = {"Created": "Pending", "Queued": "Pending", "InProgress": "InProgress", "Baking": "InProgress",
-                 "Ready": "Ready", "Succeeded": "Succeeded", "Failed": "Failed", "Stopped": "Failed"}
+TARGET_STATUS = {
+    "Created": "Pending",
+    "Queued": "Pending",
+    "InProgress": "InProgress",
+    "Baking": "InProgress",
+    "Ready": "Ready",
+    "Succeeded": "Succeeded",
+    "Failed": "Failed",
+    "Stopped": "Failed",
+}
 
 
 def now():
@@ -56,15 +72,16 @@ def deployment_config(store, name):
     """A DeploymentConfigInfo (predefined or custom) through the control plane's lookup."""
     config = deployment_configs.lookup(store, name)
     if config.get("computePlatform", "ECS") != "ECS":
-        raise AwsError("InvalidDeploymentConfigNameException",
-                       f"Deployment config {name} is for the {config['computePlatform']} compute platform; an ECS deployment needs an ECS config.")
+        raise AwsError(
+            "InvalidDeploymentConfigNameException",
+            f"Deployment config {name} is for the {config['computePlatform']} compute platform; an ECS deployment needs an ECS config.",
+        )
     return config
 
 
 def active_deployment(store, application_name, group_name):
     for record in store.deployments.values():
-        if (record["applicationName"], record["deploymentGroupName"]) == (application_name, group_name) \
-                and record["status"] in ACTIVE_STATUSES:
+        if (record["applicationName"], record["deploymentGroupName"]) == (application_name, group_name) and record["status"] in ACTIVE_STATUSES:
             return record
     return None
 
@@ -97,8 +114,7 @@ def new_target(region, deployment_id, group):
     }
 
 
-def new_record(store, group, deployment_id, config_name, revision, spec, creator="user", description=None,
-               auto_rollback=None):
+def new_record(store, group, deployment_id, config_name, revision, spec, creator="user", description=None, auto_rollback=None):
     """A deployment record in status Created."""
     record = {
         "applicationName": group["applicationName"],
@@ -212,13 +228,23 @@ def timeline(record, event, **detail):
 def new_rollback(store, triggering, reason):
     """The deployment AWS creates to roll back `triggering`, linked both ways through rollbackInfo."""
     group = store.deployment_groups.get((triggering["applicationName"], triggering["deploymentGroupName"])) or {
-        "applicationName": triggering["applicationName"], "deploymentGroupName": triggering["deploymentGroupName"],
-        "ecsServices": [], "loadBalancerInfo": triggering["loadBalancerInfo"],
+        "applicationName": triggering["applicationName"],
+        "deploymentGroupName": triggering["deploymentGroupName"],
+        "ecsServices": [],
+        "loadBalancerInfo": triggering["loadBalancerInfo"],
     }
     rollback_id = store.next_id("d-")
     revision = triggering.get("previousRevision") or triggering["revision"]
-    record = new_record(store, group, rollback_id, triggering["deploymentConfigName"], revision, triggering["_spec"],
-                        creator="codeDeployRollback", auto_rollback={"enabled": False, "events": []})
+    record = new_record(
+        store,
+        group,
+        rollback_id,
+        triggering["deploymentConfigName"],
+        revision,
+        triggering["_spec"],
+        creator="codeDeployRollback",
+        auto_rollback={"enabled": False, "events": []},
+    )
     record["rollbackInfo"] = {
         "rollbackTriggeringDeploymentId": triggering["deploymentId"],
         "rollbackMessage": f"Rollback of deployment {triggering['deploymentId']}: {reason}",
@@ -241,8 +267,10 @@ def _validate_create(ctx, params):
     group_name = _required(params, "deploymentGroupName", "DeploymentGroupNameRequiredException", "The deployment group name")
     group = deployment_groups.find(store, application_name, group_name)
     if group.get("computePlatform", "ECS") != "ECS":
-        raise AwsError("InvalidComputePlatformException",
-                       f"Deployment group {group_name} is for {group['computePlatform']}; the sandbox deploys the ECS compute platform only.")
+        raise AwsError(
+            "InvalidComputePlatformException",
+            f"Deployment group {group_name} is for {group['computePlatform']}; the sandbox deploys the ECS compute platform only.",
+        )
     description = params.get("description")
     if description and len(description) > DESCRIPTION_MAX:
         raise AwsError("DescriptionTooLongException", f"The description is too long: {len(description)} characters, at most {DESCRIPTION_MAX}.")
@@ -250,8 +278,7 @@ def _validate_create(ctx, params):
     deployment_config(store, config_name)
     busy = active_deployment(store, application_name, group_name)
     if busy is not None:
-        raise AwsError("DeploymentLimitExceededException",
-                       f"The Deployment Group '{group_name}' already has an active Deployment '{busy['deploymentId']}'")
+        raise AwsError("DeploymentLimitExceededException", f"The Deployment Group '{group_name}' already has an active Deployment '{busy['deploymentId']}'")
     revision = params.get("revision")
     content, sha256 = appspec.revision_content(revision)
     appspec.check_sha256(content, sha256)
@@ -264,8 +291,16 @@ def _validate_create(ctx, params):
 def create_deployment(ctx, params):
     group, config_name, revision, spec = _validate_create(ctx, params)
     deployment_id = ctx.store.next_id("d-")
-    record = new_record(ctx.store, group, deployment_id, config_name, revision, spec, description=params.get("description"),
-                        auto_rollback=params.get("autoRollbackConfiguration"))
+    record = new_record(
+        ctx.store,
+        group,
+        deployment_id,
+        config_name,
+        revision,
+        spec,
+        description=params.get("description"),
+        auto_rollback=params.get("autoRollbackConfiguration"),
+    )
     if params.get("overrideAlarmConfiguration") is not None:
         record["overrideAlarmConfiguration"] = params["overrideAlarmConfiguration"]
     ctx.store.deployments[deployment_id] = record
@@ -322,8 +357,7 @@ def list_deployments(ctx, params):
     if params.get("applicationName"):
         applications.find(ctx.store, params["applicationName"])
         if not params.get("deploymentGroupName"):
-            raise AwsError("DeploymentGroupNameRequiredException",
-                           "The deployment group name is required when the application name is given.")
+            raise AwsError("DeploymentGroupNameRequiredException", "The deployment group name is required when the application name is given.")
         deployment_groups.find(ctx.store, params["applicationName"], params["deploymentGroupName"])
     elif params.get("deploymentGroupName"):
         raise AwsError("ApplicationNameRequiredException", "The application name is required when the deployment group name is given.")
@@ -366,8 +400,7 @@ def continue_deployment(ctx, params):
         raise AwsError("DeploymentAlreadyCompletedException", f"The deployment {record['deploymentId']} has already completed.")
     if record["_waiting"] != wait_type:  # the model's one error for "not waiting for this", whichever wait it is
         waiting_for = "in the Ready state" if wait_type == "READY_WAIT" else "waiting to terminate the original task set"
-        raise AwsError("DeploymentIsNotInReadyStateException",
-                       f"The deployment {record['deploymentId']} is not {waiting_for} (it is {record['status']}).")
+        raise AwsError("DeploymentIsNotInReadyStateException", f"The deployment {record['deploymentId']} is not {waiting_for} (it is {record['status']}).")
     engine_of(ctx).continue_deployment(ctx.region, record["deploymentId"], wait_type)
     return {}
 
@@ -401,8 +434,10 @@ def _target(record, target_id):
     if not target_id:
         raise AwsError("DeploymentTargetIdRequiredException", "A deployment target ID is required.")
     if target_id != record["_target"]["targetId"]:
-        raise AwsError("DeploymentTargetDoesNotExistException",
-                       f"The target {target_id} is not part of deployment {record['deploymentId']} (its target is {record['_target']['targetId']}).")
+        raise AwsError(
+            "DeploymentTargetDoesNotExistException",
+            f"The target {target_id} is not part of deployment {record['deploymentId']} (its target is {record['_target']['targetId']}).",
+        )
     return public_target(record)
 
 

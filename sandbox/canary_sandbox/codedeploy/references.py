@@ -37,8 +37,11 @@ def check_role(ctx, arn):
     except ClientError as error:
         raise AwsError("InvalidRoleException", f"CodeDeploy cannot assume the service role {arn}: {_reason(error)}.") from None
     if not _trusts_codedeploy(role.get("AssumeRolePolicyDocument")):
-        raise AwsError("InvalidRoleException", f"CodeDeploy cannot assume the service role {arn}: its trust policy does not allow "
-                                               "the principal codedeploy.amazonaws.com the action sts:AssumeRole.")
+        raise AwsError(
+            "InvalidRoleException",
+            f"CodeDeploy cannot assume the service role {arn}: its trust policy does not allow "
+            "the principal codedeploy.amazonaws.com the action sts:AssumeRole.",
+        )
 
 
 def _trusts_codedeploy(document):
@@ -80,8 +83,11 @@ def check_ecs_service(ctx, service):
         raise AwsError("InvalidECSServiceException", f"The {label} is {status}, not ACTIVE.")
     controller = (services[0].get("deploymentController") or {}).get("type", "ECS")
     if controller != "CODE_DEPLOY":
-        raise AwsError("InvalidECSServiceException", f"The {label} uses the {controller} deployment controller; "
-                                                     "a CodeDeploy deployment group needs a service created with deploymentController CODE_DEPLOY.")
+        raise AwsError(
+            "InvalidECSServiceException",
+            f"The {label} uses the {controller} deployment controller; "
+            "a CodeDeploy deployment group needs a service created with deploymentController CODE_DEPLOY.",
+        )
 
 
 def check_target_groups(ctx, names):

@@ -61,6 +61,7 @@ class Snapshot:
 
 # --- ARNs and CloudWatch dimensions -------------------------------------------------------------
 
+
 def arn_resource(arn):
     """The resource part of an ARN: 'targetgroup/blue/0123abcd' or 'loadbalancer/app/alb/0123abcd'."""
     return arn.split(":", 5)[5] if arn.count(":") >= 5 else arn
@@ -74,7 +75,7 @@ def target_group_dimension(arn):
 def load_balancer_dimension(arn):
     """CloudWatch's LoadBalancer dimension: 'app/<name>/<id>', the ARN's suffix after 'loadbalancer/'."""
     resource = arn_resource(arn)
-    return resource[len("loadbalancer/"):] if resource.startswith("loadbalancer/") else resource
+    return resource[len("loadbalancer/") :] if resource.startswith("loadbalancer/") else resource
 
 
 def target_group_name(arn):
@@ -83,6 +84,7 @@ def target_group_name(arn):
 
 
 # --- task definitions ----------------------------------------------------------------------------
+
 
 def image_version(image):
     """The version a container image names: its tag ('repo:v2' -> 'v2'), its digest, or 'latest'."""
@@ -112,8 +114,7 @@ def _number(environment, name, low, high, problems, container):
     try:
         value = float(raw)
     except ValueError:
-        problems.append(f"container {container.get('name')!r}: {name}={raw!r} is not a number; ignored "
-                        f"(use a number between {low:g} and {high:g})")
+        problems.append(f"container {container.get('name')!r}: {name}={raw!r} is not a number; ignored (use a number between {low:g} and {high:g})")
         return low
     if not low <= value <= high:
         problems.append(f"container {container.get('name')!r}: {name}={raw!r} is outside {low:g}..{high:g}; clamped")
@@ -151,8 +152,7 @@ class DiscoveryCache:
         now = time.monotonic()
         with self._lock:
             known = {arn: item for arn, item in self._stickiness.items() if arn in target_group_arns}
-        stale = sorted(arn for arn in target_group_arns
-                       if arn not in known or now - known[arn][1] > self._attributes_ttl)
+        stale = sorted(arn for arn in target_group_arns if arn not in known or now - known[arn][1] > self._attributes_ttl)
         fresh = {arn: (seconds, now) for arn, seconds in read_stickiness(elbv2, stale).items()}
         with self._lock:
             known.update(fresh)
@@ -166,6 +166,7 @@ class DiscoveryCache:
 
 
 # --- ELBv2 --------------------------------------------------------------------------------------
+
 
 def discover_listeners(elbv2, ignored_load_balancers=frozenset()):
     """HTTP listeners of application load balancers, by ARN."""
@@ -184,8 +185,12 @@ def discover_listeners(elbv2, ignored_load_balancers=frozenset()):
             for item in found:
                 if item.get("Protocol") == "HTTP":
                     listeners[item["ListenerArn"]] = Listener(
-                        arn=item["ListenerArn"], load_balancer_arn=arn, load_balancer_name=balancer["LoadBalancerName"],
-                        port=item["Port"], actions=tuple(item.get("DefaultActions") or ()))
+                        arn=item["ListenerArn"],
+                        load_balancer_arn=arn,
+                        load_balancer_name=balancer["LoadBalancerName"],
+                        port=item["Port"],
+                        actions=tuple(item.get("DefaultActions") or ()),
+                    )
     return listeners
 
 
@@ -236,6 +241,7 @@ def read_stickiness(elbv2, target_group_arns):
 
 # --- ECS ----------------------------------------------------------------------------------------
 
+
 def task_count(*counts):
     """The first positive count among (running, desired, ...), kept within MIN_TASKS..MAX_TASKS."""
     for count in counts:
@@ -262,18 +268,25 @@ def deployments_of(service):
     task_sets = [item for item in service.get("taskSets") or () if item.get("status") != "INACTIVE"]
     if task_sets:
         for task_set in task_sets:
-            yield (task_set["id"], task_set["taskDefinition"], task_set.get("loadBalancers") or (),
-                   task_set_count(task_set, service))
+            yield (task_set["id"], task_set["taskDefinition"], task_set.get("loadBalancers") or (), task_set_count(task_set, service))
         return
     deployments = [item for item in service.get("deployments") or () if item.get("status") in ("PRIMARY", "ACTIVE")]
     if deployments:
         for deployment in deployments:
-            yield (deployment["id"], deployment["taskDefinition"], service.get("loadBalancers") or (),
-                   task_count(deployment.get("runningCount"), deployment.get("desiredCount")))
+            yield (
+                deployment["id"],
+                deployment["taskDefinition"],
+                service.get("loadBalancers") or (),
+                task_count(deployment.get("runningCount"), deployment.get("desiredCount")),
+            )
         return
     if service.get("taskDefinition"):
-        yield (f"service:{service['serviceName']}", service["taskDefinition"], service.get("loadBalancers") or (),
-               task_count(service.get("runningCount"), service.get("desiredCount")))
+        yield (
+            f"service:{service['serviceName']}",
+            service["taskDefinition"],
+            service.get("loadBalancers") or (),
+            task_count(service.get("runningCount"), service.get("desiredCount")),
+        )
 
 
 def services(ecs):
@@ -281,15 +294,13 @@ def services(ecs):
     for clusters in ecs.get_paginator("list_clusters").paginate():
         for cluster in clusters["clusterArns"]:
             try:
-                arns = [arn for page in ecs.get_paginator("list_services").paginate(cluster=cluster)
-                        for arn in page["serviceArns"]]
+                arns = [arn for page in ecs.get_paginator("list_services").paginate(cluster=cluster) for arn in page["serviceArns"]]
             except ClientError as error:
                 if _code(error) == "ClusterNotFoundException":  # deleted during the pass
                     continue
                 raise
             for start in range(0, len(arns), 10):  # describe_services takes at most 10
-                described = ecs.describe_services(cluster=cluster, services=arns[start:start + 10],
-                                                  include=["TASK_SETS"])
+                described = ecs.describe_services(cluster=cluster, services=arns[start : start + 10], include=["TASK_SETS"])
                 for service in described["services"]:
                     if service.get("status") != "INACTIVE":
                         yield service
@@ -301,8 +312,7 @@ def task_specs(ecs, cache, ignored_target_groups=frozenset()):
     warnings = []
     for service in services(ecs):
         for deployment_id, definition_arn, balancers, count in deployments_of(service):
-            balancers = [item for item in balancers
-                         if item.get("targetGroupArn") and item["targetGroupArn"] not in ignored_target_groups]
+            balancers = [item for item in balancers if item.get("targetGroupArn") and item["targetGroupArn"] not in ignored_target_groups]
             if not balancers:
                 continue
             try:
@@ -317,19 +327,26 @@ def task_specs(ecs, cache, ignored_target_groups=frozenset()):
                         f"{service['serviceName']} ({deployment_id}): task definition {definition_arn} "
                         f"has no container "
                         f"named {balancer.get('containerName')!r} for target group "
-                        f"{target_group_name(balancer['targetGroupArn'])}; no task serves it")
+                        f"{target_group_name(balancer['targetGroupArn'])}; no task serves it"
+                    )
                     continue
                 failure_rate, latency_ms, problems = container_behaviour(container)
                 warnings.extend(f"{definition_arn}: {problem}" for problem in problems)
-                spec = TaskSpec(task_set_id=deployment_id, service_arn=service["serviceArn"],
-                                target_group_arn=balancer["targetGroupArn"], container_name=container["name"],
-                                version=image_version(container.get("image", "")), failure_rate=failure_rate,
-                                latency_ms=latency_ms)
+                spec = TaskSpec(
+                    task_set_id=deployment_id,
+                    service_arn=service["serviceArn"],
+                    target_group_arn=balancer["targetGroupArn"],
+                    container_name=container["name"],
+                    version=image_version(container.get("image", "")),
+                    failure_rate=failure_rate,
+                    latency_ms=latency_ms,
+                )
                 specs[spec] = count
     return specs, warnings
 
 
 # --- one pass -----------------------------------------------------------------------------------
+
 
 def discover(elbv2, ecs, cache, ignored=frozenset()):
     """One discovery pass. `ignored` holds ARNs of resources a reset removed (see DataPlane.reset)."""

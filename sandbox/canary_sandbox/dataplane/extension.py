@@ -121,8 +121,10 @@ class DataPlane(Extension):
         self._ecs = self.sandbox.clients("ecs", self.sandbox.region)
         self._cloudwatch = self.sandbox.clients("cloudwatch", self.sandbox.region)
         self._stopping.clear()
-        self._threads = [threading.Thread(target=self._discovery_loop, name="dataplane-discovery", daemon=True),
-                         threading.Thread(target=self._metrics_loop, name="dataplane-metrics", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._discovery_loop, name="dataplane-discovery", daemon=True),
+            threading.Thread(target=self._metrics_loop, name="dataplane-metrics", daemon=True),
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -161,9 +163,14 @@ class DataPlane(Extension):
 
     def status(self):
         with self._lock:
-            return {"listeners": len(self._listeners), "tasks": len(self._fleet.servers()),
-                    "passes": self._passes, "metric_calls": self._published,
-                    "last_error": self._last_error, "warnings": list(self._warnings)}
+            return {
+                "listeners": len(self._listeners),
+                "tasks": len(self._fleet.servers()),
+                "passes": self._passes,
+                "metric_calls": self._published,
+                "last_error": self._last_error,
+                "warnings": list(self._warnings),
+            }
 
     # --- what the listener ports ask (see ListenerServer) ---------------------------------------
 
@@ -265,8 +272,7 @@ class DataPlane(Extension):
                 repeated, self._last_error = text == self._last_error, text
             # moto answers 500 for a moment while it resets: say it once, not every pass
             level = logging.DEBUG if repeated or self._stopping.is_set() else logging.WARNING
-            LOG.log(level, "data plane: discovery failed (serving what it knew; retrying every %ss): %s",
-                    self.discovery_interval, text)
+            LOG.log(level, "data plane: discovery failed (serving what it knew; retrying every %ss): %s", self.discovery_interval, text)
             return False
         with self._lock:
             if generation != self._generation or self._stopping.is_set():
@@ -283,24 +289,21 @@ class DataPlane(Extension):
     def _apply(self, snapshot, taken):
         """Match ports, tasks and routes to the snapshot (under the lock); returns servers to close."""
         to_close = self._fleet.reconcile(snapshot.tasks)
-        routes = {arn: GroupRoute(arn=arn, targets=targets, cookie_seconds=snapshot.stickiness.get(arn))
-                  for arn, targets in self._fleet.targets().items()}
+        routes = {arn: GroupRoute(arn=arn, targets=targets, cookie_seconds=snapshot.stickiness.get(arn)) for arn, targets in self._fleet.targets().items()}
         for arn in snapshot.stickiness:
             routes.setdefault(arn, GroupRoute(arn=arn, cookie_seconds=snapshot.stickiness[arn]))
         self._routes = routes
         for arn in list(self._listeners):
             if arn not in snapshot.listeners:
                 state = self._listeners.pop(arn)
-                LOG.info("data plane: listener %s:%s is gone; closing %s", state.listener.load_balancer_name,
-                         state.listener.port, state.server.url)
+                LOG.info("data plane: listener %s:%s is gone; closing %s", state.listener.load_balancer_name, state.listener.port, state.server.url)
                 to_close.append(state.server)
         for arn, listener in snapshot.listeners.items():
             state = self._listeners.get(arn)
             if state is None:
                 server = ListenerServer(listener, self).start()
                 self._listeners[arn] = ListenerState(listener, server, taken)
-                LOG.info("data plane: listener %s:%s serves on %s",
-                         listener.load_balancer_name, listener.port, server.url)
+                LOG.info("data plane: listener %s:%s serves on %s", listener.load_balancer_name, listener.port, server.url)
             else:
                 state.update(listener, taken)
         return to_close
@@ -308,11 +311,17 @@ class DataPlane(Extension):
     def listeners(self):
         """The admin view: every listener and its local URL."""
         with self._lock:
-            states = sorted(self._listeners.values(), key=lambda state: (state.listener.load_balancer_name,
-                                                                         state.listener.port))
-            return [{"listenerArn": state.listener.arn, "loadBalancerArn": state.listener.load_balancer_arn,
-                     "loadBalancerName": state.listener.load_balancer_name, "port": state.listener.port,
-                     "url": state.server.url} for state in states]
+            states = sorted(self._listeners.values(), key=lambda state: (state.listener.load_balancer_name, state.listener.port))
+            return [
+                {
+                    "listenerArn": state.listener.arn,
+                    "loadBalancerArn": state.listener.load_balancer_arn,
+                    "loadBalancerName": state.listener.load_balancer_name,
+                    "port": state.listener.port,
+                    "url": state.server.url,
+                }
+                for state in states
+            ]
 
     def tasks(self):
         with self._lock:
@@ -359,6 +368,7 @@ def _close(servers, drain=False):
 
 # --- for clients (tests, the demo) --------------------------------------------------------------
 
+
 def dataplane_state(endpoint, timeout=10):
     """GET /_sandbox/dataplane: {"listeners": [...], "tasks": [...], "sandboxNow": epoch seconds}."""
     assert_loopback(endpoint)
@@ -388,5 +398,6 @@ def listener_url(endpoint, load_balancer_name=None, port=80, timeout=10.0, inter
             raise LookupError(
                 f"The sandbox data plane has no HTTP listener on port {port} of load balancer "
                 f"{load_balancer_name or '(any)'!r} after {timeout:g}s (listeners it serves: {known}). Check that the "
-                f"load balancer is an application load balancer and the listener's protocol is HTTP.")
+                f"load balancer is an application load balancer and the listener's protocol is HTTP."
+            )
         time.sleep(interval)

@@ -92,16 +92,14 @@ class LoopbackHTTPServer(HTTPServer):
                         self._handle_request_noblock()
 
     def process_request(self, request, client_address):
-        thread = threading.Thread(target=self._handle, args=(request, client_address),
-                                  name=f"dataplane-{self.label}-conn", daemon=True)
+        thread = threading.Thread(target=self._handle, args=(request, client_address), name=f"dataplane-{self.label}-conn", daemon=True)
         with self._lock:
             refused = self._closing.is_set() or len(self._connections) >= MAX_CONNECTIONS
             if not refused:
                 self._connections.add(request)
                 self._handlers.add(thread)
         if refused:
-            LOG.debug("%s: connection from %s refused (closing, or %d open)",
-                      self.label, client_address, MAX_CONNECTIONS)
+            LOG.debug("%s: connection from %s refused (closing, or %d open)", self.label, client_address, MAX_CONNECTIONS)
             self.shutdown_request(request)
             return
         thread.start()

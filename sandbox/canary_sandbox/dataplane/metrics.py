@@ -100,21 +100,23 @@ def _datum(name, dimensions, timestamp, unit, value=None, values=None, counts=No
 
 def target_group_metric_data(timestamp, target_group_arn, load_balancer_arn, stats):
     """MetricData for one target group behind one load balancer in one minute (nonzero metrics only)."""
-    dimensions = [{"Name": "TargetGroup", "Value": target_group_dimension(target_group_arn)},
-                  {"Name": "LoadBalancer", "Value": load_balancer_dimension(load_balancer_arn)}]
+    dimensions = [
+        {"Name": "TargetGroup", "Value": target_group_dimension(target_group_arn)},
+        {"Name": "LoadBalancer", "Value": load_balancer_dimension(load_balancer_arn)},
+    ]
     data = []
     if stats.requests:
         data.append(_datum("RequestCount", dimensions, timestamp, "Count", stats.requests))
     for code in ("2XX", "3XX", "4XX", "5XX"):
         if stats.target_codes[code]:
-            data.append(_datum(f"HTTPCode_Target_{code}_Count", dimensions, timestamp, "Count",
-                               stats.target_codes[code]))
+            data.append(_datum(f"HTTPCode_Target_{code}_Count", dimensions, timestamp, "Count", stats.target_codes[code]))
     # Every latency goes in (as value + count), so the evaluator can compute percentiles such as p99.
     latencies = sorted(stats.latencies.items())
     for start in range(0, len(latencies), MAX_VALUES_PER_METRIC):
-        chunk = latencies[start:start + MAX_VALUES_PER_METRIC]
-        data.append(_datum("TargetResponseTime", dimensions, timestamp, "Seconds",
-                           values=[value for value, _ in chunk], counts=[float(count) for _, count in chunk]))
+        chunk = latencies[start : start + MAX_VALUES_PER_METRIC]
+        data.append(
+            _datum("TargetResponseTime", dimensions, timestamp, "Seconds", values=[value for value, _ in chunk], counts=[float(count) for _, count in chunk])
+        )
     return data
 
 
@@ -141,8 +143,7 @@ def calls_for_minute(minute, stats):
     for balancer_arn, errors in sorted(stats.elb_errors.items()):
         calls.append(load_balancer_metric_data(timestamp, balancer_arn, errors))
     # A call holds at most MAX_METRICS_PER_CALL entries; only a flood of distinct latencies needs a split.
-    return [data[start:start + MAX_METRICS_PER_CALL]
-            for data in calls if data for start in range(0, len(data), MAX_METRICS_PER_CALL)]
+    return [data[start : start + MAX_METRICS_PER_CALL] for data in calls if data for start in range(0, len(data), MAX_METRICS_PER_CALL)]
 
 
 def publish(cloudwatch, finished):

@@ -32,8 +32,20 @@ TARGET_COOKIE = "AWSALB"
 DEFAULT_GROUP_STICKINESS_SECONDS = 3600
 CONNECT_ATTEMPTS = 2  # a task stopped between choice and connection is replaced by another once
 UPSTREAM_TIMEOUT = 40.0  # above the largest SANDBOX_LATENCY_MS, below the handler's own bounds
-HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-                        "te", "trailer", "transfer-encoding", "upgrade", "content-length"))
+HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+    )
+)
 TERMINAL_ACTIONS = ("forward", "fixed-response", "redirect")
 MAX_BODY = 16 * 1024 * 1024  # request bodies are held in memory: refuse larger ones
 ELB_REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
@@ -49,6 +61,7 @@ class GroupRoute:
 
 
 # --- routing decisions (pure) -------------------------------------------------------------------
+
 
 def terminal_action(actions):
     """The action that answers the request: authenticate-* actions come first and are not simulated."""
@@ -93,6 +106,7 @@ def choose_target(route, pinned_task, index):
 
 
 # --- cookies ------------------------------------------------------------------------------------
+
 
 def encode_cookie(*parts):
     return base64.urlsafe_b64encode("\n".join(parts).encode()).decode().rstrip("=")
@@ -155,6 +169,7 @@ def pinned_task(cookies, group_arn):
 
 # --- HTTP bits ----------------------------------------------------------------------------------
 
+
 def read_chunked(rfile, limit=MAX_BODY):
     """A chunked request body, de-chunked (ALBs accept chunked uploads)."""
     body = bytearray()
@@ -173,8 +188,13 @@ def read_chunked(rfile, limit=MAX_BODY):
 def redirect_location(config, host_header, listener_port, path):
     """Location of a redirect action: #{protocol}/#{host}/#{port}/#{path}/#{query} as AWS substitutes them."""
     parsed = urllib.parse.urlsplit(path)
-    values = {"#{protocol}": "HTTP", "#{host}": (host_header or "").split(":")[0], "#{port}": str(listener_port),
-              "#{path}": parsed.path or "/", "#{query}": parsed.query}
+    values = {
+        "#{protocol}": "HTTP",
+        "#{host}": (host_header or "").split(":")[0],
+        "#{port}": str(listener_port),
+        "#{path}": parsed.path or "/",
+        "#{query}": parsed.query,
+    }
 
     def fill(key, default):
         text = config.get(key) or default
@@ -183,14 +203,16 @@ def redirect_location(config, host_header, listener_port, path):
         return text
 
     query = fill("Query", "#{query}")
-    return (f"{fill('Protocol', '#{protocol}').lower()}://{fill('Host', '#{host}')}:{fill('Port', '#{port}')}"
-            f"{fill('Path', '/#{path}').replace('//', '/')}" + (f"?{query}" if query else ""))
+    return f"{fill('Protocol', '#{protocol}').lower()}://{fill('Host', '#{host}')}:{fill('Port', '#{port}')}{fill('Path', '/#{path}').replace('//', '/')}" + (
+        f"?{query}" if query else ""
+    )
 
 
 def elb_error_page(status):
     reason = ELB_REASONS.get(status, "Error")
-    return (f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n").encode()
+    return (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
+    ).encode()
 
 
 def trace_id():
@@ -210,8 +232,7 @@ def forward_to(target, method, path, headers, body):
     try:
         started = time.monotonic()
         try:
-            connection.request(method, path, body=body if body or method in ("POST", "PUT", "PATCH") else None,
-                               headers=headers)
+            connection.request(method, path, body=body if body or method in ("POST", "PUT", "PATCH") else None, headers=headers)
             response = connection.getresponse()
         except socket.timeout as error:
             raise UpstreamError(504, f"task {target.task_id} did not answer within {UPSTREAM_TIMEOUT}s") from error
@@ -231,6 +252,7 @@ def forward_to(target, method, path, headers, body):
 
 # --- the listener -------------------------------------------------------------------------------
 
+
 class ListenerHandler(QuietHandler):
     """Answers one client connection on a listener port (keep-alive: many requests)."""
 
@@ -248,13 +270,15 @@ class ListenerHandler(QuietHandler):
             self._answer_elb(503, elb_error_page(503), content_type="text/html")
         elif action["Type"] == "fixed-response":
             config = action.get("FixedResponseConfig") or {}
-            self._answer_elb(int(config.get("StatusCode", "503")), (config.get("MessageBody") or "").encode(),
-                             content_type=config.get("ContentType") or "text/plain; charset=utf-8")
+            self._answer_elb(
+                int(config.get("StatusCode", "503")),
+                (config.get("MessageBody") or "").encode(),
+                content_type=config.get("ContentType") or "text/plain; charset=utf-8",
+            )
         elif action["Type"] == "redirect":
             config = action.get("RedirectConfig") or {}
             location = redirect_location(config, self.headers.get("Host"), server.listener.port, self.path)
-            self._answer_elb(301 if config.get("StatusCode") == "HTTP_301" else 302, b"",
-                             extra=(("Location", location),))
+            self._answer_elb(301 if config.get("StatusCode") == "HTTP_301" else 302, b"", extra=(("Location", location),))
         else:
             self._forward(action, body)
 
@@ -286,8 +310,7 @@ class ListenerHandler(QuietHandler):
                 self._answer_elb(503, elb_error_page(503), content_type="text/html")
                 return
             try:
-                status, reason, headers, payload, latency = forward_to(target, self.command, self.path,
-                                                                       upstream_headers, body)
+                status, reason, headers, payload, latency = forward_to(target, self.command, self.path, upstream_headers, body)
             except UpstreamError as error:
                 if error.refused and attempt < CONNECT_ATTEMPTS:
                     # the task stopped after it was chosen and nothing reached it: choose again

@@ -26,8 +26,12 @@ class Target:
 
 
 def task_headers(spec, task_id):
-    return (("X-Canary-Version", spec.version), ("X-Canary-Target-Group", spec.target_group_name),
-            ("X-Canary-Task-Set", spec.task_set_id), ("X-Canary-Task", task_id))
+    return (
+        ("X-Canary-Version", spec.version),
+        ("X-Canary-Target-Group", spec.target_group_name),
+        ("X-Canary-Task-Set", spec.task_set_id),
+        ("X-Canary-Task", task_id),
+    )
 
 
 class TaskHandler(QuietHandler):
@@ -92,8 +96,7 @@ class TaskFleet:
 
     def _start(self, spec):
         server = TaskServer(spec, self._rng).start()
-        LOG.info("task %s started for %s (version %s) on %s",
-                 server.task_id, spec.target_group_name, spec.version, server.url)
+        LOG.info("task %s started for %s (version %s) on %s", server.task_id, spec.target_group_name, spec.version, server.url)
         return server
 
     def take_all(self):
@@ -111,10 +114,17 @@ class TaskFleet:
         return {arn: tuple(targets) for arn, targets in by_group.items()}
 
     def describe(self):
-        return [{"taskSetId": spec.task_set_id, "targetGroup": spec.target_group_name, "version": spec.version,
-                 "failureRate": spec.failure_rate, "latencyMs": spec.latency_ms,
-                 "tasks": [{"taskId": server.task_id, "url": server.url} for server in servers]}
-                for spec, servers in self._running.items()]
+        return [
+            {
+                "taskSetId": spec.task_set_id,
+                "targetGroup": spec.target_group_name,
+                "version": spec.version,
+                "failureRate": spec.failure_rate,
+                "latencyMs": spec.latency_ms,
+                "tasks": [{"taskId": server.task_id, "url": server.url} for server in servers],
+            }
+            for spec, servers in self._running.items()
+        ]
 
     def servers(self):
         return [server for group in self._running.values() for server in group]

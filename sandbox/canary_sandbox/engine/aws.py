@@ -55,9 +55,7 @@ def _target_group_arns(elbv2, names):
     try:
         found = elbv2.describe_target_groups(Names=names)["TargetGroups"]
     except Exception as error:
-        raise EngineError(
-            "ELASTIC_LOAD_BALANCING_INVALID", f"The deployment group's target groups {', '.join(names)} could not be read: {error}"
-        ) from None
+        raise EngineError("ELASTIC_LOAD_BALANCING_INVALID", f"The deployment group's target groups {', '.join(names)} could not be read: {error}") from None
     by_name = {target_group["TargetGroupName"]: target_group["TargetGroupArn"] for target_group in found}
     return [by_name[name] for name in names]
 
@@ -102,13 +100,17 @@ def route(elbv2, listener_arn, original_arn, replacement_arn, green_percent):
     original, replacement = weights(green_percent)
     elbv2.modify_listener(
         ListenerArn=listener_arn,
-        DefaultActions=[{
-            "Type": "forward",
-            "ForwardConfig": {"TargetGroups": [
-                {"TargetGroupArn": original_arn, "Weight": original},
-                {"TargetGroupArn": replacement_arn, "Weight": replacement},
-            ]},
-        }],
+        DefaultActions=[
+            {
+                "Type": "forward",
+                "ForwardConfig": {
+                    "TargetGroups": [
+                        {"TargetGroupArn": original_arn, "Weight": original},
+                        {"TargetGroupArn": replacement_arn, "Weight": replacement},
+                    ]
+                },
+            }
+        ],
     )
 
 
@@ -150,8 +152,9 @@ def primary_task_set(sets):
     return None
 
 
-def create_task_set(ecs, cluster, service, task_definition, load_balancer, network, launch_type=None,
-                    platform_version=None, capacity_provider_strategy=None, external_id=None):
+def create_task_set(
+    ecs, cluster, service, task_definition, load_balancer, network, launch_type=None, platform_version=None, capacity_provider_strategy=None, external_id=None
+):
     """A task set at 100 % of the service's desired count behind one target group."""
     arguments = {
         "cluster": cluster,
@@ -185,13 +188,17 @@ def ensure_primary_task_set(ecs, cluster, service_description):
     if not load_balancers or not service_description.get("taskDefinition"):
         return None
     task_set = create_task_set(
-        ecs, cluster, service_description["serviceName"], service_description["taskDefinition"], load_balancers[0],
-        service_description.get("networkConfiguration"), launch_type=service_description.get("launchType"),
+        ecs,
+        cluster,
+        service_description["serviceName"],
+        service_description["taskDefinition"],
+        load_balancers[0],
+        service_description.get("networkConfiguration"),
+        launch_type=service_description.get("launchType"),
         platform_version=service_description.get("platformVersion"),
         capacity_provider_strategy=service_description.get("capacityProviderStrategy"),
     )
-    ecs.update_service_primary_task_set(cluster=cluster, service=service_description["serviceName"],
-                                        primaryTaskSet=task_set["taskSetArn"])
+    ecs.update_service_primary_task_set(cluster=cluster, service=service_description["serviceName"], primaryTaskSet=task_set["taskSetArn"])
     return task_set
 
 

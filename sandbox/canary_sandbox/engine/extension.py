@@ -150,7 +150,7 @@ class DeploymentEngine(Extension):
         for cluster_arn in ecs.list_clusters().get("clusterArns", []):
             service_arns = ecs.list_services(cluster=cluster_arn).get("serviceArns", [])
             for start in range(0, len(service_arns), 10):
-                batch = ecs.describe_services(cluster=cluster_arn, services=service_arns[start:start + 10])["services"]
+                batch = ecs.describe_services(cluster=cluster_arn, services=service_arns[start : start + 10])["services"]
                 for service in batch:
                     if _needs_primary(service):
                         self._bootstrap(region, cluster_arn, service)

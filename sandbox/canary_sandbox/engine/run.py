@@ -26,8 +26,10 @@ LOG = logging.getLogger("canary_sandbox.engine.extension")
 STEP_SECONDS = 0.05  # longest real sleep between checks of stop/continue/cancel
 ALARM_POLL_SECONDS = 0.2  # real seconds between two DescribeAlarms calls
 STEADY_TIMEOUT_MINUTES = 30  # sandbox minutes a new task set may take to reach STEADY_STATE
-ALARM_MESSAGE = ("One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, "
-                 "and the affected deployments have been stopped. Activated alarms: ")
+ALARM_MESSAGE = (
+    "One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, "
+    "and the affected deployments have been stopped. Activated alarms: "
+)
 
 
 class Cancelled(Exception):
@@ -122,8 +124,9 @@ class DeploymentRun:
         with self._signals:
             request = self._stop_request
         if request is not None:
-            raise Interrupted("Stopped", "MANUAL_STOP", "The deployment was stopped by the user (StopDeployment).",
-                              "DEPLOYMENT_STOP_ON_REQUEST", rollback=request["rollback"])
+            raise Interrupted(
+                "Stopped", "MANUAL_STOP", "The deployment was stopped by the user (StopDeployment).", "DEPLOYMENT_STOP_ON_REQUEST", rollback=request["rollback"]
+            )
         self._poll_alarms()
 
     def _wait(self, real_seconds, until=None):
@@ -154,13 +157,17 @@ class DeploymentRun:
         except Exception as error:  # CloudWatch unreachable or refusing: AWS stops unless told to ignore
             if ignore_failure:
                 return
-            raise Interrupted("Stopped", "ALARM_ACTIVE", f"CodeDeploy could not read the state of alarms {', '.join(names)}: {error}",
-                              "DEPLOYMENT_STOP_ON_ALARM") from None
+            raise Interrupted(
+                "Stopped", "ALARM_ACTIVE", f"CodeDeploy could not read the state of alarms {', '.join(names)}: {error}", "DEPLOYMENT_STOP_ON_ALARM"
+            ) from None
         missing = [name for name in names if name not in states]
         if missing and not ignore_failure:
-            raise Interrupted("Stopped", "ALARM_ACTIVE",
-                              f"The alarm(s) {', '.join(missing)} of the deployment group do not exist in CloudWatch; "
-                              "create them or set ignorePollAlarmFailure.", "DEPLOYMENT_STOP_ON_ALARM")
+            raise Interrupted(
+                "Stopped",
+                "ALARM_ACTIVE",
+                f"The alarm(s) {', '.join(missing)} of the deployment group do not exist in CloudWatch; create them or set ignorePollAlarmFailure.",
+                "DEPLOYMENT_STOP_ON_ALARM",
+            )
         firing = [name for name in names if states.get(name) == "ALARM"]
         if firing:
             raise Interrupted("Stopped", "ALARM_ACTIVE", ALARM_MESSAGE + ", ".join(firing), "DEPLOYMENT_STOP_ON_ALARM")
@@ -205,16 +212,18 @@ class DeploymentRun:
                 label, weight, target_group = "Green", replacement_weight, self.replacement_tg
             else:
                 continue
-            info.append({
-                "identifer": task_set["id"],  # sic: AWS's field name
-                "desiredCount": task_set.get("computedDesiredCount", 0),
-                "pendingCount": task_set.get("pendingCount", 0),
-                "runningCount": task_set.get("runningCount", 0),
-                "status": task_set.get("status"),
-                "trafficWeight": float(weight),
-                "targetGroup": {"name": self.target.name_of(target_group)},
-                "taskSetLabel": label,
-            })
+            info.append(
+                {
+                    "identifer": task_set["id"],  # sic: AWS's field name
+                    "desiredCount": task_set.get("computedDesiredCount", 0),
+                    "pendingCount": task_set.get("pendingCount", 0),
+                    "runningCount": task_set.get("runningCount", 0),
+                    "status": task_set.get("status"),
+                    "trafficWeight": float(weight),
+                    "targetGroup": {"name": self.target.name_of(target_group)},
+                    "taskSetLabel": label,
+                }
+            )
         with self.lock:
             self.record["_target"]["taskSetsInfo"] = info
             self.record["_target"]["lastUpdatedAt"] = model.now()
@@ -273,8 +282,9 @@ class DeploymentRun:
                 self._note("stale-task-set-deleted", taskSet=stale["taskSetArn"])
         self.original_tg = aws.live_target_group(self.elbv2, self.target)
         self.replacement_tg = [arn for arn in self.target.target_group_arns if arn != self.original_tg][0]
-        self._note("plan", original=self.target.name_of(self.original_tg), replacement=self.target.name_of(self.replacement_tg),
-                   steps=traffic_plan(self.config))
+        self._note(
+            "plan", original=self.target.name_of(self.original_tg), replacement=self.target.name_of(self.replacement_tg), steps=traffic_plan(self.config)
+        )
 
     def _install(self):
         self._hook("BeforeInstall")
@@ -283,7 +293,10 @@ class DeploymentRun:
         spec = self.record["_spec"]
         try:
             task_set = aws.create_task_set(
-                self.ecs, self.target.cluster, self.target.service, spec["taskDefinition"],
+                self.ecs,
+                self.target.cluster,
+                self.target.service,
+                spec["taskDefinition"],
                 {"targetGroupArn": self.replacement_tg, "containerName": spec["containerName"], "containerPort": spec["containerPort"]},
                 spec.get("networkConfiguration") or self.service.get("networkConfiguration"),
                 launch_type=self.service.get("launchType"),
@@ -326,9 +339,12 @@ class DeploymentRun:
         self._status("Ready")
         approved = self._wait(self.clock.seconds(minutes), until=lambda: self._continued_with("READY_WAIT"))
         if not approved:
-            raise Interrupted("Stopped", "TIMEOUT",
-                              f"Traffic was not rerouted within the {minutes}-minute wait (ContinueDeployment READY_WAIT was not called).",
-                              "DEPLOYMENT_FAILURE")
+            raise Interrupted(
+                "Stopped",
+                "TIMEOUT",
+                f"Traffic was not rerouted within the {minutes}-minute wait (ContinueDeployment READY_WAIT was not called).",
+                "DEPLOYMENT_FAILURE",
+            )
         with self.lock:
             self.record["_waiting"] = None
         self._status("InProgress")
@@ -353,8 +369,11 @@ class DeploymentRun:
             aws.route(self.elbv2, listener, self.original_tg, self.replacement_tg, percent)
         self.green_percent = percent
         original, replacement = weights(percent)
-        self._note("traffic", replacementPercent=percent, weights={self.target.name_of(self.original_tg): original,
-                                                                   self.target.name_of(self.replacement_tg): replacement})
+        self._note(
+            "traffic",
+            replacementPercent=percent,
+            weights={self.target.name_of(self.original_tg): original, self.target.name_of(self.replacement_tg): replacement},
+        )
         self._refresh_task_sets()
 
     def _terminate_original(self):
@@ -401,8 +420,12 @@ class DeploymentRun:
     def _roll_back(self, rollback_record):
         """Undo what this run changed: traffic, test listener, primary, replacement task set."""
         problems = []
-        steps = [("production traffic", self._restore_production), ("test listener", self._restore_test_listeners),
-                 ("primary task set", self._restore_primary), ("replacement task set", self._delete_replacement)]
+        steps = [
+            ("production traffic", self._restore_production),
+            ("test listener", self._restore_test_listeners),
+            ("primary task set", self._restore_primary),
+            ("replacement task set", self._delete_replacement),
+        ]
         for what, step in steps:
             try:
                 step()
@@ -423,8 +446,7 @@ class DeploymentRun:
             for listener in self.target.prod_listeners:
                 aws.route(self.elbv2, listener, self.original_tg, self.replacement_tg, 0)
             self.green_percent = 0
-            self._note("traffic", replacementPercent=0, weights={self.target.name_of(self.original_tg): 100,
-                                                                 self.target.name_of(self.replacement_tg): 0})
+            self._note("traffic", replacementPercent=0, weights={self.target.name_of(self.original_tg): 100, self.target.name_of(self.replacement_tg): 0})
 
     def _restore_test_listeners(self):
         for listener, actions in self.saved_test_actions.items():

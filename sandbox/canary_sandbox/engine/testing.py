@@ -1,8 +1,8 @@
 """Helpers for tests that run CodeDeploy deployments against the sandbox (sandbox and e2e tests).
 
-    content = appspec_content(task_definition_arn)
-    deployment_id = aws("codedeploy").create_deployment(..., revision=appspec_revision(content))["deploymentId"]
-    info = wait_for_status(aws("codedeploy"), deployment_id, {"Succeeded"})
+content = appspec_content(task_definition_arn)
+deployment_id = aws("codedeploy").create_deployment(..., revision=appspec_revision(content))["deploymentId"]
+info = wait_for_status(aws("codedeploy"), deployment_id, {"Succeeded"})
 """
 
 import hashlib
@@ -53,6 +53,7 @@ def wait_for(predicate, timeout, interval=0.05, what="condition"):
 
 def wait_for_status(codedeploy, deployment_id, statuses, timeout=30.0):
     """The DeploymentInfo once its status is one of `statuses`."""
+
     def reached():
         info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
         return info if info["status"] in statuses else None
@@ -80,7 +81,11 @@ def new_image(aws, stack, tag):
     current = ecs.describe_task_definition(taskDefinition=stack.task_definition_arn)["taskDefinition"]
     containers = [dict(container, image=f"canary-app:{tag}") for container in current["containerDefinitions"]]
     return ecs.register_task_definition(
-        family=current["family"], networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        family=current["family"],
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
         containerDefinitions=containers,
     )["taskDefinition"]["taskDefinitionArn"]
 
@@ -100,7 +105,10 @@ def deploy(aws, stack, name, tag, **kwargs):
     """Start a deployment of a new image tag to the group `name`: (deployment id, task definition ARN)."""
     task_definition = new_image(aws, stack, tag)
     deployment_id = aws("codedeploy").create_deployment(
-        applicationName=name, deploymentGroupName=name, revision=appspec_revision(appspec_content(task_definition)), **kwargs,
+        applicationName=name,
+        deploymentGroupName=name,
+        revision=appspec_revision(appspec_content(task_definition)),
+        **kwargs,
     )["deploymentId"]
     return deployment_id, task_definition
 
@@ -130,13 +138,22 @@ class Release:
         self.new = None
         assert self.share_of_new() == 0
 
-    def configure(self, config="CodeDeployDefault.ECSCanary10Percent15Minutes", alarms=None, ignore_poll_failure=False,
-                  rollback=None, termination_wait=0, ready=None, termination_action="TERMINATE"):
+    def configure(
+        self,
+        config="CodeDeployDefault.ECSCanary10Percent15Minutes",
+        alarms=None,
+        ignore_poll_failure=False,
+        rollback=None,
+        termination_wait=0,
+        ready=None,
+        termination_action="TERMINATE",
+    ):
         """Give the group a full configuration (so nothing leaks from the previous test)."""
         self.codedeploy.update_deployment_group(
-            applicationName=self.group, currentDeploymentGroupName=self.group, deploymentConfigName=config,
-            alarmConfiguration={"enabled": bool(alarms), "ignorePollAlarmFailure": ignore_poll_failure,
-                                "alarms": [{"name": name} for name in alarms or []]},
+            applicationName=self.group,
+            currentDeploymentGroupName=self.group,
+            deploymentConfigName=config,
+            alarmConfiguration={"enabled": bool(alarms), "ignorePollAlarmFailure": ignore_poll_failure, "alarms": [{"name": name} for name in alarms or []]},
             autoRollbackConfiguration=rollback or {"enabled": True, "events": list(ROLLBACK_EVENTS)},
             blueGreenDeploymentConfiguration={
                 "terminateBlueInstancesOnDeploymentSuccess": {"action": termination_action, "terminationWaitTimeInMinutes": termination_wait},
@@ -156,16 +173,18 @@ class Release:
         wait_for(lambda: self.share_of_new() == 10, timeout=10, what="the canary share")
 
     def wait_for_termination_wait(self, deployment_id):
-        wait_for(lambda: self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["instanceTerminationWaitTimeStarted"],
-                 timeout=10, what="the termination wait")
+        wait_for(
+            lambda: self.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["instanceTerminationWaitTimeStarted"],
+            timeout=10,
+            what="the termination wait",
+        )
 
     def assert_rolled_back(self, info):
         """All traffic on the live group, test listener restored, only the original task set left and primary."""
         assert self.share_of_new() == 0
         assert self.share_of_new(self.stack.test_listener_arn) == 0
         sets = task_sets(self.aws, self.stack)
-        assert [(s["status"], s["taskDefinition"], s["loadBalancers"][0]["targetGroupArn"]) for s in sets] == [
-            ("PRIMARY", self.serving, self.live)]
+        assert [(s["status"], s["taskDefinition"], s["loadBalancers"][0]["targetGroupArn"]) for s in sets] == [("PRIMARY", self.serving, self.live)]
         rollback_id = info["rollbackInfo"]["rollbackDeploymentId"]
         rollback = self.codedeploy.get_deployment(deploymentId=rollback_id)["deploymentInfo"]
         assert rollback["creator"] == "codeDeployRollback"
@@ -175,8 +194,9 @@ class Release:
 
     def clean_up(self):
         """Leave the stack as the next test expects it: no active deployment, one primary task set serving all traffic."""
-        for deployment_id in self.codedeploy.list_deployments(applicationName=self.group, deploymentGroupName=self.group,
-                                                              includeOnlyStatuses=["Created", "InProgress", "Ready"])["deployments"]:
+        for deployment_id in self.codedeploy.list_deployments(
+            applicationName=self.group, deploymentGroupName=self.group, includeOnlyStatuses=["Created", "InProgress", "Ready"]
+        )["deployments"]:
             self.codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
             wait_for_status(self.codedeploy, deployment_id, {"Succeeded", "Failed", "Stopped"}, timeout=5)
         live = self.live

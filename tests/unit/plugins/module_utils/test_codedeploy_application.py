@@ -7,10 +7,10 @@
 
 import pytest
 
-from ansible_collections.canary.ecs.plugins.module_utils import codedeploy_application as app
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy import application as app
+from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
 from ansible_collections.canary.ecs.plugins.module_utils.tags import plan_tags
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeArns, FakeModule, client_error, codedeploy_mock, write_calls
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.fakes import FakeArns, FakeModule, client_error, codedeploy_mock, write_calls
 
 ARN = "arn:aws:codedeploy:us-east-1:123456789012:application:web"
 APP = {"applicationId": "a-1", "applicationName": "web", "computePlatform": "ECS", "linkedToGitHub": False}
@@ -51,7 +51,10 @@ def test_create_is_ecs_with_tags():
     result = app.ensure_application_present(module(tags={"team": "x"}), client, FakeArns())
     assert result["changed"] is True
     assert client.create_application.call_args.kwargs == {
-        "aws_retry": True, "applicationName": "web", "computePlatform": "ECS", "tags": [{"Key": "team", "Value": "x"}],
+        "aws_retry": True,
+        "applicationName": "web",
+        "computePlatform": "ECS",
+        "tags": [{"Key": "team", "Value": "x"}],
     }
     assert result["application"]["application_arn"] == ARN
     assert result["application"]["tags"] == {"team": "x"}
@@ -77,13 +80,15 @@ def test_tags_with_keys_kept_as_given():
     result = app.ensure_application_present(module(tags={"CostCenter": "2"}), client, FakeArns())
     assert result["changed"] is True
     assert result["application"]["tags"] == {"CostCenter": "2"}
-    assert result["diff"] == {"before": {"application_name": "web", "compute_platform": "ECS", "tags": {"CostCenter": "1"}},
-                              "after": {"application_name": "web", "compute_platform": "ECS", "tags": {"CostCenter": "2"}}}
+    assert result["diff"] == {
+        "before": {"application_name": "web", "compute_platform": "ECS", "tags": {"CostCenter": "1"}},
+        "after": {"application_name": "web", "compute_platform": "ECS", "tags": {"CostCenter": "2"}},
+    }
 
 
 def test_an_application_of_another_platform_is_not_touched():
     client = client_with(dict(APP, computePlatform="Server"))
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    with pytest.raises(AnsibleCanaryECSError) as error:
         app.ensure_application_present(module(tags={"a": "b"}), client, FakeArns())
     assert "compute platform Server" in error.value.message
     assert write_calls(client) == []

@@ -7,9 +7,9 @@
 
 import pytest
 
-from ansible_collections.canary.ecs.plugins.module_utils import codedeploy_deployment_config as cfg
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeModule, client_error, codedeploy_mock, write_calls
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy import deployment_config as cfg
+from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.fakes import FakeModule, client_error, codedeploy_mock, write_calls
 
 CANARY_10_5 = {"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5}}
 
@@ -67,7 +67,10 @@ def test_create_sends_ecs_and_the_routing():
     result = cfg.ensure_deployment_config_present(module(), client)
     assert result["changed"] is True
     assert client.create_deployment_config.call_args.kwargs == {
-        "aws_retry": True, "deploymentConfigName": "Canary10", "computePlatform": "ECS", "trafficRoutingConfig": CANARY_10_5,
+        "aws_retry": True,
+        "deploymentConfigName": "Canary10",
+        "computePlatform": "ECS",
+        "trafficRoutingConfig": CANARY_10_5,
     }
 
 
@@ -88,7 +91,7 @@ def test_the_same_definition_is_unchanged():
 
 def test_a_changed_definition_fails_and_says_what_to_do():
     client = client_with({"deploymentConfigName": "Canary10", "computePlatform": "ECS", "trafficRoutingConfig": CANARY_10_5})
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    with pytest.raises(AnsibleCanaryECSError) as error:
         cfg.ensure_deployment_config_present(module(percentage=20), client)
     message = error.value.message
     assert "already exists as canary: 10% first, the rest after 5 minutes" in message
@@ -98,12 +101,11 @@ def test_a_changed_definition_fails_and_says_what_to_do():
 
 
 def test_predefined_configs_are_read_only():
-    client = client_with({"deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce", "computePlatform": "ECS",
-                          "trafficRoutingConfig": {"type": "AllAtOnce"}})
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    client = client_with({"deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}})
+    with pytest.raises(AnsibleCanaryECSError) as error:
         cfg.ensure_deployment_config_present(module(name="CodeDeployDefault.ECSAllAtOnce"), client)
     assert "predefined by AWS" in error.value.message
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    with pytest.raises(AnsibleCanaryECSError) as error:
         cfg.ensure_deployment_config_absent(module(name="CodeDeployDefault.ECSAllAtOnce", state="absent"), client)
     assert "cannot be deleted" in error.value.message
     assert write_calls(client) == []
@@ -113,11 +115,13 @@ def test_deleting_a_config_in_use_names_the_groups():
     client = client_with({"deploymentConfigName": "Canary10", "computePlatform": "ECS", "trafficRoutingConfig": CANARY_10_5})
     client.list_applications.return_value = {"applications": ["app"]}
     client.list_deployment_groups.return_value = {"deploymentGroups": ["a", "b"]}
-    client.batch_get_deployment_groups.return_value = {"deploymentGroupsInfo": [
-        {"deploymentGroupName": "a", "deploymentConfigName": "Canary10"},
-        {"deploymentGroupName": "b", "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"},
-    ]}
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    client.batch_get_deployment_groups.return_value = {
+        "deploymentGroupsInfo": [
+            {"applicationName": "app", "deploymentGroupName": "a", "deploymentConfigName": "Canary10"},
+            {"applicationName": "app", "deploymentGroupName": "b", "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce"},
+        ]
+    }
+    with pytest.raises(AnsibleCanaryECSError) as error:
         cfg.ensure_deployment_config_absent(module(state="absent"), client)
     assert "used by deployment groups app/a;" in error.value.message
     assert write_calls(client) == []
@@ -127,9 +131,11 @@ def test_deleting_races_with_a_new_user_and_still_names_it():
     client = client_with({"deploymentConfigName": "Canary10", "computePlatform": "ECS", "trafficRoutingConfig": CANARY_10_5})
     client.list_applications.side_effect = [{"applications": []}, {"applications": ["app"]}]
     client.list_deployment_groups.return_value = {"deploymentGroups": ["a"]}
-    client.batch_get_deployment_groups.return_value = {"deploymentGroupsInfo": [{"deploymentGroupName": "a", "deploymentConfigName": "Canary10"}]}
+    client.batch_get_deployment_groups.return_value = {
+        "deploymentGroupsInfo": [{"applicationName": "app", "deploymentGroupName": "a", "deploymentConfigName": "Canary10"}]
+    }
     client.delete_deployment_config.side_effect = client_error("DeploymentConfigInUseException")
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    with pytest.raises(AnsibleCanaryECSError) as error:
         cfg.ensure_deployment_config_absent(module(state="absent"), client)
     assert "app/a" in error.value.message
 

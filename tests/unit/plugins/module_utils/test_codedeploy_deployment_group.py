@@ -10,9 +10,9 @@ from unittest.mock import patch
 
 import pytest
 
-from ansible_collections.canary.ecs.plugins.module_utils import codedeploy_deployment_group as dg
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import FakeArns, FakeModule, client_error, codedeploy_mock, write_calls
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy import deployment_group as dg
+from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.fakes import FakeArns, FakeModule, client_error, codedeploy_mock, write_calls
 
 PROD = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/80"
 TEST = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/8080"
@@ -28,25 +28,34 @@ EXISTING = {
     "serviceRoleArn": ROLE,
     "ecsServices": [{"serviceName": "web", "clusterName": "prod"}],
     "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-    "loadBalancerInfo": {"targetGroupPairInfoList": [{
-        "targetGroups": [{"name": "blue"}, {"name": "green"}],
-        "prodTrafficRoute": {"listenerArns": [PROD]},
-        "testTrafficRoute": {"listenerArns": [TEST]},
-    }]},
+    "loadBalancerInfo": {
+        "targetGroupPairInfoList": [
+            {
+                "targetGroups": [{"name": "blue"}, {"name": "green"}],
+                "prodTrafficRoute": {"listenerArns": [PROD]},
+                "testTrafficRoute": {"listenerArns": [TEST]},
+            }
+        ]
+    },
     "alarmConfiguration": {"enabled": True, "ignorePollAlarmFailure": False, "alarms": [{"name": "b-5xx"}, {"name": "a-latency"}]},
     "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_FAILURE"]},
     "blueGreenDeploymentConfiguration": {
         "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 10},
         "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0},
     },
-    "triggerConfigurations": [{"triggerName": "ops", "triggerTargetArn": "arn:aws:sns:us-east-1:123456789012:ops",
-                               "triggerEvents": ["DeploymentFailure", "DeploymentStart"]}],
+    "triggerConfigurations": [
+        {"triggerName": "ops", "triggerTargetArn": "arn:aws:sns:us-east-1:123456789012:ops", "triggerEvents": ["DeploymentFailure", "DeploymentStart"]}
+    ],
 }
 
 # The module's arguments that describe EXISTING exactly (in another order where order does not matter).
 SAME_PARAMS = dict(
-    application_name="app", name="grp", state="present",
-    cluster="prod", service="web", service_role="codedeploy-ecs",
+    application_name="app",
+    name="grp",
+    state="present",
+    cluster="prod",
+    service="web",
+    service_role="codedeploy-ecs",
     deployment_config_name="CodeDeployDefault.ECSCanary10Percent5Minutes",
     target_groups=["blue", "green"],
     production_listener={"arn": None, "load_balancer": "alb", "port": 80},
@@ -56,7 +65,8 @@ SAME_PARAMS = dict(
     deployment_ready={"action_on_timeout": "CONTINUE_DEPLOYMENT", "wait_time_in_minutes": None},
     original_task_set_termination={"action": None, "wait_time_in_minutes": 10},
     triggers=[{"name": "ops", "target_arn": "arn:aws:sns:us-east-1:123456789012:ops", "events": ["DeploymentStart", "DeploymentFailure"]}],
-    tags=None, purge_tags=True,
+    tags=None,
+    purge_tags=True,
 )
 NO_PARAMS = dict((key, None) for key in SAME_PARAMS)
 NO_PARAMS.update(application_name="app", name="grp", state="present", purge_tags=True)
@@ -151,8 +161,10 @@ def test_options_left_out_are_not_looked_up():
         (dict(service_role="other-role"), "serviceRoleArn"),
         (dict(cluster="prod", service="web2"), "ecsServices"),
         (dict(target_groups=["green", "blue"]), "loadBalancerInfo"),
-        (dict(production_listener={"arn": TEST, "load_balancer": None, "port": None}, test_listener={"arn": None, "load_balancer": None, "port": None}),
-         "loadBalancerInfo"),
+        (
+            dict(production_listener={"arn": TEST, "load_balancer": None, "port": None}, test_listener={"arn": None, "load_balancer": None, "port": None}),
+            "loadBalancerInfo",
+        ),
         (dict(test_listener={"arn": None, "load_balancer": None, "port": None}), "loadBalancerInfo"),
         (dict(alarms={"names": ["a-latency"], "enabled": None, "ignore_poll_alarm_failure": None}), "alarmConfiguration"),
         (dict(alarms={"names": None, "enabled": None, "ignore_poll_alarm_failure": True}), "alarmConfiguration"),
@@ -213,7 +225,7 @@ def test_alarms_named_are_enabled_unless_said_otherwise():
     ],
 )
 def test_bad_arguments_fail_with_the_option_named(overrides, words):
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    with pytest.raises(AnsibleCanaryECSError) as error:
         wanted(**overrides)
     assert words in error.value.message
 
@@ -282,7 +294,7 @@ def test_creating_needs_the_essential_options_and_says_which():
     client = codedeploy_mock()
     client.get_deployment_group.side_effect = _missing("DeploymentGroupDoesNotExistException")
     client.get_application.return_value = {"application": {"applicationName": "app", "computePlatform": "ECS"}}
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    with pytest.raises(AnsibleCanaryECSError) as error:
         dg.ensure_deployment_group_present(FakeModule(**params(cluster="prod", service="web")), client, FakeReferences(), FakeArns())
     assert "service_role, target_groups, production_listener" in error.value.message
     assert write_calls(client) == []
@@ -292,7 +304,7 @@ def test_creating_in_a_missing_application_fails_before_writing():
     client = codedeploy_mock()
     client.get_deployment_group.side_effect = _missing("ApplicationDoesNotExistException")
     client.get_application.side_effect = _missing("ApplicationDoesNotExistException")
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    with pytest.raises(AnsibleCanaryECSError) as error:
         dg.ensure_deployment_group_present(FakeModule(**copy.deepcopy(SAME_PARAMS)), client, FakeReferences(), FakeArns())
     assert "application_name" in error.value.message
     assert write_calls(client) == []
@@ -338,7 +350,7 @@ def test_a_role_not_yet_assumable_is_retried():
 def test_other_errors_are_not_retried():
     client = codedeploy_mock()
     client.update_deployment_group.side_effect = client_error("InvalidTargetGroupPairException")
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    with pytest.raises(AnsibleCanaryECSError) as error:
         dg.update_deployment_group(client, {"applicationName": "app"})
     assert error.value.message == "Failed to update the CodeDeploy deployment group"
     assert client.update_deployment_group.call_count == 1

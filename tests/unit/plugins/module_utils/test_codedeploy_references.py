@@ -9,9 +9,9 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_references import References
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import client_error
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.references import References
+from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.fakes import client_error
 
 LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/alb/1"
 L80 = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/alb/1/80"
@@ -31,7 +31,7 @@ def refs(clients):
 
 
 def message(callable_, *args):
-    with pytest.raises(AnsibleCodeDeployError) as error:
+    with pytest.raises(AnsibleCanaryECSError) as error:
         callable_(*args)
     return error.value.message
 
@@ -49,7 +49,8 @@ def test_listener_on_a_missing_port_lists_the_ports(clients):
 def test_listener_of_a_missing_load_balancer(clients):
     clients["elbv2"].describe_load_balancers.side_effect = client_error("LoadBalancerNotFound")
     assert "production_listener.load_balancer: load balancer nope does not exist" in message(
-        refs(clients).listener_arn, "production_listener", {"arn": None, "load_balancer": "nope", "port": 80})
+        refs(clients).listener_arn, "production_listener", {"arn": None, "load_balancer": "nope", "port": 80}
+    )
 
 
 def test_listener_arn_is_checked(clients):
@@ -69,7 +70,8 @@ def test_no_listener_means_none(clients):
 
 def test_target_groups_by_name_or_arn(clients):
     clients["elbv2"].describe_target_groups.side_effect = [
-        {"TargetGroups": [{"TargetGroupName": "blue"}]}, {"TargetGroups": [{"TargetGroupName": "green"}]},
+        {"TargetGroups": [{"TargetGroupName": "blue"}]},
+        {"TargetGroups": [{"TargetGroupName": "green"}]},
     ]
     arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/2"
     assert refs(clients).target_group_names(["blue", arn]) == ["blue", "green"]

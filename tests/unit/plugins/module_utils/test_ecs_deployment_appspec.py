@@ -8,7 +8,7 @@
 import hashlib
 import json
 
-from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_appspec as appspec
+from ansible_collections.canary.ecs.plugins.module_utils._release import appspec
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/app:5"
 SERVICE = {
@@ -33,8 +33,9 @@ def test_minimal_appspec():
 
 def test_appspec_keeps_the_services_network_platform_and_capacity_providers():
     props = properties(appspec.build(ARN, "web", 80, SERVICE))
-    assert props["NetworkConfiguration"] == {"AwsvpcConfiguration": {"Subnets": ["subnet-a", "subnet-b"], "SecurityGroups": ["sg-1"],
-                                                                     "AssignPublicIp": "DISABLED"}}
+    assert props["NetworkConfiguration"] == {
+        "AwsvpcConfiguration": {"Subnets": ["subnet-a", "subnet-b"], "SecurityGroups": ["sg-1"], "AssignPublicIp": "DISABLED"}
+    }
     assert props["PlatformVersion"] == "1.4.0"
     assert props["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1, "Base": 0}]
 
@@ -58,8 +59,10 @@ def test_revision_content_is_canonical_json_with_its_sha256():
 def test_task_definition_is_read_back_from_json_and_yaml_revisions():
     deployment = {"revision": appspec.revision(appspec.build(ARN, "web", 80))}
     assert appspec.task_definition_of(deployment) == ARN
-    yaml_text = ("version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n"
-                 "        TaskDefinition: %s\n        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 80\n" % ARN)
+    yaml_text = (
+        "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n      Properties:\n"
+        "        TaskDefinition: %s\n        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 80\n" % ARN
+    )
     assert appspec.task_definition_of({"revision": {"appSpecContent": {"content": yaml_text}}}) == ARN
     assert appspec.task_definition_of({"revision": {"revisionType": "S3"}}) is None
     assert appspec.task_definition_of({}) is None

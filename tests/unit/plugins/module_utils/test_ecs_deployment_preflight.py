@@ -5,13 +5,20 @@
 
 """Each preflight rule on its own: what it accepts, and the message a person gets when it refuses."""
 
-from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_preflight as preflight
+from ansible_collections.canary.ecs.plugins.module_utils._release import preflight
 
-SERVICE = {"serviceName": "web", "deploymentController": {"type": "CODE_DEPLOY"},
-           "loadBalancers": [{"targetGroupArn": "arn:tg/blue", "containerName": "app", "containerPort": 8080}]}
+SERVICE = {
+    "serviceName": "web",
+    "deploymentController": {"type": "CODE_DEPLOY"},
+    "loadBalancers": [{"targetGroupArn": "arn:tg/blue", "containerName": "app", "containerPort": 8080}],
+}
 TASK_DEFINITION = {"family": "web", "containerDefinitions": [{"name": "app", "image": "web:v1", "portMappings": [{"containerPort": 8080}]}]}
-GROUP = {"applicationName": "web-app", "deploymentGroupName": "web-dg", "ecsServices": [{"clusterName": "prod", "serviceName": "web"}],
-         "alarmConfiguration": {"enabled": True, "alarms": [{"name": "web-5xx"}, {"name": "web-latency"}]}}
+GROUP = {
+    "applicationName": "web-app",
+    "deploymentGroupName": "web-dg",
+    "ecsServices": [{"clusterName": "prod", "serviceName": "web"}],
+    "alarmConfiguration": {"enabled": True, "alarms": [{"name": "web-5xx"}, {"name": "web-latency"}]},
+}
 
 
 def described(**states):

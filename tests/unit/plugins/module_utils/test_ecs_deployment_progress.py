@@ -9,18 +9,22 @@ import datetime
 
 import pytest
 
-from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_progress as progress
+from ansible_collections.canary.ecs.plugins.module_utils._release import observe, outcome, plan, progress
 
 T0 = 1764136800.0  # 2025-11-26T06:00:00Z
 CANARY = {"trafficRoutingConfig": {"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 15}}}
-GROUP = {"blueGreenDeploymentConfiguration": {
-    "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 5}}}
+GROUP = {"blueGreenDeploymentConfiguration": {"terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 5}}}
 ALARM = "Canary-5XX-Error-Alarm"
 
 
 def info(status, **extra):
-    base = {"deploymentId": "d-1", "status": status, "applicationName": "app", "deploymentGroupName": "dg",
-            "createTime": datetime.datetime.fromtimestamp(T0, datetime.timezone.utc)}
+    base = {
+        "deploymentId": "d-1",
+        "status": status,
+        "applicationName": "app",
+        "deploymentGroupName": "dg",
+        "createTime": datetime.datetime.fromtimestamp(T0, datetime.timezone.utc),
+    }
     base.update(extra)
     return base
 
@@ -29,8 +33,13 @@ def target(green=None, events=None):
     sets = [{"taskSetLabel": "Blue", "trafficWeight": 100.0 - (green or 0), "identifer": "ecs-svc/1", "targetGroup": {"name": "tg-blue"}}]
     if green is not None:
         sets.append({"taskSetLabel": "Green", "trafficWeight": float(green), "identifer": "ecs-svc/2", "targetGroup": {"name": "tg-green"}})
-    return {"ecsTarget": {"targetId": "c:s", "taskSetsInfo": sets,
-                          "lifecycleEvents": [{"lifecycleEventName": name, "status": status} for name, status in (events or [])]}}
+    return {
+        "ecsTarget": {
+            "targetId": "c:s",
+            "taskSetsInfo": sets,
+            "lifecycleEvents": [{"lifecycleEventName": name, "status": status} for name, status in (events or [])],
+        }
+    }
 
 
 def alarms(state, updated=None):
@@ -39,8 +48,13 @@ def alarms(state, updated=None):
 
 def snap(at, status, green=None, alarm="OK", events=None, alarm_updated=None, **extra):
     rollback = extra.pop("rollback_status", None)
-    return progress.snapshot(info(status, **extra), target(green, events), alarms(alarm, alarm_updated), observed_at=T0 + at,
-                             rollback_info={"status": rollback} if rollback else None)
+    return observe.snapshot(
+        info(status, **extra),
+        target(green, events),
+        alarms(alarm, alarm_updated),
+        observed_at=T0 + at,
+        rollback_info={"status": rollback} if rollback else None,
+    )
 
 
 def canary_release(tracker):
@@ -61,30 +75,33 @@ def canary_release(tracker):
 
 
 def test_plan_of_a_canary_and_a_linear_config():
-    canary = progress.plan(CANARY, GROUP, minute_seconds=1)
+    canary = plan.plan(CANARY, GROUP, minute_seconds=1)
     assert [(s["share"], s["minutes"]) for s in canary["steps"]] == [(10.0, 15.0), (100.0, 0.0)]
     assert canary["termination_wait_minutes"] == 5.0 and canary["shift_minutes"] == 15.0
-    linear = progress.plan({"trafficRoutingConfig": {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 30, "linearInterval": 2}}})
+    linear = plan.plan({"trafficRoutingConfig": {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 30, "linearInterval": 2}}})
     assert [s["share"] for s in linear["steps"]] == [30.0, 60.0, 90.0, 100.0]
     assert linear["shift_minutes"] == 6.0 and linear["minute_seconds"] == 60.0
-    assert progress.plan(None)["steps"] == [{"share": 100.0, "minutes": 0.0}]
-    assert progress.describe_plan(canary) == "10% for 15 min -> 100%, original task set kept 5 min"
+    assert plan.plan(None)["steps"] == [{"share": 100.0, "minutes": 0.0}]
+    assert plan.describe_plan(canary) == "10% for 15 min -> 100%, original task set kept 5 min"
 
 
-@pytest.mark.parametrize("status, green, events, expected", [
-    ("Created", None, [], "starting"),
-    ("InProgress", 0, [("Install", "InProgress")], "installing replacement"),
-    ("InProgress", 0, [("Install", "Succeeded"), ("AllowTestTraffic", "InProgress")], "test traffic"),
-    ("InProgress", 10, [("AllowTraffic", "InProgress")], "canary"),
-    ("InProgress", 100, [("AllowTraffic", "Succeeded"), ("AfterAllowTraffic", "InProgress")], "verifying"),
-    ("InProgress", 100, [("AllowTraffic", "Succeeded")], "draining original"),
-    ("Ready", 0, [], "waiting for approval"),
-    ("Succeeded", 100, [], "succeeded"),
-    ("Failed", None, [("AllowTraffic", "Failed")], "rolled back"),
-    ("Failed", None, [("Install", "Failed")], "failed"),
-])
+@pytest.mark.parametrize(
+    "status, green, events, expected",
+    [
+        ("Created", None, [], "starting"),
+        ("InProgress", 0, [("Install", "InProgress")], "installing replacement"),
+        ("InProgress", 0, [("Install", "Succeeded"), ("AllowTestTraffic", "InProgress")], "test traffic"),
+        ("InProgress", 10, [("AllowTraffic", "InProgress")], "canary"),
+        ("InProgress", 100, [("AllowTraffic", "Succeeded"), ("AfterAllowTraffic", "InProgress")], "verifying"),
+        ("InProgress", 100, [("AllowTraffic", "Succeeded")], "draining original"),
+        ("Ready", 0, [], "waiting for approval"),
+        ("Succeeded", 100, [], "succeeded"),
+        ("Failed", None, [("AllowTraffic", "Failed")], "rolled back"),
+        ("Failed", None, [("Install", "Failed")], "failed"),
+    ],
+)
 def test_phases(status, green, events, expected):
-    assert progress.phase(snap(1, status, green, events=events)) == expected
+    assert observe.phase(snap(1, status, green, events=events)) == expected
 
 
 def test_traffic_share_is_the_green_weight_and_zero_after_a_failure():
@@ -95,24 +112,24 @@ def test_traffic_share_is_the_green_weight_and_zero_after_a_failure():
 
 
 def test_a_canary_release_gives_one_event_per_change_in_order():
-    tracker = progress.Tracker(progress.plan(CANARY, GROUP, minute_seconds=1), "v2")
+    tracker = progress.Tracker(plan.plan(CANARY, GROUP, minute_seconds=1), "v2")
     canary_release(tracker)
     statuses = [e["status"] for e in tracker.timeline if e["kind"] == "status"]
     shares = [e["traffic_share"] for e in tracker.timeline if e["kind"] == "traffic"]
     assert statuses == ["Created", "InProgress", "Succeeded"]
     assert shares == [0.0, 10.0, 100.0]
     # times are when each change was first seen
-    assert [e["at"] for e in tracker.timeline if e["kind"] == "traffic"] == [progress.iso(T0 + 2), progress.iso(T0 + 4), progress.iso(T0 + 20)]
+    assert [e["at"] for e in tracker.timeline if e["kind"] == "traffic"] == [observe.iso(T0 + 2), observe.iso(T0 + 4), observe.iso(T0 + 20)]
     assert all("epoch" not in e for e in tracker.public_timeline())
 
 
 def test_remaining_time_during_the_bake_and_the_termination_wait():
-    tracker = progress.Tracker(progress.plan(CANARY, GROUP, minute_seconds=1), "v2")
+    tracker = progress.Tracker(plan.plan(CANARY, GROUP, minute_seconds=1), "v2")
     seen = canary_release(tracker)
     # seen at 10 s: 10% since 4 s, so 9 s of bake plus 5 s of termination wait are left
-    assert progress.remaining(tracker.plan, seen[3], tracker.shifted_at) == pytest.approx(14.0)
-    assert progress.remaining(tracker.plan, seen[4], tracker.shifted_at) == pytest.approx(5.0)
-    assert progress.remaining(tracker.plan, seen[5], tracker.shifted_at) is None
+    assert plan.remaining(tracker.plan, seen[3], tracker.shifted_at) == pytest.approx(14.0)
+    assert plan.remaining(tracker.plan, seen[4], tracker.shifted_at) == pytest.approx(5.0)
+    assert plan.remaining(tracker.plan, seen[5], tracker.shifted_at) is None
     line = tracker.line(seen[3])
     assert line == "d-1 canary | 10%% on v2 | alarms: %s=OK | elapsed 10s, ~14s left" % ALARM
 
@@ -120,7 +137,7 @@ def test_remaining_time_during_the_bake_and_the_termination_wait():
 def test_success_outcome_and_result():
     tracker = progress.Tracker(None, "v2")
     last = canary_release(tracker)[-1]
-    result, failed = progress.finish({"task_definition_arn": "td:2", "previous_task_definition_arn": "td:1"}, tracker, last, "the release of v2")
+    result, failed = outcome.finish({"task_definition_arn": "td:2", "previous_task_definition_arn": "td:1"}, tracker, last, "the release of v2")
     assert not failed
     assert result["outcome"]["succeeded"] and not result["outcome"]["rolled_back"]
     assert result["live_task_definition_arn"] == "td:2"
@@ -132,10 +149,30 @@ def rolled_back_release(tracker, alarm_updated=None):
     rollback = {"rollbackDeploymentId": "d-2", "rollbackMessage": "rolled back by alarm"}
     tracker.observe(snap(1, "InProgress", 0, events=[("Install", "InProgress")]))
     tracker.observe(snap(3, "InProgress", 10, events=[("AllowTraffic", "InProgress")]))
-    tracker.observe(snap(8, "Failed", 0, alarm="ALARM", alarm_updated=alarm_updated, events=[("AllowTraffic", "Failed")],
-                         errorInformation=error, rollbackInfo=rollback, rollback_status="InProgress"))
-    last = snap(10, "Failed", 0, alarm="ALARM", alarm_updated=alarm_updated, events=[("AllowTraffic", "Failed")],
-                errorInformation=error, rollbackInfo=rollback, rollback_status="Succeeded")
+    tracker.observe(
+        snap(
+            8,
+            "Failed",
+            0,
+            alarm="ALARM",
+            alarm_updated=alarm_updated,
+            events=[("AllowTraffic", "Failed")],
+            errorInformation=error,
+            rollbackInfo=rollback,
+            rollback_status="InProgress",
+        )
+    )
+    last = snap(
+        10,
+        "Failed",
+        0,
+        alarm="ALARM",
+        alarm_updated=alarm_updated,
+        events=[("AllowTraffic", "Failed")],
+        errorInformation=error,
+        rollbackInfo=rollback,
+        rollback_status="Succeeded",
+    )
     tracker.observe(last)
     return last
 
@@ -144,58 +181,58 @@ def test_rollback_waits_for_the_rollback_deployment():
     tracker = progress.Tracker()
     error = {"code": "ALARM_ACTIVE", "message": "alarm"}
     during = snap(8, "Failed", 0, alarm="ALARM", errorInformation=error, rollbackInfo={"rollbackDeploymentId": "d-2"}, rollback_status="InProgress")
-    assert not progress.is_terminal(during) and progress.phase(during) == "rolling back"
-    assert progress.is_terminal(rolled_back_release(tracker))
+    assert not observe.is_terminal(during) and observe.phase(during) == "rolling back"
+    assert observe.is_terminal(rolled_back_release(tracker))
 
 
 def test_rollback_outcome_names_the_alarm_and_the_traffic_share_it_fired_at():
     tracker = progress.Tracker(None, "v3")
     last = rolled_back_release(tracker, alarm_updated=T0 + 6)
-    result, failed = progress.finish({"task_definition_arn": "td:3", "previous_task_definition_arn": "td:2"}, tracker, last,
-                                     "the release of v3")
+    result, failed = outcome.finish({"task_definition_arn": "td:3", "previous_task_definition_arn": "td:2"}, tracker, last, "the release of v3")
     assert failed
-    outcome = result["outcome"]
-    assert outcome["rolled_back"] and outcome["alarm"] == ALARM and outcome["alarm_traffic_share"] == 10.0
-    assert outcome["alarm_at"] == progress.iso(T0 + 6)
+    ended = result["outcome"]
+    assert ended["rolled_back"] and ended["alarm"] == ALARM and ended["alarm_traffic_share"] == 10.0
+    assert ended["alarm_at"] == observe.iso(T0 + 6)
     assert "alarm %s went to ALARM at 10%% of traffic" % ALARM in result["msg"]
     assert "rollback deployment d-2 Succeeded" in result["msg"]
     assert result["live_task_definition_arn"] == "td:2"
     alarm_events = [e for e in result["timeline"] if e["kind"] == "alarm" and e["alarm_state"] == "ALARM"]
-    assert alarm_events[0]["traffic_share"] == 10.0 and alarm_events[0]["at"] == progress.iso(T0 + 6)
+    assert alarm_events[0]["traffic_share"] == 10.0 and alarm_events[0]["at"] == observe.iso(T0 + 6)
 
 
 def test_an_implausible_alarm_timestamp_falls_back_to_when_it_was_seen():
     tracker = progress.Tracker()
     rolled_back_release(tracker, alarm_updated=T0 + 99999)
     event = [e for e in tracker.timeline if e.get("alarm_state") == "ALARM"][0]
-    assert event["at"] == progress.iso(T0 + 8) and event["traffic_share"] == 10.0
+    assert event["at"] == observe.iso(T0 + 8) and event["traffic_share"] == 10.0
 
 
 def test_fail_on_rollback_false_keeps_the_task_green_but_a_failure_without_rollback_still_fails():
     tracker = progress.Tracker()
     last = rolled_back_release(tracker)
-    assert progress.finish({}, tracker, last, fail_on_rollback=False)[1] is False
+    assert outcome.finish({}, tracker, last, fail_on_rollback=False)[1] is False
     broken = snap(3, "Failed", None, events=[("Install", "Failed")], errorInformation={"code": "ECS_UPDATE_ERROR", "message": "no capacity"})
     tracker2 = progress.Tracker()
     tracker2.observe(broken)
-    result, failed = progress.finish({}, tracker2, broken, fail_on_rollback=False)
+    result, failed = outcome.finish({}, tracker2, broken, fail_on_rollback=False)
     assert failed and "ECS_UPDATE_ERROR" in result["msg"] and "no capacity" in result["msg"]
 
 
 def test_alarm_found_from_the_error_message_when_never_seen_in_alarm():
     tracker = progress.Tracker()
     tracker.observe(snap(3, "InProgress", 10, events=[("AllowTraffic", "InProgress")]))
-    last = snap(9, "Stopped", 0, alarm="OK", events=[("AllowTraffic", "Failed")],
-                errorInformation={"code": "ALARM_ACTIVE", "message": "Activated alarms: <%s>" % ALARM})
-    outcome = progress.outcome(tracker, last, "the release")
-    assert outcome["alarm"] == ALARM and outcome["alarm_traffic_share"] == 10.0
+    last = snap(
+        9, "Stopped", 0, alarm="OK", events=[("AllowTraffic", "Failed")], errorInformation={"code": "ALARM_ACTIVE", "message": "Activated alarms: <%s>" % ALARM}
+    )
+    ended = outcome.outcome(tracker, last, "the release")
+    assert ended["alarm"] == ALARM and ended["alarm_traffic_share"] == 10.0
 
 
 def test_manual_stop_outcome():
     tracker = progress.Tracker()
     last = snap(5, "Stopped", 0, errorInformation={"code": "MANUAL_STOP", "message": "stopped by the user"})
     tracker.observe(last)
-    assert "stopped on request" in progress.outcome(tracker, last)["message"]
+    assert "stopped on request" in outcome.outcome(tracker, last)["message"]
 
 
 def test_a_release_nobody_approved_says_how_to_approve():
@@ -203,7 +240,7 @@ def test_a_release_nobody_approved_says_how_to_approve():
     tracker.observe(snap(2, "Ready", 0, events=[("AllowTestTraffic", "Succeeded")]))
     last = snap(8, "Stopped", 0, errorInformation={"code": "TIMEOUT", "message": "Traffic was not rerouted within the 5-minute wait"})
     tracker.observe(last)
-    message = progress.outcome(tracker, last, "the release of v2")["message"]
+    message = outcome.outcome(tracker, last, "the release of v2")["message"]
     assert message.startswith("The release of v2 failed: nobody approved it within the deployment group's ready wait")
     assert "state=continued" in message and "Traffic was not rerouted" in message
 
@@ -212,28 +249,33 @@ def test_a_timeout_without_a_wait_for_approval_is_reported_as_codedeploy_said():
     tracker = progress.Tracker()
     last = snap(8, "Failed", 0, errorInformation={"code": "TIMEOUT", "message": "the task set did not stabilise"})
     tracker.observe(last)
-    message = progress.outcome(tracker, last)["message"]
+    message = outcome.outcome(tracker, last)["message"]
     assert "CodeDeploy reported TIMEOUT" in message and "approved" not in message
 
 
 def test_epoch_and_duration_helpers():
-    assert progress.epoch(datetime.datetime(2025, 11, 26, 6, 0, 0)) == T0
-    assert progress.epoch("2025-11-26T06:00:00Z") == T0
-    assert progress.epoch(None) is None
-    assert progress.duration(3723) == "1h02m03s" and progress.duration(65) == "1m05s" and progress.duration(7.4) == "7s"
+    assert observe.epoch(datetime.datetime(2025, 11, 26, 6, 0, 0)) == T0
+    assert observe.epoch("2025-11-26T06:00:00Z") == T0
+    assert observe.epoch(None) is None
+    assert observe.duration(3723) == "1h02m03s" and observe.duration(65) == "1m05s" and observe.duration(7.4) == "7s"
 
 
 def test_an_alarm_that_fired_and_cleared_between_polls_is_taken_from_its_history():
     tracker = progress.Tracker()
     tracker.observe(snap(3, "InProgress", 10, events=[("AllowTraffic", "InProgress")]))
     error = {"code": "ALARM_ACTIVE", "message": "Activated alarms: %s" % ALARM}
-    last = progress.snapshot(info("Stopped", errorInformation=error), target(None, [("AllowTraffic", "Failed")]), alarms("OK", T0 + 7),
-                             observed_at=T0 + 9, alarm_transitions=[{"name": ALARM, "at": T0 + 6, "reason": "from OK to ALARM"}])
+    last = observe.snapshot(
+        info("Stopped", errorInformation=error),
+        target(None, [("AllowTraffic", "Failed")]),
+        alarms("OK", T0 + 7),
+        observed_at=T0 + 9,
+        alarm_transitions=[{"name": ALARM, "at": T0 + 6, "reason": "from OK to ALARM"}],
+    )
     events = tracker.observe(last)
     fired = [e for e in events if e.get("alarm_state") == "ALARM"]
-    assert len(fired) == 1 and fired[0]["at"] == progress.iso(T0 + 6) and fired[0]["traffic_share"] == 10.0
-    outcome = progress.outcome(tracker, last)
-    assert outcome["alarm"] == ALARM and outcome["alarm_at"] == progress.iso(T0 + 6) and outcome["alarm_traffic_share"] == 10.0
+    assert len(fired) == 1 and fired[0]["at"] == observe.iso(T0 + 6) and fired[0]["traffic_share"] == 10.0
+    ended = outcome.outcome(tracker, last)
+    assert ended["alarm"] == ALARM and ended["alarm_at"] == observe.iso(T0 + 6) and ended["alarm_traffic_share"] == 10.0
     # seen again on the next poll: not recorded twice, and the public timeline is in time order
     assert not [e for e in tracker.observe(dict(last, observed_at=T0 + 10)) if e.get("alarm_state") == "ALARM"]
     times = [e["at"] for e in tracker.public_timeline()]
@@ -250,32 +292,40 @@ def test_an_alarm_seen_in_alarm_and_in_its_history_in_the_same_poll_is_one_event
     tracker = progress.Tracker()
     tracker.observe(snap(3, "InProgress", 10, events=[("AllowTraffic", "InProgress")]))
     error = {"code": "ALARM_ACTIVE", "message": "Activated alarms: %s" % ALARM}
-    last = progress.snapshot(info("Stopped", errorInformation=error), target(None), alarms("ALARM", T0 + 6), observed_at=T0 + 9,
-                             alarm_transitions=[{"name": ALARM, "at": T0 + 6, "reason": "from OK to ALARM"}])
+    last = observe.snapshot(
+        info("Stopped", errorInformation=error),
+        target(None),
+        alarms("ALARM", T0 + 6),
+        observed_at=T0 + 9,
+        alarm_transitions=[{"name": ALARM, "at": T0 + 6, "reason": "from OK to ALARM"}],
+    )
     events = tracker.observe(last)
     assert len([e for e in events if e.get("alarm_state") == "ALARM"]) == 1
     assert [e["kind"] for e in events] == ["alarm", "status", "traffic"]
 
 
 def test_planned_share_follows_the_steps_of_the_plan():
-    canary = progress.plan(CANARY, GROUP, minute_seconds=1)
-    assert progress.planned_share(canary, T0, T0 - 1) == 0.0
-    assert progress.planned_share(canary, T0, T0 + 3) == 10.0
-    assert progress.planned_share(canary, T0, T0 + 16) == 100.0
-    linear = progress.plan({"trafficRoutingConfig": {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 25, "linearInterval": 2}}},
-                           minute_seconds=1)
-    assert [progress.planned_share(linear, T0, T0 + t) for t in (0, 1.9, 2, 5, 7)] == [25.0, 25.0, 50.0, 75.0, 100.0]
-    assert progress.planned_share(None, T0, T0) is None and progress.planned_share(canary, None, T0) is None
+    canary = plan.plan(CANARY, GROUP, minute_seconds=1)
+    assert plan.planned_share(canary, T0, T0 - 1) == 0.0
+    assert plan.planned_share(canary, T0, T0 + 3) == 10.0
+    assert plan.planned_share(canary, T0, T0 + 16) == 100.0
+    linear = plan.plan(
+        {"trafficRoutingConfig": {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 25, "linearInterval": 2}}}, minute_seconds=1
+    )
+    assert [plan.planned_share(linear, T0, T0 + t) for t in (0, 1.9, 2, 5, 7)] == [25.0, 25.0, 50.0, 75.0, 100.0]
+    assert plan.planned_share(None, T0, T0) is None and plan.planned_share(canary, None, T0) is None
 
 
 def test_an_alarm_during_a_canary_no_poll_saw_is_placed_by_the_plan():
-    tracker = progress.Tracker(progress.plan(CANARY, GROUP, minute_seconds=1))
+    tracker = progress.Tracker(plan.plan(CANARY, GROUP, minute_seconds=1))
     tracker.observe(snap(1, "InProgress", 0, events=[("Install", "InProgress")]))
     error = {"code": "ALARM_ACTIVE", "message": "Activated alarms: %s" % ALARM}
-    last = progress.snapshot(info("Stopped", errorInformation=error),
-                             {"ecsTarget": {"lifecycleEvents": [{"lifecycleEventName": "AllowTraffic", "status": "Failed",
-                                                                 "startTime": T0 + 2, "endTime": T0 + 6}]}},
-                             alarms("OK", T0 + 7), observed_at=T0 + 9,
-                             alarm_transitions=[{"name": ALARM, "at": T0 + 5, "reason": "from OK to ALARM"}])
+    last = observe.snapshot(
+        info("Stopped", errorInformation=error),
+        {"ecsTarget": {"lifecycleEvents": [{"lifecycleEventName": "AllowTraffic", "status": "Failed", "startTime": T0 + 2, "endTime": T0 + 6}]}},
+        alarms("OK", T0 + 7),
+        observed_at=T0 + 9,
+        alarm_transitions=[{"name": ALARM, "at": T0 + 5, "reason": "from OK to ALARM"}],
+    )
     tracker.observe(last)
-    assert progress.outcome(tracker, last)["alarm_traffic_share"] == 10.0
+    assert outcome.outcome(tracker, last)["alarm_traffic_share"] == 10.0

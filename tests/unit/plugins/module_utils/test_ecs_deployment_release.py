@@ -11,10 +11,10 @@ from unittest.mock import MagicMock
 import botocore.exceptions
 import pytest
 
-from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_appspec as appspec
-from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_release as release
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import AnsibleCodeDeployError
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.codedeploy_fakes import client_error
+from ansible_collections.canary.ecs.plugins.module_utils._release import appspec, release
+from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend
+from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.fakes import FakeModule, client_error, paginating
 
 TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
 TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"
@@ -23,26 +23,54 @@ TASK_DEFINITIONS = {
     TD1: {"taskDefinitionArn": TD1, "family": "web", "revision": 1, "containerDefinitions": [CONTAINER]},
     TD2: {"taskDefinitionArn": TD2, "family": "web", "revision": 2, "containerDefinitions": [dict(CONTAINER, image="web:v2")]},
 }
-SERVICE = {"serviceName": "web", "status": "ACTIVE", "deploymentController": {"type": "CODE_DEPLOY"}, "taskDefinition": TD1,
-           "taskSets": [{"status": "PRIMARY", "taskDefinition": TD1}],
-           "loadBalancers": [{"containerName": "app", "containerPort": 80}]}
-GROUP = {"applicationName": "web-app", "deploymentGroupName": "web-dg", "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
-         "ecsServices": [{"clusterName": "prod", "serviceName": "web"}],
-         "alarmConfiguration": {"enabled": True, "alarms": [{"name": "web-5xx"}]}}
+SERVICE = {
+    "serviceName": "web",
+    "status": "ACTIVE",
+    "deploymentController": {"type": "CODE_DEPLOY"},
+    "taskDefinition": TD1,
+    "taskSets": [{"status": "PRIMARY", "taskDefinition": TD1}],
+    "loadBalancers": [{"containerName": "app", "containerPort": 80}],
+}
+GROUP = {
+    "applicationName": "web-app",
+    "deploymentGroupName": "web-dg",
+    "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
+    "ecsServices": [{"clusterName": "prod", "serviceName": "web"}],
+    "alarmConfiguration": {"enabled": True, "alarms": [{"name": "web-5xx"}]},
+}
 
 
-class FakeModule(object):
-    def __init__(self, check_mode=False, **params):
-        self.check_mode = check_mode
-        self.params = dict(cluster="prod", service="web", state="deployed", container=None, image=None, image_tag=None, environment=None,
-                           task_definition=None, application_name="web-app", deployment_group_name="web-dg", deployment_config_name=None,
-                           description=None, deployment_id=None, alarm_names=None, rollback=True, wait_type="ready_wait", wait=False,
-                           wait_timeout=60, poll_interval=1, minute_seconds=60, fail_on_rollback=True)
-        self.params.update(params)
+RELEASE_PARAMS = dict(
+    cluster="prod",
+    service="web",
+    state="deployed",
+    container=None,
+    image=None,
+    image_tag=None,
+    environment=None,
+    task_definition=None,
+    application_name="web-app",
+    deployment_group_name="web-dg",
+    deployment_config_name=None,
+    description=None,
+    deployment_id=None,
+    rollback=True,
+    wait_type="ready_wait",
+    wait=False,
+    wait_timeout=60,
+    poll_interval=1,
+    fail_on_rollback=True,
+    endpoint_url=None,
+    region="us-east-1",
+)
+
+
+def module(check_mode=False, **params):
+    return FakeModule(check_mode=check_mode, defaults=RELEASE_PARAMS, **params)
 
 
 def fake_clients(in_flight=(), alarm_state="OK"):
-    ecs, codedeploy, cloudwatch = MagicMock(), MagicMock(), MagicMock()
+    ecs, codedeploy, cloudwatch = MagicMock(), paginating(MagicMock()), MagicMock()
     ecs.describe_services.return_value = {"services": [SERVICE]}
     ecs.describe_task_definition.side_effect = lambda taskDefinition, **kw: {"taskDefinition": TASK_DEFINITIONS[taskDefinition], "tags": []}
     ecs.register_task_definition.return_value = {"taskDefinition": dict(TASK_DEFINITIONS[TD2], taskDefinitionArn=TD2.replace(":2", ":3"), revision=3)}
@@ -51,21 +79,26 @@ def fake_clients(in_flight=(), alarm_state="OK"):
     codedeploy.list_deployments.return_value = {"deployments": [d["deploymentId"] for d in in_flight]}
     codedeploy.batch_get_deployments.return_value = {"deploymentsInfo": list(in_flight)}
     codedeploy.create_deployment.return_value = {"deploymentId": "d-NEW"}
-    codedeploy.get_deployment.side_effect = lambda deploymentId, **kw: {"deploymentInfo": {"deploymentId": deploymentId, "status": "InProgress"}}
+    codedeploy.get_deployment.side_effect = lambda deploymentId, **kw: {
+        "deploymentInfo": {"deploymentId": deploymentId, "status": "InProgress", "applicationName": "web-app", "deploymentGroupName": "web-dg"}
+    }
     codedeploy.batch_get_deployment_targets.return_value = {"deploymentTargets": []}
     cloudwatch.describe_alarms.return_value = {"MetricAlarms": [{"AlarmName": "web-5xx", "StateValue": alarm_state}]}
     by_name = {"ecs": ecs, "codedeploy": codedeploy, "cloudwatch": cloudwatch}
     return lambda service, region=None: by_name[service]
 
 
+def backend(clients):
+    return CodeDeployBackend(clients)
+
+
 def deployment_of(task_definition_arn, deployment_id="d-OLD", status="InProgress"):
-    return {"deploymentId": deployment_id, "status": status, "creator": "user",
-            "revision": appspec.revision(appspec.build(task_definition_arn, "app", 80))}
+    return {"deploymentId": deployment_id, "status": status, "creator": "user", "revision": appspec.revision(appspec.build(task_definition_arn, "app", 80))}
 
 
 def test_same_image_live_and_nothing_in_flight_is_a_no_op():
     clients = fake_clients()
-    result, failed = release.release(FakeModule(image_tag="v1"), clients)
+    result, failed = release.release(module(image_tag="v1"), backend(clients))
     assert not failed and result["changed"] is False and result["status"] == "Live"
     clients("ecs").register_task_definition.assert_not_called()
     clients("codedeploy").create_deployment.assert_not_called()
@@ -73,7 +106,7 @@ def test_same_image_live_and_nothing_in_flight_is_a_no_op():
 
 def test_a_new_tag_registers_a_revision_and_starts_one_deployment_with_its_appspec():
     clients = fake_clients()
-    result, failed = release.release(FakeModule(image_tag="v2"), clients)
+    result, failed = release.release(module(image_tag="v2"), backend(clients))
     assert not failed and result["changed"] and result["deployment_id"] == "d-NEW" and result["attached"] is False
     registered = clients("ecs").register_task_definition.call_args.kwargs
     assert registered["family"] == "web" and registered["containerDefinitions"][0]["image"] == "web:v2"
@@ -86,19 +119,20 @@ def test_a_new_tag_registers_a_revision_and_starts_one_deployment_with_its_appsp
 def test_a_deployment_codedeploy_refuses_takes_back_the_revision_registered_for_it():
     clients = fake_clients()
     clients("codedeploy").create_deployment.side_effect = client_error("AccessDeniedException", "CreateDeployment", "not allowed")
-    with pytest.raises(AnsibleCodeDeployError) as caught:
-        release.release(FakeModule(image_tag="v2"), clients)
+    with pytest.raises(AnsibleCanaryECSError) as caught:
+        release.release(module(image_tag="v2"), backend(clients))
     clients("ecs").deregister_task_definition.assert_called_once_with(aws_retry=True, taskDefinition=TD2.replace(":2", ":3"))
-    assert caught.value.message == ("Failed to start the CodeDeploy deployment (the revision web:3 registered for it was "
-                                    "deregistered again; nothing else changed)")
+    assert caught.value.message == (
+        "Failed to start the CodeDeploy deployment (the revision web:3 registered for it was deregistered again; nothing else changed)"
+    )
     assert caught.value.exception.response["Error"]["Code"] == "AccessDeniedException"
 
 
 def test_a_deployment_lost_in_transit_keeps_its_revision():
     clients = fake_clients()
     clients("codedeploy").create_deployment.side_effect = botocore.exceptions.ReadTimeoutError(endpoint_url="http://127.0.0.1:1")
-    with pytest.raises(AnsibleCodeDeployError) as caught:
-        release.release(FakeModule(image_tag="v2"), clients)
+    with pytest.raises(AnsibleCanaryECSError) as caught:
+        release.release(module(image_tag="v2"), backend(clients))
     clients("ecs").deregister_task_definition.assert_not_called()
     assert "the revision web:3 registered for it is kept, in case the deployment started anyway" in caught.value.message
 
@@ -107,15 +141,15 @@ def test_a_revision_that_cannot_be_taken_back_is_named():
     clients = fake_clients()
     clients("codedeploy").create_deployment.side_effect = client_error("AccessDeniedException", "CreateDeployment")
     clients("ecs").deregister_task_definition.side_effect = client_error("AccessDeniedException", "DeregisterTaskDefinition")
-    with pytest.raises(AnsibleCodeDeployError) as caught:
-        release.release(FakeModule(image_tag="v2"), clients)
+    with pytest.raises(AnsibleCanaryECSError) as caught:
+        release.release(module(image_tag="v2"), backend(clients))
     assert "the revision web:3 registered for it could not be deregistered" in caught.value.message
     assert caught.value.message.endswith("deregister it by hand)")
 
 
 def test_the_same_release_in_flight_is_attached_to_not_started_again():
     clients = fake_clients(in_flight=[deployment_of(TD2)])
-    result, failed = release.release(FakeModule(image_tag="v2"), clients)
+    result, failed = release.release(module(image_tag="v2"), backend(clients))
     assert not failed and result["attached"] is True and result["deployment_id"] == "d-OLD"
     clients("ecs").register_task_definition.assert_not_called()
     clients("codedeploy").create_deployment.assert_not_called()
@@ -123,15 +157,15 @@ def test_the_same_release_in_flight_is_attached_to_not_started_again():
 
 def test_another_release_in_flight_fails_naming_it():
     clients = fake_clients(in_flight=[deployment_of(TD2)])
-    with pytest.raises(AnsibleCodeDeployError) as error:
-        release.release(FakeModule(image_tag="v3"), clients)
+    with pytest.raises(AnsibleCanaryECSError) as error:
+        release.release(module(image_tag="v3"), backend(clients))
     assert "d-OLD" in error.value.message and "web:2" in error.value.message and "web:v3" in error.value.message
     clients("codedeploy").create_deployment.assert_not_called()
 
 
 def test_check_mode_registers_and_starts_nothing():
     clients = fake_clients()
-    result, failed = release.release(FakeModule(check_mode=True, image_tag="v2"), clients)
+    result, failed = release.release(module(check_mode=True, image_tag="v2"), backend(clients))
     assert not failed and result["changed"] and result["msg"].startswith("Would register a revision of web with web:v2")
     assert result["task_definition"]["containerDefinitions"][0]["image"] == "web:v2"
     clients("ecs").register_task_definition.assert_not_called()
@@ -140,8 +174,8 @@ def test_check_mode_registers_and_starts_nothing():
 
 def test_an_alarm_already_in_alarm_fails_before_anything_is_registered():
     clients = fake_clients(alarm_state="ALARM")
-    with pytest.raises(AnsibleCodeDeployError) as error:
-        release.release(FakeModule(image_tag="v2"), clients)
+    with pytest.raises(AnsibleCanaryECSError) as error:
+        release.release(module(image_tag="v2"), backend(clients))
     assert "web-5xx already in ALARM" in error.value.message
     clients("ecs").register_task_definition.assert_not_called()
 
@@ -149,32 +183,32 @@ def test_an_alarm_already_in_alarm_fails_before_anything_is_registered():
 def test_a_service_under_the_ecs_controller_fails_first():
     clients = fake_clients()
     clients("ecs").describe_services.return_value = {"services": [dict(SERVICE, deploymentController={"type": "ECS"})]}
-    with pytest.raises(AnsibleCodeDeployError) as error:
-        release.release(FakeModule(image_tag="v2"), clients)
+    with pytest.raises(AnsibleCanaryECSError) as error:
+        release.release(module(image_tag="v2"), backend(clients))
     assert "needs CODE_DEPLOY" in error.value.message
     clients("codedeploy").get_deployment_group.assert_not_called()
 
 
 def test_stop_with_nothing_in_flight_is_a_no_op():
     clients = fake_clients()
-    result, failed = release.stop(FakeModule(state="stopped"), clients)
+    result, failed = release.stop(module(state="stopped"), backend(clients))
     assert not failed and result["changed"] is False and "nothing to stop" in result["msg"]
     clients("codedeploy").stop_deployment.assert_not_called()
 
 
 def test_stop_rolls_back_the_in_flight_deployment():
     clients = fake_clients(in_flight=[deployment_of(TD2)])
-    result, failed = release.stop(FakeModule(state="stopped"), clients)
+    result, failed = release.stop(module(state="stopped"), backend(clients))
     assert not failed and result["changed"] and result["stopped"] == ["d-OLD"]
     clients("codedeploy").stop_deployment.assert_called_once_with(aws_retry=True, deploymentId="d-OLD", autoRollbackEnabled=True)
 
 
 def test_continue_only_acts_on_a_deployment_waiting_for_approval():
     clients = fake_clients(in_flight=[deployment_of(TD2)])
-    result, failed = release.promote(FakeModule(state="continued"), clients)
+    result, failed = release.promote(module(state="continued"), backend(clients))
     assert not failed and result["changed"] is False and "d-OLD (InProgress)" in result["msg"]
     clients = fake_clients(in_flight=[deployment_of(TD2, status="Ready")])
-    result, failed = release.promote(FakeModule(state="continued"), clients)
+    result, failed = release.promote(module(state="continued"), backend(clients))
     assert result["changed"] and result["continued"] == ["d-OLD"]
     clients("codedeploy").continue_deployment.assert_called_once_with(aws_retry=True, deploymentId="d-OLD", deploymentWaitType="READY_WAIT")
 
@@ -183,18 +217,32 @@ def test_stop_without_a_deployment_group_is_a_no_op():
     clients = fake_clients()
     clients("codedeploy").get_deployment_group.side_effect = None
     clients("codedeploy").get_deployment_group.return_value = {"deploymentGroupInfo": None}
-    result, failed = release.stop(FakeModule(state="stopped"), clients)
+    result, failed = release.stop(module(state="stopped"), backend(clients))
     assert not failed and result["changed"] is False
     clients("codedeploy").list_deployments.assert_not_called()
 
 
-def test_a_look_at_a_deployment_with_known_alarms_is_three_calls():
+def test_a_look_at_a_deployment_by_id_is_four_calls():
     clients = fake_clients()
-    result, failed = release.follow(FakeModule(deployment_id="d-OLD", alarm_names=["web-5xx"], wait=False), clients)
+    result, failed = release.follow(module(deployment_id="d-OLD", wait=False), backend(clients))
     assert not failed and result["status"] == "InProgress" and result["attached"]
     codedeploy, cloudwatch = clients("codedeploy"), clients("cloudwatch")
     assert codedeploy.get_deployment.call_count == 1
+    assert codedeploy.get_deployment_group.call_count == 1  # its alarms
     assert codedeploy.batch_get_deployment_targets.call_count == 1
     assert cloudwatch.describe_alarms.call_count == 1
-    codedeploy.get_deployment_group.assert_not_called()
+    assert cloudwatch.describe_alarms.call_args.kwargs["AlarmNames"] == ["web-5xx"]
     clients("ecs").describe_services.assert_not_called()
+
+
+def test_a_look_with_known_alarms_is_three_calls():
+    clients = fake_clients()
+    snap = backend(clients).look("d-OLD", "prod:web", ["web-5xx"])
+    assert snap["status"] == "InProgress" and snap["alarms"]["web-5xx"]["state"] == "OK"
+    codedeploy = clients("codedeploy")
+    assert (codedeploy.get_deployment.call_count, codedeploy.batch_get_deployment_targets.call_count, clients("cloudwatch").describe_alarms.call_count) == (
+        1,
+        1,
+        1,
+    )
+    codedeploy.get_deployment_group.assert_not_called()

@@ -7,7 +7,7 @@
 
 import pytest
 
-from ansible_collections.canary.ecs.plugins.module_utils import ecs_deployment_taskdef as taskdef
+from ansible_collections.canary.ecs.plugins.module_utils._release import taskdef
 
 LIVE = {
     "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:4",
@@ -24,22 +24,29 @@ LIVE = {
     "executionRoleArn": "arn:aws:iam::123456789012:role/exec",
     "volumes": [],
     "containerDefinitions": [
-        {"name": "web", "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1", "essential": True,
-         "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
-         "environment": [{"name": "MODE", "value": "prod"}, {"name": "COLOR", "value": "blue"}]},
+        {
+            "name": "web",
+            "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1",
+            "essential": True,
+            "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
+            "environment": [{"name": "MODE", "value": "prod"}, {"name": "COLOR", "value": "blue"}],
+        },
         {"name": "sidecar", "image": "envoy:1.30", "essential": False},
     ],
 }
 
 
-@pytest.mark.parametrize("reference, expected", [
-    ("app:v2", ("app", "v2", None)),
-    ("app", ("app", None, None)),
-    ("registry.local:5000/team/app:v2", ("registry.local:5000/team/app", "v2", None)),
-    ("registry.local:5000/team/app", ("registry.local:5000/team/app", None, None)),
-    ("app@sha256:abc", ("app", None, "sha256:abc")),
-    ("app:v2@sha256:abc", ("app", "v2", "sha256:abc")),
-])
+@pytest.mark.parametrize(
+    "reference, expected",
+    [
+        ("app:v2", ("app", "v2", None)),
+        ("app", ("app", None, None)),
+        ("registry.local:5000/team/app:v2", ("registry.local:5000/team/app", "v2", None)),
+        ("registry.local:5000/team/app", ("registry.local:5000/team/app", None, None)),
+        ("app@sha256:abc", ("app", None, "sha256:abc")),
+        ("app:v2@sha256:abc", ("app", "v2", "sha256:abc")),
+    ],
+)
 def test_split_image(reference, expected):
     assert taskdef.split_image(reference) == expected
 
@@ -68,8 +75,10 @@ def test_derive_replaces_image_and_drops_read_only_keys():
 def test_environment_overrides_keep_order_and_append_new_names_sorted():
     desired = taskdef.derive(LIVE, "web", environment={"COLOR": "green", "ZED": 1, "ALPHA": None})
     assert desired["containerDefinitions"][0]["environment"] == [
-        {"name": "MODE", "value": "prod"}, {"name": "COLOR", "value": "green"},
-        {"name": "ALPHA", "value": ""}, {"name": "ZED", "value": "1"},
+        {"name": "MODE", "value": "prod"},
+        {"name": "COLOR", "value": "green"},
+        {"name": "ALPHA", "value": ""},
+        {"name": "ZED", "value": "1"},
     ]
 
 

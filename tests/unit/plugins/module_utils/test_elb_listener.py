@@ -31,8 +31,7 @@ def listener(actions, **fields):
 
 
 def weighted(blue, green):
-    return [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": BLUE, "Weight": blue},
-                                                                   {"TargetGroupArn": GREEN, "Weight": green}]}}]
+    return [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": BLUE, "Weight": blue}, {"TargetGroupArn": GREEN, "Weight": green}]}}]
 
 
 def test_a_new_listener_forwards_everything_to_one_group():
@@ -50,22 +49,22 @@ def test_weights_are_not_part_of_what_the_module_owns():
 
 
 def test_a_protocol_change_is_corrected_with_its_certificates():
-    update = settings_update(owned_settings(listener(forward_action(BLUE))),
-                             desired_settings(params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy=None)))
+    update = settings_update(
+        owned_settings(listener(forward_action(BLUE))), desired_settings(params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy=None))
+    )
     assert update == {"Protocol": "HTTPS", "Certificates": [{"CertificateArn": "arn:cert"}]}
 
 
 def test_an_unset_tls_policy_keeps_the_current_one():
-    https = listener(forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08",
-                     Certificates=[{"CertificateArn": "arn:cert"}])
+    https = listener(forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08", Certificates=[{"CertificateArn": "arn:cert"}])
     assert settings_update(owned_settings(https), desired_settings(params(protocol="HTTPS", certificates=["arn:cert"]))) == {}
 
 
 def test_a_changed_tls_policy_is_corrected():
-    https = listener(forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08",
-                     Certificates=[{"CertificateArn": "arn:cert"}])
-    update = settings_update(owned_settings(https), desired_settings(
-        params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06")))
+    https = listener(forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08", Certificates=[{"CertificateArn": "arn:cert"}])
+    update = settings_update(
+        owned_settings(https), desired_settings(params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06"))
+    )
     assert update == {"Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}
 
 

@@ -15,7 +15,7 @@ import botocore.exceptions
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.canary.ecs.plugins.module_utils import codedeploy_common
+from ansible_collections.canary.ecs.plugins.module_utils import common
 from ansible_collections.canary.ecs.plugins.modules import (
     codedeploy_application,
     codedeploy_application_info,
@@ -24,6 +24,7 @@ from ansible_collections.canary.ecs.plugins.modules import (
     codedeploy_deployment_group,
     codedeploy_deployment_group_info,
 )
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.fakes import paginating
 
 CONNECTION = {"region": "us-east-1", "access_key": "testing", "secret_key": "testing", "endpoint_url": "http://127.0.0.1:1"}
 WRITES = ("create_", "update_", "delete_", "tag_resource", "untag_resource")
@@ -38,12 +39,14 @@ def aws():
     """Mock clients per service, handed to the modules instead of real ones."""
     clients = {}
 
-    def client(module, service):
-        return clients.setdefault(service, MagicMock(name=service))
+    def client(service, region=None):
+        return clients.setdefault(service, paginating(MagicMock(name=service)))
 
-    with patch.object(codedeploy_common, "retrying_client", side_effect=client), \
-            patch.object(codedeploy_common, "get_aws_account_info", return_value=("123456789012", "aws")):
-        yield lambda service: clients.setdefault(service, MagicMock(name=service))
+    with (
+        patch.object(common.Clients, "__call__", side_effect=lambda self, service, region=None: client(service, region), autospec=True),
+        patch.object(common, "get_aws_account_info", return_value=("123456789012", "aws")),
+    ):
+        yield client
 
 
 def run(module, args, capsys):
@@ -69,7 +72,8 @@ def test_application_check_mode_creates_nothing(aws, capsys):
 
 def test_application_failure_is_a_message_not_a_traceback(aws, capsys):
     aws("codedeploy").get_application.side_effect = botocore.exceptions.ClientError(
-        {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetApplication")
+        {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetApplication"
+    )
     code, result = run(codedeploy_application, {"name": "web"}, capsys)
     assert code == 1
     assert result["msg"].startswith("Failed to get the CodeDeploy application")
@@ -83,8 +87,10 @@ def test_deployment_config_needs_a_routing_when_present(aws, capsys):
 
 def test_deployment_config_create(aws, capsys):
     client = aws("codedeploy")
-    client.get_deployment_config.side_effect = [missing("DeploymentConfigDoesNotExistException"), {"deploymentConfigInfo": {
-        "deploymentConfigName": "c", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}}}]
+    client.get_deployment_config.side_effect = [
+        missing("DeploymentConfigDoesNotExistException"),
+        {"deploymentConfigInfo": {"deploymentConfigName": "c", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}}},
+    ]
     client.create_deployment_config.return_value = {"deploymentConfigId": "id"}
     code, result = run(codedeploy_deployment_config, {"name": "c", "traffic_routing": "all_at_once"}, capsys)
     assert code == 0 and result["changed"] is True
@@ -114,9 +120,15 @@ def test_deployment_group_check_mode_resolves_and_writes_nothing(aws, capsys):
     elbv2.describe_load_balancers.return_value = {"LoadBalancers": [{"LoadBalancerArn": "lb"}]}
     elbv2.describe_listeners.return_value = {"Listeners": [{"ListenerArn": "l80", "Port": 80}]}
     args = {
-        "application_name": "a", "name": "g", "cluster": "c", "service": "s", "service_role": "cd",
-        "target_groups": ["blue", "green"], "production_listener": {"load_balancer": "alb", "port": 80},
-        "_ansible_check_mode": True, "_ansible_diff": True,
+        "application_name": "a",
+        "name": "g",
+        "cluster": "c",
+        "service": "s",
+        "service_role": "cd",
+        "target_groups": ["blue", "green"],
+        "production_listener": {"load_balancer": "alb", "port": 80},
+        "_ansible_check_mode": True,
+        "_ansible_diff": True,
     }
     code, result = run(codedeploy_deployment_group, args, capsys)
     assert code == 0 and result["changed"] is True

@@ -12,41 +12,48 @@ Each lookup that finds nothing fails with a message naming the option and the va
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler, fail, name_from_arn
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import get_deployment_config
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.api import get_deployment_config
+from ansible_collections.canary.ecs.plugins.module_utils.common import (
+    CloudWatchErrorHandler,
+    ECSErrorHandler,
+    ELBv2ErrorHandler,
+    IAMErrorHandler,
+    fail,
+    name_from_arn,
+)
 
 
 def _is_arn(value):
     return value.startswith("arn:")
 
 
-@CodeDeployErrorHandler.common_error_handler("describe the target group")
+@ELBv2ErrorHandler.common_error_handler("describe the target group")
 def _describe_target_group(elbv2, value):
     request = {"TargetGroupArns": [value]} if _is_arn(value) else {"Names": [value]}
     return elbv2.describe_target_groups(aws_retry=True, **request)["TargetGroups"][0]
 
 
-@CodeDeployErrorHandler.common_error_handler("describe the load balancer")
+@ELBv2ErrorHandler.common_error_handler("describe the load balancer")
 def _describe_load_balancer(elbv2, name):
     return elbv2.describe_load_balancers(aws_retry=True, Names=[name])["LoadBalancers"][0]
 
 
-@CodeDeployErrorHandler.common_error_handler("describe the listeners")
+@ELBv2ErrorHandler.common_error_handler("describe the listeners")
 def _describe_listeners(elbv2, **request):
     return elbv2.describe_listeners(aws_retry=True, **request)["Listeners"]
 
 
-@CodeDeployErrorHandler.common_error_handler("get the IAM role")
+@IAMErrorHandler.common_error_handler("get the IAM role")
 def _get_role(iam, name):
     return iam.get_role(aws_retry=True, RoleName=name)["Role"]
 
 
-@CodeDeployErrorHandler.common_error_handler("describe the ECS service")
+@ECSErrorHandler.common_error_handler("describe the ECS service")
 def _describe_services(ecs, cluster, service):
     return ecs.describe_services(aws_retry=True, cluster=cluster, services=[service])
 
 
-@CodeDeployErrorHandler.common_error_handler("describe the CloudWatch alarms")
+@CloudWatchErrorHandler.common_error_handler("describe the CloudWatch alarms")
 def _describe_alarm_names(cloudwatch, names):
     response = cloudwatch.describe_alarms(aws_retry=True, AlarmNames=list(names), MaxRecords=100)
     return [alarm["AlarmName"] for alarm in response.get("MetricAlarms", []) + response.get("CompositeAlarms", [])]
@@ -55,17 +62,11 @@ def _describe_alarm_names(cloudwatch, names):
 class References:
     """Lookups against ELBv2, IAM, ECS, CloudWatch and CodeDeploy.
 
-    clients(service) returns a retrying boto3 client (see codedeploy_common.codedeploy_client).
+    clients(service) returns a retrying boto3 client (common.Clients, which makes each once).
     """
 
-    def __init__(self, make_client):
-        self._make_client = make_client
-        self._cache = {}
-
-    def _clients(self, service):
-        if service not in self._cache:
-            self._cache[service] = self._make_client(service)
-        return self._cache[service]
+    def __init__(self, clients):
+        self._clients = clients
 
     def target_group_names(self, values):
         """Names of the two target groups (each given by name or ARN), checked to exist."""
@@ -116,8 +117,10 @@ class References:
         try:
             return _get_role(self._clients("iam"), value)["Arn"]
         except is_ansible_aws_error_code("NoSuchEntity"):
-            fail("service_role: IAM role %s does not exist. Create it (trusting codedeploy.amazonaws.com, with the "
-                 "AWSCodeDeployRoleForECS policy) or give its ARN." % value)
+            fail(
+                "service_role: IAM role %s does not exist. Create it (trusting codedeploy.amazonaws.com, with the "
+                "AWSCodeDeployRoleForECS policy) or give its ARN." % value
+            )
 
     def ecs_service(self, cluster, service):
         """{serviceName, clusterName} of an ECS service that CodeDeploy can deploy (CODE_DEPLOY controller)."""
@@ -131,8 +134,10 @@ class References:
             fail("service: ECS service %s does not exist in cluster %s." % (service_name, cluster_name))
         controller = (found[0].get("deploymentController") or {}).get("type", "ECS")
         if controller != "CODE_DEPLOY":
-            fail("service: ECS service %s in cluster %s uses the %s deployment controller; CodeDeploy blue/green deployments "
-                 "need a service created with deployment_controller CODE_DEPLOY." % (service_name, cluster_name, controller))
+            fail(
+                "service: ECS service %s in cluster %s uses the %s deployment controller; CodeDeploy blue/green deployments "
+                "need a service created with deployment_controller CODE_DEPLOY." % (service_name, cluster_name, controller)
+            )
         return {"serviceName": service_name, "clusterName": cluster_name}
 
     def check_alarms(self, names):
@@ -142,13 +147,17 @@ class References:
         found = set(_describe_alarm_names(self._clients("cloudwatch"), names))
         missing = [name for name in names if name not in found]
         if missing:
-            fail("alarms.names: CloudWatch alarms %s do not exist in this region; a deployment could never roll back on them. "
-                 "Create them first or correct the names." % ", ".join(missing))
+            fail(
+                "alarms.names: CloudWatch alarms %s do not exist in this region; a deployment could never roll back on them. "
+                "Create them first or correct the names." % ", ".join(missing)
+            )
 
     def check_deployment_config(self, name):
         config = get_deployment_config(self._clients("codedeploy"), name)
         if config is None:
-            fail("deployment_config_name: deployment config %s does not exist. Use a predefined one such as "
-                 "CodeDeployDefault.ECSCanary10Percent5Minutes, or create it with canary.ecs.codedeploy_deployment_config." % name)
+            fail(
+                "deployment_config_name: deployment config %s does not exist. Use a predefined one such as "
+                "CodeDeployDefault.ECSCanary10Percent5Minutes, or create it with canary.ecs.codedeploy_deployment_config." % name
+            )
         if config.get("computePlatform", "ECS") != "ECS":
             fail("deployment_config_name: deployment config %s is for the %s compute platform, not ECS." % (name, config.get("computePlatform")))

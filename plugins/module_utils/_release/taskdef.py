@@ -56,7 +56,7 @@ def split_image(reference):
     tag = None
     colon = reference.rfind(":")
     if colon >= name_start:
-        reference, tag = reference[:colon], reference[colon + 1:]
+        reference, tag = reference[:colon], reference[colon + 1 :]
     return reference, tag, digest
 
 

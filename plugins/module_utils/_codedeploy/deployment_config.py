@@ -12,16 +12,12 @@ that a deployment group uses: both cases fail here with what to do instead.
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import is_ansible_aws_error_code
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import list_application_names, list_deployment_group_names
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import (
-    PREDEFINED_CONFIG_PREFIX,
-    CodeDeployErrorHandler,
-    check_name,
-    diff_result,
-    fail,
-)
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.api import ECS, create_deployment_config, deployment_groups, get_deployment_config
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.api import delete_deployment_config as _delete
+from ansible_collections.canary.ecs.plugins.module_utils.common import check_name, diff_result, fail
 
-ECS = "ECS"
+# AWS reserves this prefix for its predefined deployment configs.
+PREDEFINED_CONFIG_PREFIX = "CodeDeployDefault."
 # Module choice -> (AWS TrafficRoutingType, name of its settings member, settings key prefix)
 ROUTING_TYPES = {
     "canary": ("TimeBasedCanary", "timeBasedCanary", "canary"),
@@ -30,9 +26,6 @@ ROUTING_TYPES = {
 }
 # Percentages AWS accepts: a canary shifts the rest in its second step, so 100 is not one.
 PERCENTAGE_RANGE = {"canary": (1, 99), "linear": (1, 100)}
-_MAX_PAGES = 100
-# BatchGetDeploymentGroups takes at most 100 names per call.
-_BATCH = 100
 
 
 def is_predefined(name):
@@ -90,44 +83,13 @@ def describe_routing(routing):
     return routing["type"]
 
 
-@CodeDeployErrorHandler.list_error_handler("get the CodeDeploy deployment config")
-def get_deployment_config(client, name):
-    return client.get_deployment_config(aws_retry=True, deploymentConfigName=name)["deploymentConfigInfo"]
-
-
-@CodeDeployErrorHandler.common_error_handler("list the CodeDeploy deployment configs")
-def list_deployment_config_names(client):
-    names = []
-    request = {}
-    for _page in range(_MAX_PAGES):
-        response = client.list_deployment_configs(aws_retry=True, **request)
-        names.extend(response.get("deploymentConfigsList", []))
-        if not response.get("nextToken"):
-            break
-        request["nextToken"] = response["nextToken"]
-    return names
-
-
-@CodeDeployErrorHandler.common_error_handler("create the CodeDeploy deployment config")
-def create_deployment_config(client, name, routing):
-    request = {"deploymentConfigName": name, "computePlatform": ECS, "trafficRoutingConfig": routing}
-    return client.create_deployment_config(aws_retry=True, **request)["deploymentConfigId"]
-
-
-@CodeDeployErrorHandler.common_error_handler("find the deployment groups that use a deployment config")
 def find_groups_using(client, config_name):
     """'application/group' names of every deployment group whose config is config_name."""
-    users = []
-    for application in list_application_names(client):
-        names = list_deployment_group_names(client, application)
-        for start in range(0, len(names), _BATCH):
-            response = client.batch_get_deployment_groups(
-                aws_retry=True, applicationName=application, deploymentGroupNames=names[start:start + _BATCH]
-            )
-            for group in response.get("deploymentGroupsInfo", []):
-                if group.get("deploymentConfigName") == config_name:
-                    users.append("%s/%s" % (application, group["deploymentGroupName"]))
-    return sorted(users)
+    return sorted(
+        "%s/%s" % (group["applicationName"], group["deploymentGroupName"])
+        for group in deployment_groups(client)
+        if group.get("deploymentConfigName") == config_name
+    )
 
 
 def _in_use_message(name, users):
@@ -138,11 +100,6 @@ def _in_use_message(name, users):
         "Point those groups at another config (deployment_config_name of canary.ecs.codedeploy_deployment_group) "
         "or delete them, then delete the config." % (name, used_by)
     )
-
-
-@CodeDeployErrorHandler.common_error_handler("delete the CodeDeploy deployment config")
-def _delete(client, name):
-    client.delete_deployment_config(aws_retry=True, deploymentConfigName=name)
 
 
 def delete_deployment_config(client, name):
@@ -184,14 +141,15 @@ def ensure_deployment_config_present(module, client):
         if same_platform and canonical_routing(existing.get("trafficRoutingConfig")) == wanted:
             return dict(changed=False, deployment_config=describe_deployment_config(existing), diff=diff_result(_diff_view(existing), _diff_view(existing)))
         if is_predefined(name):
-            fail("%s is a deployment config predefined by AWS (%s); it is read-only. Use its name as it is, or create a config under "
-                 "a name that does not start with %s." % (name, describe_routing(existing.get("trafficRoutingConfig")), PREDEFINED_CONFIG_PREFIX))
+            fail(
+                "%s is a deployment config predefined by AWS (%s); it is read-only. Use its name as it is, or create a config under "
+                "a name that does not start with %s." % (name, describe_routing(existing.get("trafficRoutingConfig")), PREDEFINED_CONFIG_PREFIX)
+            )
         fail(
             "Deployment config %s already exists as %s (compute platform %s) and AWS never changes a deployment config. "
             "To get %s, create it under a new name and point the deployment groups at it, or delete %s first (state=absent) "
-            "once no deployment group uses it." % (
-                name, describe_routing(existing.get("trafficRoutingConfig")), existing.get("computePlatform"), describe_routing(wanted), name
-            )
+            "once no deployment group uses it."
+            % (name, describe_routing(existing.get("trafficRoutingConfig")), existing.get("computePlatform"), describe_routing(wanted), name)
         )
     if is_predefined(name):
         fail("Deployment config names starting with %s are reserved by AWS (%s does not exist): choose another name." % (PREDEFINED_CONFIG_PREFIX, name))

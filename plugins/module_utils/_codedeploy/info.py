@@ -5,23 +5,19 @@
 
 """Read-only views for the *_info modules: applications, deployment configs and deployment groups."""
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import (
-    describe_application,
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.api import (
+    batch_get_applications,
+    batch_get_deployment_groups,
+    deployment_groups,
     get_application,
-    list_application_names,
-    list_deployment_group_names,
-)
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_config import (
-    describe_deployment_config,
     get_deployment_config,
+    list_application_names,
     list_deployment_config_names,
+    list_tags,
 )
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_deployment_group import describe_deployment_group
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import list_tags
-
-# BatchGetDeploymentGroups takes at most 100 names per call.
-_BATCH = 100
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.application import describe_application
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.deployment_config import describe_deployment_config
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.deployment_group import describe_deployment_group
 
 
 def describe_deployment_configs(client, name=None, compute_platform="ECS"):
@@ -37,36 +33,16 @@ def describe_deployment_configs(client, name=None, compute_platform="ECS"):
     return dict(changed=False, deployment_configs=configs)
 
 
-@CodeDeployErrorHandler.common_error_handler("describe the CodeDeploy deployment groups")
-def _batch_get_deployment_groups(client, application_name, names):
-    groups = []
-    for start in range(0, len(names), _BATCH):
-        response = client.batch_get_deployment_groups(
-            aws_retry=True, applicationName=application_name, deploymentGroupNames=names[start:start + _BATCH]
-        )
-        groups.extend(response.get("deploymentGroupsInfo", []))
-    return groups
-
-
 def describe_deployment_groups(client, arns, application_name, name=None):
     """The application's deployment groups (or the one named), with ARNs and tags; [] when none exist."""
     if get_application(client, application_name) is None:
         return dict(changed=False, deployment_groups=[])
-    names = [name] if name else list_deployment_group_names(client, application_name)
+    found = batch_get_deployment_groups(client, application_name, [name]) if name else deployment_groups(client, [application_name])
     groups = []
-    for group in sorted(_batch_get_deployment_groups(client, application_name, names) if names else [], key=lambda item: item["deploymentGroupName"]):
+    for group in sorted(found, key=lambda item: item["deploymentGroupName"]):
         arn = arns.deployment_group(application_name, group["deploymentGroupName"])
         groups.append(describe_deployment_group(group, arn, list_tags(client, arn)))
     return dict(changed=False, deployment_groups=groups)
-
-
-@CodeDeployErrorHandler.common_error_handler("describe the CodeDeploy applications")
-def _batch_get_applications(client, names):
-    applications = []
-    for start in range(0, len(names), _BATCH):
-        response = client.batch_get_applications(aws_retry=True, applicationNames=names[start:start + _BATCH])
-        applications.extend(response.get("applicationsInfo", []))
-    return applications
 
 
 def describe_applications(client, arns, name=None, compute_platform="ECS"):
@@ -76,7 +52,7 @@ def describe_applications(client, arns, name=None, compute_platform="ECS"):
         applications = [found] if found else []
     else:
         names = list_application_names(client)
-        applications = _batch_get_applications(client, names) if names else []
+        applications = batch_get_applications(client, names) if names else []
     result = []
     for application in sorted(applications, key=lambda item: item["applicationName"]):
         if compute_platform != "all" and application.get("computePlatform", "Server") != compute_platform:

@@ -7,57 +7,16 @@
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import CodeDeployErrorHandler, check_name, diff_result, fail
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import ensure_tags, list_tags, tags_request
-
-ECS = "ECS"
-# A bound on pagination loops; CodeDeploy allows 1,000 applications / groups per account.
-_MAX_PAGES = 100
-
-
-@CodeDeployErrorHandler.list_error_handler("get the CodeDeploy application")
-def get_application(client, name):
-    return client.get_application(aws_retry=True, applicationName=name)["application"]
-
-
-@CodeDeployErrorHandler.list_error_handler("list the deployment groups of a CodeDeploy application", [])
-def list_deployment_group_names(client, application_name):
-    names = []
-    request = {"applicationName": application_name}
-    for _page in range(_MAX_PAGES):
-        response = client.list_deployment_groups(aws_retry=True, **request)
-        names.extend(response.get("deploymentGroups", []))
-        if not response.get("nextToken"):
-            break
-        request["nextToken"] = response["nextToken"]
-    return names
-
-
-@CodeDeployErrorHandler.common_error_handler("list the CodeDeploy applications")
-def list_application_names(client):
-    names = []
-    request = {}
-    for _page in range(_MAX_PAGES):
-        response = client.list_applications(aws_retry=True, **request)
-        names.extend(response.get("applications", []))
-        if not response.get("nextToken"):
-            break
-        request["nextToken"] = response["nextToken"]
-    return names
-
-
-@CodeDeployErrorHandler.common_error_handler("create the CodeDeploy application")
-def create_application(client, name, tags):
-    request = {"applicationName": name, "computePlatform": ECS}
-    if tags:
-        request["tags"] = tags_request(tags)
-    return client.create_application(aws_retry=True, **request)["applicationId"]
-
-
-@CodeDeployErrorHandler.deletion_error_handler("delete the CodeDeploy application")
-def delete_application(client, name):
-    client.delete_application(aws_retry=True, applicationName=name)
-    return True
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.api import (
+    ECS,
+    create_application,
+    delete_application,
+    get_application,
+    list_deployment_group_names,
+    list_tags,
+)
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.tags import ensure_tags
+from ansible_collections.canary.ecs.plugins.module_utils.common import check_name, diff_result, fail
 
 
 def describe_application(application, arn, tags):

@@ -46,9 +46,7 @@ def build(task_definition_arn, container_name, container_port, service=None, hoo
         properties["PlatformVersion"] = service["platformVersion"]
     strategy = service.get("capacityProviderStrategy")
     if strategy:
-        properties["CapacityProviderStrategy"] = [
-            dict((key[0].upper() + key[1:], value) for key, value in item.items()) for item in strategy
-        ]
+        properties["CapacityProviderStrategy"] = [dict((key[0].upper() + key[1:], value) for key, value in item.items()) for item in strategy]
     appspec = {"version": APPSPEC_VERSION, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": properties}}]}
     if hooks:
         appspec["Hooks"] = [{event: function} for event, function in sorted(hooks.items())]

@@ -14,11 +14,21 @@ that form; an update sends only the members that differ.
 import copy
 
 from ansible.module_utils.common.dict_transformations import _camel_to_snake, camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_application import get_application
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_common import ECS_DEPLOYMENT_STYLE, CodeDeployErrorHandler, check_name, diff_result, fail
-from ansible_collections.canary.ecs.plugins.module_utils.codedeploy_tags import ensure_tags, list_tags, tags_request
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.api import (
+    create_deployment_group,
+    delete_deployment_group,
+    get_application,
+    get_deployment_group,
+    list_tags,
+    update_deployment_group,
+)
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.tags import ensure_tags
+from ansible_collections.canary.ecs.plugins.module_utils.common import check_name, diff_result, fail, short_name
+
+# The only deployment style CodeDeploy accepts for the ECS compute platform.
+ECS_DEPLOYMENT_STYLE = {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"}
 
 # The request members this module manages, in the order a diff shows them.
 MANAGED_MEMBERS = (
@@ -42,6 +52,7 @@ REQUIRED_TO_CREATE = ("cluster", "service", "service_role", "target_groups", "pr
 
 
 # ---- canonical form --------------------------------------------------------------------------
+
 
 def _names(items):
     return [item["name"] for item in items or []]
@@ -91,11 +102,13 @@ def canonical_blue_green(config):
 def canonical_triggers(triggers):
     result = []
     for trigger in sorted(triggers or [], key=lambda item: item.get("triggerName", "")):
-        result.append({
-            "triggerName": trigger.get("triggerName"),
-            "triggerTargetArn": trigger.get("triggerTargetArn"),
-            "triggerEvents": sorted(set(trigger.get("triggerEvents") or [])),
-        })
+        result.append(
+            {
+                "triggerName": trigger.get("triggerName"),
+                "triggerTargetArn": trigger.get("triggerTargetArn"),
+                "triggerEvents": sorted(set(trigger.get("triggerEvents") or [])),
+            }
+        )
     return result
 
 
@@ -120,6 +133,7 @@ def canonical_group(info):
 
 # ---- module arguments laid over the current group -------------------------------------------
 
+
 def _pick(given, current):
     return current if given is None else given
 
@@ -134,11 +148,13 @@ def merge_alarms(current, option):
     enabled = _pick(option.get("enabled"), bool(names))
     if enabled and not names:
         fail("alarms.enabled is true but no alarm is named: give alarms.names, or set alarms.enabled to false.")
-    return canonical_alarms({
-        "enabled": enabled,
-        "ignorePollAlarmFailure": _pick(option.get("ignore_poll_alarm_failure"), current["ignorePollAlarmFailure"]),
-        "alarms": [{"name": name} for name in names],
-    })
+    return canonical_alarms(
+        {
+            "enabled": enabled,
+            "ignorePollAlarmFailure": _pick(option.get("ignore_poll_alarm_failure"), current["ignorePollAlarmFailure"]),
+            "alarms": [{"name": name} for name in names],
+        }
+    )
 
 
 def merge_auto_rollback(current, option):
@@ -147,8 +163,10 @@ def merge_auto_rollback(current, option):
     events = _pick(option.get("events"), current["events"])
     enabled = _pick(option.get("enabled"), bool(events))
     if enabled and not events:
-        fail("auto_rollback.enabled is true but auto_rollback.events is empty: name the events that roll back "
-             "(for example DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM).")
+        fail(
+            "auto_rollback.enabled is true but auto_rollback.events is empty: name the events that roll back "
+            "(for example DEPLOYMENT_FAILURE and DEPLOYMENT_STOP_ON_ALARM)."
+        )
     return canonical_auto_rollback({"enabled": enabled, "events": events})
 
 
@@ -171,14 +189,15 @@ def merge_deployment_ready(current, option):
         action = current["actionOnTimeout"] if wait is None else ("STOP_DEPLOYMENT" if wait > 0 else "CONTINUE_DEPLOYMENT")
     if action == "CONTINUE_DEPLOYMENT":
         if wait:
-            fail("deployment_ready.wait_time_in_minutes only applies with action_on_timeout=STOP_DEPLOYMENT "
-                 "(CONTINUE_DEPLOYMENT reroutes traffic at once): remove it or set it to 0.")
+            fail(
+                "deployment_ready.wait_time_in_minutes only applies with action_on_timeout=STOP_DEPLOYMENT "
+                "(CONTINUE_DEPLOYMENT reroutes traffic at once): remove it or set it to 0."
+            )
         wait = 0
     elif wait is None:
         wait = current["waitTimeInMinutes"]
     if action == "STOP_DEPLOYMENT" and wait < 1:
-        fail("deployment_ready: action_on_timeout=STOP_DEPLOYMENT needs wait_time_in_minutes of at least 1 "
-             "(how long to wait for a manual continue).")
+        fail("deployment_ready: action_on_timeout=STOP_DEPLOYMENT needs wait_time_in_minutes of at least 1 (how long to wait for a manual continue).")
     return {"actionOnTimeout": action, "waitTimeInMinutes": wait}
 
 
@@ -205,9 +224,9 @@ def merge_triggers(option):
             fail("triggers[%d].target_arn: %s is not an SNS topic ARN." % (index, trigger["target_arn"]))
         if not trigger["events"]:
             fail("triggers[%d].events: name at least one event for trigger %s." % (index, trigger["name"]))
-    return canonical_triggers([
-        {"triggerName": trigger["name"], "triggerTargetArn": trigger["target_arn"], "triggerEvents": trigger["events"]} for trigger in option
-    ])
+    return canonical_triggers(
+        [{"triggerName": trigger["name"], "triggerTargetArn": trigger["target_arn"], "triggerEvents": trigger["events"]} for trigger in option]
+    )
 
 
 def missing_to_create(params):
@@ -273,7 +292,7 @@ def create_request(application_name, name, wanted, tags):
     request = {"applicationName": application_name, "deploymentGroupName": name}
     request.update(copy.deepcopy(wanted))
     if tags:
-        request["tags"] = tags_request(tags)
+        request["tags"] = ansible_dict_to_boto3_tag_list(tags)
     return request
 
 
@@ -287,35 +306,9 @@ def update_request(application_name, name, wanted, members):
 
 # ---- AWS calls --------------------------------------------------------------------------------
 
-@CodeDeployErrorHandler.list_error_handler("get the CodeDeploy deployment group")
-def get_deployment_group(client, application_name, name):
-    return client.get_deployment_group(aws_retry=True, applicationName=application_name, deploymentGroupName=name)["deploymentGroupInfo"]
-
-
-# CodeDeploy answers InvalidRoleException while a role created moments ago is not yet
-# assumable (IAM is eventually consistent); the role itself was checked to exist first.
-_ROLE_PROPAGATION_RETRY = AWSRetry.jittered_backoff(retries=8, delay=3, max_delay=15, catch_extra_error_codes=["InvalidRoleException"])
-
-
-@CodeDeployErrorHandler.common_error_handler("create the CodeDeploy deployment group")
-@_ROLE_PROPAGATION_RETRY
-def create_deployment_group(client, request):
-    return client.create_deployment_group(aws_retry=True, **request)["deploymentGroupId"]
-
-
-@CodeDeployErrorHandler.common_error_handler("update the CodeDeploy deployment group")
-@_ROLE_PROPAGATION_RETRY
-def update_deployment_group(client, request):
-    client.update_deployment_group(aws_retry=True, **request)
-
-
-@CodeDeployErrorHandler.deletion_error_handler("delete the CodeDeploy deployment group")
-def delete_deployment_group(client, application_name, name):
-    client.delete_deployment_group(aws_retry=True, applicationName=application_name, deploymentGroupName=name)
-    return True
-
 
 # ---- results ----------------------------------------------------------------------------------
+
 
 def describe_deployment_group(info, arn, tags):
     """The module's view of a group: snake_case, with its ARN and its tags (keys unchanged)."""
@@ -349,12 +342,10 @@ def ensure_deployment_group_present(module, client, references, arns):
 
     if existing is None:
         if get_application(client, application_name) is None:
-            fail("application_name: CodeDeploy application %s does not exist; create it first with canary.ecs.codedeploy_application."
-                 % application_name)
+            fail("application_name: CodeDeploy application %s does not exist; create it first with canary.ecs.codedeploy_application." % application_name)
         missing = missing_to_create(params)
         if missing:
-            fail("Deployment group %s does not exist in application %s; to create it, also give: %s."
-                 % (name, application_name, ", ".join(missing)))
+            fail("Deployment group %s does not exist in application %s; to create it, also give: %s." % (name, application_name, ", ".join(missing)))
         wanted = wanted_group(canonical_group({}), params, references)
         if not module.check_mode:
             create_deployment_group(client, create_request(application_name, name, wanted, params["tags"]))
@@ -367,8 +358,10 @@ def ensure_deployment_group_present(module, client, references, arns):
         )
 
     if existing.get("computePlatform", "ECS") != "ECS":
-        fail("Deployment group %s of application %s is for the %s compute platform; this module manages ECS blue/green groups."
-             % (name, application_name, existing.get("computePlatform")))
+        fail(
+            "Deployment group %s of application %s is for the %s compute platform; this module manages ECS blue/green groups."
+            % (name, application_name, existing.get("computePlatform"))
+        )
     current = canonical_group(existing)
     wanted = wanted_group(current, params, references)
     members = changed_members(current, wanted)
@@ -403,3 +396,11 @@ def ensure_deployment_group_absent(module, client, arns):
         deployment_group=describe_deployment_group(existing, arn, current_tags),
         diff=diff_result(_diff_view(canonical_group(existing), current_tags), {}),
     )
+
+
+def serves(group, cluster, service):
+    """Whether a deployment group deploys this ECS service (cluster and service by name or ARN)."""
+    for ecs_service in group.get("ecsServices") or []:
+        if short_name(ecs_service.get("clusterName")) == short_name(cluster) and short_name(ecs_service.get("serviceName")) == short_name(service):
+            return True
+    return False

@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The ECS, CloudWatch and ECR calls of a release, one function each, returning AWS's own dicts.
+
+Every call retries its service's throttling codes (the clients come from common.Clients);
+errors become AnsibleCanaryECSError saying what was being done. CodeDeploy's calls are in
+_codedeploy/api.py. Nothing here knows about snapshots, progress or results.
+"""
+
+import datetime
+import json
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
+from ansible_collections.canary.ecs.plugins.module_utils.common import CloudWatchErrorHandler, ECRErrorHandler, ECSErrorHandler, fail
+
+# DescribeAlarms takes at most 100 names per call.
+BATCH_ALARMS = 100
+
+
+# ---------------------------------------------------------------------------- ECS
+
+
+@ECSErrorHandler.common_error_handler("describe the ECS service")
+def describe_service(ecs, cluster, service):
+    response = ecs.describe_services(aws_retry=True, cluster=cluster, services=[service])
+    for found in response.get("services", []):
+        if found.get("status") == "ACTIVE":
+            return found
+    fail("ECS service '%s' was not found in cluster '%s' (or it is not ACTIVE). Check cluster and service, and the region." % (service, cluster))
+
+
+def live_task_definition_arn(service):
+    """The task definition serving production: the PRIMARY task set's under CODE_DEPLOY, else the service's."""
+    for task_set in service.get("taskSets") or []:
+        if task_set.get("status") == "PRIMARY" and task_set.get("taskDefinition"):
+            return task_set["taskDefinition"]
+    return service.get("taskDefinition")
+
+
+@ECSErrorHandler.common_error_handler("describe the ECS task definition")
+def describe_task_definition(ecs, arn):
+    response = ecs.describe_task_definition(aws_retry=True, taskDefinition=arn, include=["TAGS"])
+    return response["taskDefinition"], response.get("tags") or []
+
+
+@ECSErrorHandler.common_error_handler("register the new ECS task definition revision")
+def register_task_definition(ecs, params, tags):
+    request = dict(params)
+    if tags:
+        request["tags"] = tags
+    return ecs.register_task_definition(aws_retry=True, **request)["taskDefinition"]
+
+
+@ECSErrorHandler.common_error_handler("deregister the task definition revision")
+def deregister_task_definition(ecs, arn):
+    ecs.deregister_task_definition(aws_retry=True, taskDefinition=arn)
+
+
+# ---------------------------------------------------------------------------- CloudWatch / ECR
+
+
+@CloudWatchErrorHandler.common_error_handler("describe the CloudWatch alarms")
+def describe_alarms(cloudwatch, names):
+    """MetricAlarms and CompositeAlarms with these names, in one call (100 names at most per call)."""
+    alarms = []
+    names = list(names or [])
+    for start in range(0, len(names), BATCH_ALARMS):
+        response = cloudwatch.describe_alarms(aws_retry=True, AlarmNames=names[start : start + BATCH_ALARMS], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        alarms.extend(response.get("MetricAlarms", []))
+        alarms.extend(response.get("CompositeAlarms", []))
+    return alarms
+
+
+@CloudWatchErrorHandler.common_error_handler("read the alarm history")
+def alarm_transitions(cloudwatch, names, since):
+    """When each alarm went to ALARM since `since` (a datetime): [{name, at (datetime), reason}], oldest first.
+
+    A fast alarm can fire and clear between two polls; its history still tells when it fired.
+    """
+    found = []
+    for name in names:
+        response = cloudwatch.describe_alarm_history(
+            aws_retry=True,
+            AlarmName=name,
+            HistoryItemType="StateUpdate",
+            StartDate=since,
+            EndDate=datetime.datetime.now(datetime.timezone.utc),
+            ScanBy="TimestampAscending",
+        )
+        for item in response.get("AlarmHistoryItems", []):
+            if _went_to_alarm(item):
+                found.append({"name": name, "at": item.get("Timestamp"), "reason": item.get("HistorySummary")})
+    return found
+
+
+def _went_to_alarm(item):
+    try:
+        return json.loads(item.get("HistoryData") or "{}").get("newState", {}).get("stateValue") == "ALARM"
+    except ValueError:
+        return (item.get("HistorySummary") or "").endswith("to ALARM")
+
+
+@ECRErrorHandler.common_error_handler("look up the image in ECR")
+def ecr_image(ecr, registry_id, repository, tag=None, digest=None):
+    """The ECR image detail, or None when the repository or image does not exist."""
+    image_id = {"imageDigest": digest} if digest else {"imageTag": tag or "latest"}
+    try:
+        response = ecr.describe_images(aws_retry=True, registryId=registry_id, repositoryName=repository, imageIds=[image_id])
+    except is_boto3_error_code(["ImageNotFoundException", "RepositoryNotFoundException"]):
+        return None
+    details = response.get("imageDetails") or []
+    return details[0] if details else None

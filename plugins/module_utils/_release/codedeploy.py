@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The CodeDeploy backend of a release: ECS blue/green deployments run by CodeDeploy.
+
+A backend is what release.py, history.py and the watch loop talk to; everything specific
+to one way of releasing on AWS sits behind these methods (see docs/development.md for
+adding another, such as ECS's own blue/green, linear and canary deployments):
+
+    find(cluster, service, application, group, required)   what deploys the service (a "route": here a deployment group)
+    alarm_names(route)           the alarms that stop a release of it
+    in_flight(route)             its deployments in flight (raw), newest first
+    history(route, limit)        its latest deployments (raw), newest first
+    get(deployment_id)           one deployment (raw)
+    released_revision(dep)       the task definition ARN a deployment releases
+    plan(route, config_name)     the traffic plan (plan.plan) of a release
+    appspec(arn, container, port, service)   what a release of that revision asks for (here the AppSpec)
+    start(route, spec, config_name, description)   -> the deployment id
+    look(deployment_id, target, alarm_names)   one look: a snapshot (observe.snapshot)
+    stop(deployment_id, rollback) / resume(deployment_id, wait_type)   True when it acted
+"""
+
+import time
+
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy import api as codedeploy_api
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.deployment_group import serves
+from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
+from ansible_collections.canary.ecs.plugins.module_utils._release import appspec, preflight
+from ansible_collections.canary.ecs.plugins.module_utils._release.observe import IN_FLIGHT, snapshot
+from ansible_collections.canary.ecs.plugins.module_utils._release.plan import plan
+from ansible_collections.canary.ecs.plugins.module_utils.common import fail, short_name
+
+
+def target_id(cluster, service):
+    """CodeDeploy names the ECS target of a deployment 'cluster:service'."""
+    return "%s:%s" % (short_name(cluster), short_name(service))
+
+
+class CodeDeployBackend(object):
+    name = "codedeploy"
+
+    def __init__(self, clients):
+        self.clients = clients
+
+    @property
+    def _codedeploy(self):
+        return self.clients("codedeploy")
+
+    # ------------------------------------------------------------------ the route: a deployment group
+
+    def find(self, cluster, service, application_name=None, group_name=None, required=True):
+        """The deployment group that deploys cluster/service; fails naming the problem (None when not required and none)."""
+        if group_name:
+            if not application_name:
+                fail("deployment_group_name needs application_name too (a group name is only unique within its application).")
+            group = codedeploy_api.get_deployment_group(self._codedeploy, application_name, group_name)
+            if group is None and not required:
+                return None
+            problem = preflight.group_problem(group, cluster, service, application_name, group_name)
+            if problem:
+                fail(problem)
+            return group
+        groups = [
+            group
+            for group in codedeploy_api.deployment_groups(self._codedeploy, [application_name] if application_name else None)
+            if serves(group, cluster, service)
+        ]
+        if not groups and not required:
+            return None
+        problem = preflight.groups_found_problem(groups, cluster, service)
+        if problem:
+            fail(problem)
+        return groups[0]
+
+    @staticmethod
+    def alarm_names(group):
+        return preflight.alarm_names(group)
+
+    def in_flight(self, group):
+        return self.history(group, statuses=IN_FLIGHT)
+
+    def history(self, group, limit=None, statuses=None):
+        ids = codedeploy_api.list_deployment_ids(self._codedeploy, group["applicationName"], group["deploymentGroupName"], statuses, limit)
+        infos = codedeploy_api.batch_get_deployments(self._codedeploy, ids) if ids else []
+        return sorted(infos, key=lambda info: info.get("createTime") or 0, reverse=True)
+
+    def get(self, deployment_id):
+        return codedeploy_api.get_deployment(self._codedeploy, deployment_id)
+
+    def group_of(self, deployment):
+        return codedeploy_api.get_deployment_group(self._codedeploy, deployment["applicationName"], deployment["deploymentGroupName"])
+
+    @staticmethod
+    def released_revision(deployment):
+        return appspec.task_definition_of(deployment)
+
+    def plan(self, group, config_name, minute_seconds=60):
+        config = codedeploy_api.get_deployment_config(self._codedeploy, config_name) if config_name else None
+        return plan(config, group, minute_seconds)
+
+    # ------------------------------------------------------------------ acting
+
+    @staticmethod
+    def appspec(task_definition_arn, container, port, service):
+        return appspec.build(task_definition_arn, container, port, service)
+
+    def start(self, group, spec, config_name=None, description=None):
+        return codedeploy_api.create_deployment(
+            self._codedeploy, group["applicationName"], group["deploymentGroupName"], appspec.revision(spec), config_name, description
+        )
+
+    def stop(self, deployment_id, rollback):
+        return codedeploy_api.stop_deployment(self._codedeploy, deployment_id, rollback)
+
+    def resume(self, deployment_id, wait_type):
+        return codedeploy_api.continue_deployment(self._codedeploy, deployment_id, wait_type)
+
+    # ------------------------------------------------------------------ looking
+
+    def look(self, deployment_id, target, alarm_names):
+        """One look at a deployment: three calls (plus one for a rollback deployment once it exists).
+
+        alarm_names None: the deployment's group is read for them (one call more).
+        """
+        info = self.get(deployment_id)
+        if alarm_names is None:
+            alarm_names = self.alarm_names(self.group_of(info))
+        found = codedeploy_api.get_deployment_target(self._codedeploy, deployment_id, target) if target else None
+        cloudwatch = self.clients("cloudwatch")
+        alarms = aws.describe_alarms(cloudwatch, alarm_names) if alarm_names else []
+        rollback_info = None
+        transitions = None
+        if info.get("status") in ("Failed", "Stopped"):
+            rollback_id = (info.get("rollbackInfo") or {}).get("rollbackDeploymentId")
+            if rollback_id:
+                rollback_info = self.get(rollback_id)
+            # a fast alarm can fire and clear between two looks; its history still tells when it fired
+            if (info.get("errorInformation") or {}).get("code") == "ALARM_ACTIVE" and alarm_names and info.get("createTime"):
+                transitions = aws.alarm_transitions(cloudwatch, alarm_names, info["createTime"])
+        return snapshot(info, found, alarms, observed_at=time.time(), rollback_info=rollback_info, alarm_transitions=transitions)

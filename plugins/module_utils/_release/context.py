@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What a release learned about the service (read once, used by every step), and the time scale."""
+
+import os
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
+
+from ansible_collections.canary.ecs.plugins.module_utils.common import fail
+
+# The sandbox (a local AWS for tests and the demo) runs faster than AWS; its `canary-sandbox env`
+# exports how many real seconds one of its minutes lasts. Only honoured for a loopback
+# endpoint, so it can never skew an estimate against AWS itself.
+SANDBOX_MINUTE_SECONDS = "CANARY_SANDBOX_MINUTE_SECONDS"
+_LOOPBACK_PREFIXES = ("http://127.", "https://127.", "http://localhost", "https://localhost", "http://[::1]", "https://[::1]")
+
+
+def minute_seconds(module):
+    """Real seconds per deployment minute, for time-left estimates: 60, except against the sandbox."""
+    value = os.environ.get(SANDBOX_MINUTE_SECONDS)
+    if not value:
+        return 60.0
+    _region, endpoint, _params = get_aws_connection_info(module)
+    if not endpoint or not endpoint.startswith(_LOOPBACK_PREFIXES):
+        return 60.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        fail("%s must be a number of seconds, got %r." % (SANDBOX_MINUTE_SECONDS, value))
+    return seconds if seconds > 0 else 60.0
+
+
+class Context(object):
+    """The service, its route (the backend's: a CodeDeploy deployment group), container and live revision."""
+
+    def __init__(self, backend, params):
+        self.backend = backend
+        self.clients = backend.clients
+        self.params = params
+        self.service = None
+        self.group = None
+        self.container = None
+        self.port = None
+        self.live = None  # described live task definition
+        self.live_tags = []
+
+    def find_group(self, required=True):
+        params = self.params
+        self.group = self.backend.find(
+            params["cluster"], params["service"], params.get("application_name"), params.get("deployment_group_name"), required=required
+        )
+        return self.group
+
+    @property
+    def application_name(self):
+        return self.group["applicationName"]
+
+    @property
+    def group_name(self):
+        return self.group["deploymentGroupName"]
+
+    def alarm_names(self):
+        return self.backend.alarm_names(self.group) if self.group else []

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""How a release ended, in a module result: succeeded, or rolled back and why."""
+
+from ansible_collections.canary.ecs.plugins.module_utils._release.observe import TERMINAL, iso, phase, rolled_back
+
+
+def alarms_named_in(message, known):
+    """Alarm names that CodeDeploy's error message mentions (it lists the activated ones)."""
+    if not message:
+        return []
+    return [name for name in sorted(known) if name in message]
+
+
+def outcome(tracker, snap, release=None):
+    """How the release ended: {succeeded, rolled_back, status, alarm, alarm_traffic_share, message}."""
+    status = snap.get("status")
+    release = release or "the release"
+    result = {
+        "status": status,
+        "succeeded": status == "Succeeded",
+        "rolled_back": rolled_back(snap),
+        "alarm": None,
+        "alarm_traffic_share": None,
+        "alarm_at": None,
+        "message": None,
+    }
+    if status == "Succeeded":
+        result["message"] = "%s succeeded: deployment %s shifted all traffic to the new task set." % (release.capitalize(), snap.get("deployment_id"))
+        return result
+    if status not in TERMINAL:
+        result["message"] = "%s is %s (deployment %s, %s)." % (release.capitalize(), status, snap.get("deployment_id"), phase(snap))
+        return result
+    fired = tracker.alarm_fired
+    if fired is None:
+        named = alarms_named_in(snap.get("error_message"), (snap.get("alarms") or {}).keys())
+        in_alarm = [name for name, alarm in sorted((snap.get("alarms") or {}).items()) if alarm.get("state") == "ALARM"]
+        name = (named or in_alarm or [None])[0]
+        if name:
+            fired = {"name": name, "at": (snap["alarms"].get(name) or {}).get("updated"), "traffic_share": tracker.max_share}
+    why = snap.get("error_message") or snap.get("rollback_message") or "no reason given"
+    if fired:
+        result.update(alarm=fired["name"], alarm_traffic_share=fired["traffic_share"], alarm_at=iso(fired.get("at")))
+        cause = "alarm %s went to ALARM at %g%% of traffic on the new version%s" % (
+            fired["name"],
+            fired["traffic_share"] or 0,
+            " (%s)" % iso(fired["at"]) if fired.get("at") else "",
+        )
+    elif snap.get("error_code") == "MANUAL_STOP":
+        cause = "it was stopped on request"
+    elif snap.get("error_code") == "TIMEOUT" and any(event.get("status") == "Ready" for event in tracker.timeline):
+        cause = (
+            "nobody approved it within the deployment group's ready wait (approve a waiting release with "
+            "state=continued or playbooks/promote.yml, or lengthen deployment_ready.wait_time_in_minutes)"
+        )
+    else:
+        cause = "CodeDeploy reported %s" % (snap.get("error_code") or status)
+    if result["rolled_back"]:
+        where = "traffic is back on the original task set"
+        if snap.get("rollback_deployment_id"):
+            where += " (rollback deployment %s %s)" % (snap["rollback_deployment_id"], snap.get("rollback_status") or "started")
+        result["message"] = "%s was rolled back: %s; %s. Deployment %s is %s: %s" % (release.capitalize(), cause, where, snap.get("deployment_id"), status, why)
+    else:
+        result["message"] = "%s failed: %s. Deployment %s is %s: %s" % (release.capitalize(), cause, snap.get("deployment_id"), status, why)
+    return result
+
+
+def finish(result, tracker, snap, release=None, fail_on_rollback=True):
+    """Complete a module result once a deployment ended; returns (result, failed).
+
+    The live task definition follows from the outcome: the released revision when it
+    succeeded, the previous one otherwise (a rollback keeps or restores it).
+    """
+    ended = outcome(tracker, snap, release)
+    result.update(
+        deployment_id=snap.get("deployment_id"),
+        status=snap.get("status"),
+        phase=phase(snap),
+        progress=tracker.progress(snap),
+        timeline=tracker.public_timeline(),
+        outcome=ended,
+        observation=snap,
+        msg=ended["message"],
+    )
+    if ended["succeeded"]:
+        live = result.get("task_definition_arn")
+    else:
+        live = result.get("previous_task_definition_arn")
+    if live:
+        result["live_task_definition_arn"] = live
+    failed = not ended["succeeded"] and (fail_on_rollback or not ended["rolled_back"])
+    return result, failed
+
+
+def timeout_message(deployment_id, wait_timeout, snap):
+    status = (snap or {}).get("status", "unknown")
+    where = phase(snap) if snap else "unknown"
+    return (
+        "Gave up waiting for deployment %s after %ss (wait_timeout); it is still %s (%s). It goes on without us: run the play "
+        "again to attach to it, or stop it (state=stopped)." % (deployment_id, wait_timeout, status, where)
+    )

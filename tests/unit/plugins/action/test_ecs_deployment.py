@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The ecs_deployment action plugin with a mocked _execute_module: progress lines, heartbeat, errors, timeout, async."""
+
+from unittest.mock import MagicMock, patch
+
+import pytest
+
+from ansible_collections.canary.ecs.plugins.action import ecs_deployment as action
+
+T0 = 1764655200.0
+PLAN = {
+    "type": "TimeBasedCanary",
+    "steps": [{"share": 10.0, "minutes": 1.0}, {"share": 100.0, "minutes": 0}],
+    "shift_minutes": 1.0,
+    "termination_wait_minutes": 0,
+    "wait_for_approval": False,
+    "minute_seconds": 1.0,
+}
+
+
+def snap(status, share=None, alarm="OK", at=0.0):
+    task_sets = []
+    if share is not None:
+        task_sets = [
+            {"identifer": "ts-blue", "status": "PRIMARY", "traffic_weight": 100 - share, "task_set_label": "Blue"},
+            {"identifer": "ts-green", "status": "ACTIVE", "traffic_weight": share, "task_set_label": "Green"},
+        ]
+    return {
+        "deployment_id": "d-1",
+        "status": status,
+        "traffic_share": share,
+        "task_sets": task_sets,
+        "lifecycle_events": [],
+        "alarms": {"web-5xx": {"state": alarm, "updated": T0 + at, "reason": ""}},
+        "observed_at": T0 + at,
+        "create_time": T0,
+        "application_name": "app",
+        "deployment_group_name": "dg",
+        "error_code": "ALARM_ACTIVE" if status == "Stopped" else None,
+        "error_message": "Alarms web-5xx activated" if status == "Stopped" else None,
+    }
+
+
+class Clock:
+    def __init__(self):
+        self.now = T0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def plugin(args, answers, check_mode=False, async_val=0):
+    """An ActionModule whose _execute_module answers `answers` in turn, recording the args it was given."""
+    task = MagicMock(args=args, check_mode=check_mode, async_val=async_val)
+    task.name = "release"
+    instance = action.ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    calls = []
+
+    def execute(module_name=None, module_args=None, task_vars=None, wrap_async=False):
+        calls.append(dict(module_args or {}, _module=module_name, _async=wrap_async))
+        return answers.pop(0)
+
+    instance._execute_module = execute
+    return instance, calls
+
+
+@pytest.fixture
+def said():
+    lines = []
+    with patch.object(action, "say", side_effect=lines.append), patch.object(action.display, "warning", side_effect=lambda m: lines.append("WARNING " + m)):
+        yield lines
+
+
+def started(**extra):
+    return dict(
+        {
+            "changed": True,
+            "deployment_id": "d-1",
+            "version": "v2",
+            "plan": PLAN,
+            "observation": snap("InProgress", 0),
+            "task_definition_arn": "td:2",
+            "previous_task_definition_arn": "td:1",
+        },
+        **extra,
+    )
+
+
+def follow(instance, args, first):
+    clock = Clock()
+    return instance._follow(args, {}, first, clock=clock, sleep=clock.sleep)
+
+
+ARGS = {"cluster": "c", "service": "web", "image_tag": "v2", "poll_interval": 1, "wait_timeout": 60}
+
+
+def test_a_release_prints_on_change_and_returns_the_modules_outcome(said):
+    looks = [{"observation": snap("InProgress", 10, at=1)}, {"observation": snap("InProgress", 10, at=2)}, {"observation": snap("Succeeded", 100, at=3)}]
+    instance, calls = plugin(ARGS, looks)
+    result = follow(instance, ARGS, started())
+    assert result["outcome"]["succeeded"] and not result.get("failed")
+    assert result["live_task_definition_arn"] == "td:2"
+    # every look is the module once, with the deployment id and none of the start-only options
+    assert all(call["deployment_id"] == "d-1" and call["wait"] is False and "image_tag" not in call for call in calls)
+    assert len(calls) == 3
+    lines = [line for line in said if line.startswith("web ")]
+    assert lines[0].startswith("web started deployment d-1 for the release of v2 to web")
+    progress_lines = [line for line in lines if " | " in line]
+    # the first look, the change to 10% and the end print; the same share again does not (it is not yet a heartbeat)
+    assert len(progress_lines) == 3, progress_lines
+    assert "10% on v2" in progress_lines[1] and "succeeded" in progress_lines[2]
+    assert lines[-1].startswith("web The release of v2 to web succeeded")
+
+
+def test_an_alarm_fails_the_task_naming_it_and_the_share(said):
+    looks = [
+        {"observation": snap("InProgress", 10, at=1)},
+        {"observation": snap("InProgress", 10, alarm="ALARM", at=2)},
+        {"observation": snap("Stopped", 0, alarm="ALARM", at=3)},
+    ]
+    instance, _calls = plugin(ARGS, looks)
+    result = follow(instance, ARGS, started())
+    assert result["failed"]
+    assert result["outcome"]["alarm"] == "web-5xx" and result["outcome"]["alarm_traffic_share"] == 10.0
+    assert any("web-5xx" in line and "ALARM" in line for line in said)
+
+
+def test_a_heartbeat_line_comes_every_few_looks_when_nothing_changes(said):
+    same = [{"observation": snap("InProgress", 10, at=n)} for n in range(1, 10)]
+    instance, _calls = plugin(ARGS, same + [{"observation": snap("Succeeded", 100, at=10)}])
+    follow(instance, ARGS, started())
+    progress_lines = [line for line in said if " | " in line]
+    # the first look, the change to 10%, a heartbeat every HEARTBEAT_LOOKS unchanged looks (8 of them: two), the end
+    assert action.HEARTBEAT_LOOKS == 4
+    assert len(progress_lines) == 5, progress_lines
+
+
+def test_looks_that_fail_are_warned_about_then_ridden_out(said):
+    looks = [{"failed": True, "msg": "Throttling"}, {"observation": snap("Succeeded", 100, at=2)}]
+    instance, _calls = plugin(ARGS, looks)
+    result = follow(instance, ARGS, started())
+    assert result["outcome"]["succeeded"]
+    assert any(line.startswith("WARNING web: looking at the deployment failed (1 of 3") for line in said)
+
+
+def test_three_failed_looks_in_a_row_return_the_failure(said):
+    looks = [{"failed": True, "msg": "AccessDenied %d" % n} for n in range(3)]
+    instance, _calls = plugin(ARGS, looks)
+    result = follow(instance, ARGS, started())
+    assert result["failed"] and result["msg"] == "AccessDenied 2"
+
+
+def test_the_wait_timeout_gives_up_saying_the_deployment_goes_on(said):
+    args = dict(ARGS, wait_timeout=3)
+    instance, _calls = plugin(args, [{"observation": snap("InProgress", 10, at=n)} for n in range(1, 10)])
+    result = follow(instance, args, started())
+    assert result["failed"] and "Gave up waiting for deployment d-1 after 3s" in result["msg"]
+    assert result["observation"]["status"] == "InProgress" and result["timeline"]
+
+
+def test_a_stop_that_ended_is_not_a_failure(said):
+    args = {"cluster": "c", "service": "web", "state": "stopped", "poll_interval": 1}
+    first = {"changed": True, "deployment_id": "d-1", "stopped": ["d-1"], "rollback": True, "observation": snap("InProgress", 10)}
+    instance, _calls = plugin(args, [{"observation": snap("Stopped", 0, at=1)}])
+    result = follow(instance, args, first)
+    assert not result.get("failed") and result["msg"].startswith("Stopped deployment d-1 with rollback; it is Stopped.")
+
+
+@pytest.mark.parametrize("how", [{"check_mode": True}, {"async_val": 30}])
+def test_check_mode_and_async_run_the_module_once_as_is(how, said):
+    answer = {"changed": True, "msg": "Would register"}
+    instance, calls = plugin(ARGS, [answer], **how)
+    with patch.object(action.ActionBase, "run", return_value={}):
+        result = instance.run(task_vars={})
+    assert result["msg"] == "Would register" and len(calls) == 1
+    assert calls[0]["_async"] == how.get("async_val", 0) and "wait" not in calls[0]
+
+
+def test_wait_false_and_a_live_version_run_the_module_once(said):
+    instance, calls = plugin(ARGS, [{"changed": False, "status": "Live", "msg": "v2 is already live"}])
+    with patch.object(action.ActionBase, "run", return_value={}):
+        result = instance.run(task_vars={})
+    assert result["status"] == "Live" and len(calls) == 1 and calls[0]["wait"] is False
