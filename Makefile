@@ -14,7 +14,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export ANSIBLE_NOCOLOR := $(if $(CI),1,)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# Arms tools/loopback_guard.py: in every make target, botocore refuses non-loopback endpoints.
+# Arms the venv's loopback guard (canary_sandbox.guard): in every make target, botocore refuses non-loopback endpoints.
 export CANARY_SANDBOX_GUARD := 1
 
 .PHONY: help venv guard tree test unit sandbox-tests sanity lint integration molecule e2e demo build benchmark clean
@@ -27,18 +27,18 @@ help:
 	@echo "make benchmark    release overhead, API calls and rollback reaction time, with figures"
 
 venv: $(STAMP)
-$(STAMP): requirements-dev.txt constraints-dev.txt tools/loopback_guard.py sandbox/pyproject.toml
+$(STAMP): requirements-dev.txt constraints-dev.txt sandbox/pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e sandbox
 	@$(MAKE) --no-print-directory guard
 	@touch $(STAMP)
 
-# The loopback guard (tools/loopback_guard.py), imported by every interpreter of the venv.
+# The loopback guard (canary_sandbox.guard.arm_if_asked), run by every interpreter of the venv.
 SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null)
 guard:
-	@cp tools/loopback_guard.py $(SITE)/canary_loopback_guard.py
-	@echo "import canary_loopback_guard" > $(SITE)/canary_loopback_guard.pth
+	@rm -f $(SITE)/canary_loopback_guard.py
+	@echo "import canary_sandbox.guard; canary_sandbox.guard.arm_if_asked()" > $(SITE)/canary_loopback_guard.pth
 
 # The collection as Ansible and ansible-test want it: build/collections/ansible_collections/canary/ecs,
 # with amazon.aws and community.aws from the venv beside it.

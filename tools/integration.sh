@@ -10,7 +10,7 @@ shift
 "$root/.venv/bin/python" -c 'from canary_sandbox.guard import assert_environment_loopback as g; g()'
 export HOME="$root/build/home"   # ansible-test refuses to run with a ~/.aws beside the tests
 mkdir -p "$HOME" "$tree/tests/integration"
-touch "$HOME/.canary-sandbox-guard"   # arms tools/loopback_guard.py in the modules ansible-test runs
+touch "$HOME/.canary-sandbox-guard"   # arms canary_sandbox.guard in the modules ansible-test runs
 cat > "$tree/tests/integration/cloud-config-aws.ini" <<INI
 [default]
 aws_access_key = testing

@@ -11,6 +11,6 @@ trap 'exit 130' INT TERM
 endpoint=$("$py" -m canary_sandbox start --background --pidfile "$run/pid" --endpoint-file "$run/endpoint" --log "$run/sandbox.log")
 eval "$("$py" -m canary_sandbox env --endpoint "$endpoint")"
 export CANARY_SANDBOX_LOG="$run/sandbox.log"
-export CANARY_SANDBOX_GUARD=1   # arms tools/loopback_guard.py in every Python process below
+export CANARY_SANDBOX_GUARD=1   # arms canary_sandbox.guard in every Python process below
 "$py" -c 'from canary_sandbox.guard import assert_environment_loopback as g; g()'
 "$@"

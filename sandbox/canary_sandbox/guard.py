@@ -44,3 +44,49 @@ def assert_environment_loopback(environ=None):
     for name in found:
         assert_loopback(environ[name], what=name)
     return environ[found[0]]
+
+
+# ---------------------------------------------------------------------------- the venv-wide botocore guard
+# `make venv` adds a .pth line to .venv that calls arm_if_asked() at every interpreter start.
+# It does nothing unless armed, by $CANARY_SANDBOX_GUARD=1 (set by tools/with-sandbox.sh and the
+# e2e fixtures) or by a file $HOME/.canary-sandbox-guard (ansible-test passes only HOME through
+# to the modules it runs, so tools/integration.sh arms it that way). Armed, every botocore
+# endpoint (boto3 in tests, amazon.aws and canary.ecs modules, the AWS CLI) must be on loopback:
+# a task that forgot endpoint_url fails before any request leaves the machine.
+
+GUARD_VARIABLE = "CANARY_SANDBOX_GUARD"
+GUARD_FILE = ".canary-sandbox-guard"
+
+
+def guard_armed(environ=None):
+    environ = os.environ if environ is None else environ
+    return environ.get(GUARD_VARIABLE) == "1" or os.path.exists(os.path.join(os.path.expanduser("~"), GUARD_FILE))
+
+
+def install_botocore_guard():
+    """Make botocore refuse to create an endpoint off loopback, for every client of this process."""
+    import botocore.endpoint
+
+    original = botocore.endpoint.EndpointCreator.create_endpoint
+    if getattr(original, "canary_guarded", False):
+        return
+
+    def create_endpoint(self, service_model, region_name, endpoint_url, *args, **kwargs):
+        host = urlparse(endpoint_url or "").hostname or ""
+        if not is_loopback_host(host):
+            raise RuntimeError(
+                "canary.ecs sandbox guard: refusing to send %s requests to %s: only 127.0.0.1 is allowed "
+                "here (set endpoint_url / AWS_ENDPOINT_URL to the sandbox)" % (service_model.service_name, endpoint_url)
+            )
+        return original(self, service_model, region_name, endpoint_url, *args, **kwargs)
+
+    create_endpoint.canary_guarded = True
+    botocore.endpoint.EndpointCreator.create_endpoint = create_endpoint
+
+
+def arm_if_asked():
+    if guard_armed():
+        try:
+            install_botocore_guard()
+        except ImportError:  # an interpreter without botocore has nothing to guard
+            pass

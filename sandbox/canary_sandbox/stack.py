@@ -28,6 +28,10 @@ CODEDEPLOY_ECS_POLICY = "arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
 CONTAINER_NAME = "web"
 CONTAINER_PORT = 80
 
+# ARNs of CodeDeploy resources in moto's account and the default region, for read-backs.
+APP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:application:{}"
+GROUP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{}/{}"
+
 
 @dataclasses.dataclass
 class EcsStack:
@@ -202,23 +206,7 @@ def _codedeploy_role(iam, name):
 
 def _service(ecs, cluster, service, family, target_group_arn, subnet_ids, security_group_id):
     ecs.create_cluster(clusterName=cluster)
-    task_definition_arn = ecs.register_task_definition(
-        family=family,
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {
-                "name": CONTAINER_NAME,
-                "image": "canary-app:v1",
-                "essential": True,
-                # container-level memory: moto's create_task_set with a scale needs it (notes/local-aws.md)
-                "memory": 512,
-                "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
-            }
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
+    task_definition_arn = register_version(ecs, family, "v1")
     ecs.create_service(
         cluster=cluster,
         serviceName=service,
@@ -246,3 +234,33 @@ def unvalidated_client(sandbox, service, region="us-east-1"):
     service's own checks such as ResourceArnRequiredException."""
     config = Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}, user_agent_extra=USER_AGENT_MARK)
     return boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS).client(service, endpoint_url=assert_loopback(sandbox.endpoint), config=config)
+
+
+def register_version(ecs, family, version, environment=None):
+    """A revision of the app's task definition whose container runs canary-app:<version> (with `environment`)."""
+    container = {
+        "name": CONTAINER_NAME,
+        "image": f"canary-app:{version}",
+        "essential": True,
+        # container-level memory: moto's create_task_set with a scale needs it (notes/local-aws.md)
+        "memory": 512,
+        "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
+    }
+    if environment:
+        container["environment"] = [{"name": name, "value": str(value)} for name, value in environment.items()]
+    return ecs.register_task_definition(
+        family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512", containerDefinitions=[container]
+    )["taskDefinition"]["taskDefinitionArn"]
+
+
+def create_task_set(ecs, stack, target_group_arn, task_definition_arn):
+    """A task set of the stack's service behind `target_group_arn`, at 100% scale (as CodeDeploy creates them)."""
+    return ecs.create_task_set(
+        cluster=stack.cluster,
+        service=stack.service,
+        taskDefinition=task_definition_arn,
+        launchType="FARGATE",
+        loadBalancers=[{"targetGroupArn": target_group_arn, "containerName": CONTAINER_NAME, "containerPort": CONTAINER_PORT}],
+        networkConfiguration={"awsvpcConfiguration": {"subnets": stack.subnet_ids, "securityGroups": [stack.security_group_id]}},
+        scale={"value": 100, "unit": "PERCENT"},
+    )["taskSet"]

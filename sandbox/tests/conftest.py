@@ -6,6 +6,7 @@ aws       a fresh, empty sandbox state for each test: aws("codedeploy") is a cli
 
 import pytest
 
+from canary_sandbox.stack import clear_codedeploy
 from canary_sandbox.testing import running_sandbox
 
 
@@ -19,3 +20,15 @@ def sandbox():
 def aws(sandbox):
     sandbox.reset()
     return sandbox.clients
+
+
+@pytest.fixture(scope="module")
+def empty_sandbox(sandbox):
+    sandbox.reset()
+
+
+@pytest.fixture
+def codedeploy(sandbox, empty_sandbox):
+    client = sandbox.clients("codedeploy")
+    clear_codedeploy(client)
+    return client

@@ -325,36 +325,12 @@ def test_alarms_on_the_data_plane_metrics(sandbox, aws):
 
     from canary_sandbox.dataplane.discovery import load_balancer_dimension, target_group_dimension
     from canary_sandbox.dataplane.extension import listener_url
-    from canary_sandbox.stack import CONTAINER_NAME, CONTAINER_PORT, make_ecs_stack
+    from canary_sandbox.stack import create_task_set, make_ecs_stack, register_version
 
     stack = make_ecs_stack(aws, "cwdp")
     ecs, elbv2, cloudwatch = aws("ecs"), aws("elbv2"), aws("cloudwatch")
-    failing = ecs.register_task_definition(
-        family="cwdp-app",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {
-                "name": CONTAINER_NAME,
-                "image": "canary-app:v3",
-                "essential": True,
-                "memory": 512,
-                "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
-                "environment": [{"name": "SANDBOX_FAILURE_RATE", "value": "1.0"}, {"name": "SANDBOX_LATENCY_MS", "value": "20"}],
-            }
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
-    ecs.create_task_set(
-        cluster=stack.cluster,
-        service=stack.service,
-        taskDefinition=failing,
-        launchType="FARGATE",
-        loadBalancers=[{"targetGroupArn": stack.green_target_group_arn, "containerName": CONTAINER_NAME, "containerPort": CONTAINER_PORT}],
-        networkConfiguration={"awsvpcConfiguration": {"subnets": stack.subnet_ids, "securityGroups": [stack.security_group_id]}},
-        scale={"value": 100, "unit": "PERCENT"},
-    )
+    failing = register_version(ecs, "cwdp-app", "v3", {"SANDBOX_FAILURE_RATE": "1.0", "SANDBOX_LATENCY_MS": "20"})
+    create_task_set(ecs, stack, stack.green_target_group_arn, failing)
     elbv2.modify_listener(ListenerArn=stack.prod_listener_arn, DefaultActions=[{"Type": "forward", "TargetGroupArn": stack.green_target_group_arn}])
     # dimensions in AWS's console order, not the data plane's
     green = [

@@ -4,23 +4,12 @@ import datetime
 
 import pytest
 
-from canary_sandbox.stack import SharedStack, clear_codedeploy, error_of, unvalidated_client
+from canary_sandbox.stack import APP_ARN, GROUP_ARN, SharedStack, error_of, unvalidated_client
+
+# a fresh sandbox for the module (conftest.empty_sandbox); each test clears CodeDeploy (conftest.codedeploy)
+pytestmark = pytest.mark.usefixtures("empty_sandbox")
 
 SHARED = SharedStack("app")
-APP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:application:{}"
-GROUP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{}/{}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def empty_sandbox(sandbox):
-    sandbox.reset()
-
-
-@pytest.fixture
-def codedeploy(sandbox):
-    client = sandbox.clients("codedeploy")
-    clear_codedeploy(client)
-    return client
 
 
 def test_create_and_get_ecs_application(codedeploy):

@@ -8,7 +8,10 @@ import pytest
 from canary_sandbox.codedeploy import deployment_configs
 from canary_sandbox.codedeploy.store import Store
 from canary_sandbox.router import AwsError
-from canary_sandbox.stack import SharedStack, clear_codedeploy, error_of, unvalidated_client
+from canary_sandbox.stack import SharedStack, error_of, unvalidated_client
+
+# a fresh sandbox for the module (conftest.empty_sandbox); each test clears CodeDeploy (conftest.codedeploy)
+pytestmark = pytest.mark.usefixtures("empty_sandbox")
 
 SHARED = SharedStack("cfg")
 
@@ -24,18 +27,6 @@ SERVER_PREDEFINED = {
     "CodeDeployDefault.HalfAtATime": {"type": "FLEET_PERCENT", "value": 50},
     "CodeDeployDefault.AllAtOnce": {"type": "HOST_COUNT", "value": 0},
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def empty_sandbox(sandbox):
-    sandbox.reset()
-
-
-@pytest.fixture
-def codedeploy(sandbox):
-    client = sandbox.clients("codedeploy")
-    clear_codedeploy(client)
-    return client
 
 
 def get_config(codedeploy, name):

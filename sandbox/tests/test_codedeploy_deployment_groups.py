@@ -7,9 +7,11 @@ import uuid
 
 import pytest
 
-from canary_sandbox.stack import CODEDEPLOY_TRUST_POLICY, SharedStack, clear_codedeploy, error_of, unvalidated_client
+from canary_sandbox.stack import CODEDEPLOY_TRUST_POLICY, GROUP_ARN, SharedStack, error_of, unvalidated_client
 
-GROUP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{}/{}"
+# a fresh sandbox for the module (conftest.empty_sandbox); each test clears CodeDeploy (conftest.codedeploy)
+pytestmark = pytest.mark.usefixtures("empty_sandbox")
+
 TOPIC = "arn:aws:sns:us-east-1:123456789012:deployments"
 
 # These tests change CodeDeploy state only, so they share two stacks instead of resetting
@@ -18,21 +20,9 @@ SHARED = SharedStack("dg")
 SHARED_OTHER = SharedStack("dg2", cidr="10.1.0.0/16")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def empty_sandbox(sandbox):
-    sandbox.reset()
-
-
 @pytest.fixture
 def clients(sandbox):
     return sandbox.clients
-
-
-@pytest.fixture
-def codedeploy(clients):
-    client = clients("codedeploy")
-    clear_codedeploy(client)
-    return client
 
 
 @pytest.fixture

@@ -2,20 +2,16 @@
 
 import pytest
 
-from canary_sandbox.stack import SharedStack, clear_codedeploy, error_of, unvalidated_client
+from canary_sandbox.stack import APP_ARN, GROUP_ARN, SharedStack, clear_codedeploy, error_of, unvalidated_client
+
+# a fresh sandbox for the module (conftest.empty_sandbox); each test clears CodeDeploy (conftest.codedeploy)
+pytestmark = pytest.mark.usefixtures("empty_sandbox")
 
 SHARED = SharedStack("tag")
-APP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:application:{}"
-GROUP_ARN = "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:{}/{}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def empty_sandbox(sandbox):
-    sandbox.reset()
 
 
 @pytest.fixture
-def codedeploy(sandbox):
+def codedeploy(sandbox, empty_sandbox):
     client = sandbox.clients("codedeploy")
     clear_codedeploy(client)
     client.create_application(applicationName="shop", computePlatform="ECS")

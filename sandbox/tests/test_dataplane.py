@@ -20,10 +20,11 @@ import urllib.parse
 
 import pytest
 
+from canary_sandbox import stack as stack_module
 from canary_sandbox.clock import Clock
 from canary_sandbox.dataplane.discovery import load_balancer_dimension, target_group_dimension
 from canary_sandbox.dataplane.extension import DataPlane, dataplane_state, listener_url
-from canary_sandbox.stack import CONTAINER_NAME, CONTAINER_PORT, make_ecs_stack
+from canary_sandbox.stack import make_ecs_stack
 
 WAIT = 15.0  # seconds any eventually-true condition gets (discovery runs every 0.3 s)
 
@@ -56,36 +57,11 @@ def eventually(check, what, timeout=WAIT, interval=0.1):
 
 
 def register_version(aws, stack, version, environment=None):
-    """A new revision of the stack's task definition whose container runs canary-app:<version>."""
-    return aws("ecs").register_task_definition(
-        family=f"{stack.prefix}-app",
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {
-                "name": CONTAINER_NAME,
-                "image": f"canary-app:{version}",
-                "essential": True,
-                "memory": 512,
-                "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
-                "environment": [{"name": name, "value": str(value)} for name, value in (environment or {}).items()],
-            }
-        ],
-    )["taskDefinition"]["taskDefinitionArn"]
+    return stack_module.register_version(aws("ecs"), f"{stack.prefix}-app", version, environment)
 
 
 def create_task_set(aws, stack, target_group_arn, task_definition_arn):
-    return aws("ecs").create_task_set(
-        cluster=stack.cluster,
-        service=stack.service,
-        taskDefinition=task_definition_arn,
-        launchType="FARGATE",
-        loadBalancers=[{"targetGroupArn": target_group_arn, "containerName": CONTAINER_NAME, "containerPort": CONTAINER_PORT}],
-        networkConfiguration={"awsvpcConfiguration": {"subnets": stack.subnet_ids, "securityGroups": [stack.security_group_id]}},
-        scale={"value": 100, "unit": "PERCENT"},
-    )["taskSet"]
+    return stack_module.create_task_set(aws("ecs"), stack, target_group_arn, task_definition_arn)
 
 
 def serving(endpoint, target_group, version):

@@ -33,6 +33,8 @@ import time
 import urllib.parse
 import urllib.request
 
+import botocore.session
+
 from canary_sandbox.awsclients import Clients
 from canary_sandbox.engine.testing import green_percent
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback
@@ -182,18 +184,8 @@ def configured_wait_seconds(clients, stack, minute_seconds):
 def release_with_cli(endpoint, stack, tag):
     """The same release with the AWS CLI: register the revision, create the deployment, wait for success."""
     live = stack.live_task_definition()
-    keys = (
-        "family",
-        "taskRoleArn",
-        "executionRoleArn",
-        "networkMode",
-        "containerDefinitions",
-        "volumes",
-        "placementConstraints",
-        "requiresCompatibilities",
-        "cpu",
-        "memory",
-    )
+    # what a CLI user strips with jq: the read-only keys describe-task-definition adds (botocore's model says which are input)
+    keys = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape.members
     definition = {key: live[key] for key in keys if live.get(key) not in (None, [], {})}
     container = definition["containerDefinitions"][0]
     container["image"] = container["image"].rsplit(":", 1)[0] + ":" + tag

@@ -95,7 +95,7 @@ def playbook_environment(endpoint):
         ANSIBLE_LOCALHOST_WARNING="false",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
         PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
-        CANARY_SANDBOX_GUARD="1",  # tools/loopback_guard.py: botocore refuses non-loopback endpoints
+        CANARY_SANDBOX_GUARD="1",  # canary_sandbox.guard: botocore refuses non-loopback endpoints
     )
     assert_environment_loopback(env)
     return env

@@ -39,10 +39,14 @@ def _paginate(client, operation, key, **request):
     return items
 
 
-def _batches(names, size):
+def _batch_get(call, names_key, names, size, found_key, **request):
+    """Every item a Batch* read finds for `names`, in as few calls as AWS allows (`size` names each)."""
     names = list(names)
+    found = []
     for start in range(0, len(names), size):
-        yield names[start : start + size]
+        response = call(aws_retry=True, **dict(request, **{names_key: names[start : start + size]}))
+        found.extend(response.get(found_key, []))
+    return found
 
 
 # ---------------------------------------------------------------------------- applications
@@ -60,10 +64,7 @@ def list_application_names(client):
 
 @CodeDeployErrorHandler.common_error_handler("describe the CodeDeploy applications")
 def batch_get_applications(client, names):
-    found = []
-    for batch in _batches(names, BATCH_APPLICATIONS):
-        found.extend(client.batch_get_applications(aws_retry=True, applicationNames=batch).get("applicationsInfo", []))
-    return found
+    return _batch_get(client.batch_get_applications, "applicationNames", names, BATCH_APPLICATIONS, "applicationsInfo")
 
 
 @CodeDeployErrorHandler.common_error_handler("create the CodeDeploy application")
@@ -95,11 +96,7 @@ def get_deployment_group(client, application_name, name):
 
 @CodeDeployErrorHandler.common_error_handler("describe the CodeDeploy deployment groups")
 def batch_get_deployment_groups(client, application_name, names):
-    found = []
-    for batch in _batches(names, BATCH_GROUPS):
-        response = client.batch_get_deployment_groups(aws_retry=True, applicationName=application_name, deploymentGroupNames=batch)
-        found.extend(response.get("deploymentGroupsInfo", []))
-    return found
+    return _batch_get(client.batch_get_deployment_groups, "deploymentGroupNames", names, BATCH_GROUPS, "deploymentGroupsInfo", applicationName=application_name)
 
 
 def deployment_groups(client, application_names=None):
@@ -204,10 +201,7 @@ def list_deployment_ids(client, application_name, group_name, statuses=None, lim
 
 @CodeDeployErrorHandler.common_error_handler("describe the CodeDeploy deployments")
 def batch_get_deployments(client, ids):
-    found = []
-    for batch in _batches(ids, BATCH_DEPLOYMENTS):
-        found.extend(client.batch_get_deployments(aws_retry=True, deploymentIds=batch).get("deploymentsInfo", []))
-    return found
+    return _batch_get(client.batch_get_deployments, "deploymentIds", ids, BATCH_DEPLOYMENTS, "deploymentsInfo")
 
 
 @CodeDeployErrorHandler.common_error_handler("get the CodeDeploy deployment")

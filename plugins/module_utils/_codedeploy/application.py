@@ -5,8 +5,6 @@
 
 """CodeDeploy applications of the ECS compute platform: read, create, tag, delete."""
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-
 from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.api import (
     ECS,
     create_application,
@@ -15,16 +13,12 @@ from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.api import 
     list_deployment_group_names,
     list_tags,
 )
-from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.tags import ensure_tags
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.tags import described, ensure_tags
 from ansible_collections.canary.ecs.plugins.module_utils.common import check_name, diff_result, fail
 
 
 def describe_application(application, arn, tags):
-    """The module's view of an application: snake_case, with its ARN and tags (keys unchanged)."""
-    result = camel_dict_to_snake_dict(application)
-    result["application_arn"] = arn
-    result["tags"] = dict(tags or {})
-    return result
+    return described(application, "application_arn", arn, tags)
 
 
 def _diff_view(application, tags):

@@ -24,7 +24,7 @@ from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.api import 
     list_tags,
     update_deployment_group,
 )
-from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.tags import ensure_tags
+from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.tags import described, ensure_tags
 from ansible_collections.canary.ecs.plugins.module_utils.common import check_name, diff_result, fail, short_name
 
 # The only deployment style CodeDeploy accepts for the ECS compute platform.
@@ -311,11 +311,7 @@ def update_request(application_name, name, wanted, members):
 
 
 def describe_deployment_group(info, arn, tags):
-    """The module's view of a group: snake_case, with its ARN and its tags (keys unchanged)."""
-    result = camel_dict_to_snake_dict(info)
-    result["deployment_group_arn"] = arn
-    result["tags"] = dict(tags or {})
-    return result
+    return described(info, "deployment_group_arn", arn, tags)
 
 
 def _diff_view(canonical, tags):
