@@ -264,3 +264,21 @@ def create_task_set(ecs, stack, target_group_arn, task_definition_arn):
         networkConfiguration={"awsvpcConfiguration": {"subnets": stack.subnet_ids, "securityGroups": [stack.security_group_id]}},
         scale={"value": 100, "unit": "PERCENT"},
     )["taskSet"]
+
+
+def put_5xx_alarm(cloudwatch, name, dimensions=None, evaluation_periods=2, operator="GreaterThanOrEqualToThreshold", **extra):
+    """The seed's alarm: ALB target 5xx, Sum per minute, 5 or more for `evaluation_periods` periods."""
+    request = dict(
+        AlarmName=name,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=evaluation_periods,
+        Threshold=5,
+        ComparisonOperator=operator,
+        **extra,
+    )
+    if dimensions:
+        request["Dimensions"] = dimensions
+    cloudwatch.put_metric_alarm(**request)

@@ -45,33 +45,25 @@ def rule(m=3, n=3, treat="missing", comparison="GreaterThanThreshold", threshold
 
 
 @pytest.mark.parametrize(
-    "pattern, missing, ignore, breaching, not_breaching",
+    "m_of_n, pattern, missing, ignore, breaching, not_breaching",
     [
-        ("0 - X - X", OK, OK, OK, OK),
-        ("0 - - - -", OK, OK, OK, OK),
-        ("- - - - -", INSUFFICIENT_DATA, None, ALARM, OK),
-        ("0 X X - X", ALARM, ALARM, ALARM, ALARM),
-        ("- - X - -", ALARM, None, ALARM, OK),
+        # 3 out of 3
+        ((3, 3), "0 - X - X", OK, OK, OK, OK),
+        ((3, 3), "0 - - - -", OK, OK, OK, OK),
+        ((3, 3), "- - - - -", INSUFFICIENT_DATA, None, ALARM, OK),
+        ((3, 3), "0 X X - X", ALARM, ALARM, ALARM, ALARM),
+        ((3, 3), "- - X - -", ALARM, None, ALARM, OK),
+        # 2 out of 3
+        ((2, 3), "0 - X - X", ALARM, ALARM, ALARM, ALARM),
+        ((2, 3), "0 0 X 0 X", ALARM, ALARM, ALARM, ALARM),
+        ((2, 3), "0 - X - -", OK, OK, ALARM, OK),
+        ((2, 3), "- - - - 0", OK, OK, ALARM, OK),
+        ((2, 3), "- - - X -", ALARM, None, ALARM, OK),
     ],
 )
-def test_three_of_three_matches_the_aws_table(pattern, missing, ignore, breaching, not_breaching):
+def test_m_of_n_matches_the_aws_table(m_of_n, pattern, missing, ignore, breaching, not_breaching):
     for treat, expected in zip(("missing", "ignore", "breaching", "notBreaching"), (missing, ignore, breaching, not_breaching), strict=True):
-        assert evaluate(rule(3, 3, treat), points(pattern), OK, T0).state == expected, (pattern, treat)
-
-
-@pytest.mark.parametrize(
-    "pattern, missing, ignore, breaching, not_breaching",
-    [
-        ("0 - X - X", ALARM, ALARM, ALARM, ALARM),
-        ("0 0 X 0 X", ALARM, ALARM, ALARM, ALARM),
-        ("0 - X - -", OK, OK, ALARM, OK),
-        ("- - - - 0", OK, OK, ALARM, OK),
-        ("- - - X -", ALARM, None, ALARM, OK),
-    ],
-)
-def test_two_of_three_matches_the_aws_table(pattern, missing, ignore, breaching, not_breaching):
-    for treat, expected in zip(("missing", "ignore", "breaching", "notBreaching"), (missing, ignore, breaching, not_breaching), strict=True):
-        assert evaluate(rule(2, 3, treat), points(pattern), OK, T0).state == expected, (pattern, treat)
+        assert evaluate(rule(*m_of_n, treat), points(pattern), OK, T0).state == expected, (m_of_n, pattern, treat)
 
 
 def test_only_recent_breaches_too_few_to_alarm_keep_the_state():

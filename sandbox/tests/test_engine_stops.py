@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from canary_sandbox.engine.testing import Release, setup_group, task_sets, wait_for, wait_for_status
-from canary_sandbox.stack import make_ecs_stack
+from canary_sandbox.stack import make_ecs_stack, put_5xx_alarm
 
 CANARY = "CodeDeployDefault.ECSCanary10Percent15Minutes"  # 3.75 s of bake at the test clock
 ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"
@@ -21,17 +21,7 @@ def stack(sandbox):
     sandbox.reset()
     aws = sandbox.clients
     built = make_ecs_stack(aws, GROUP)
-    aws("cloudwatch").put_metric_alarm(
-        AlarmName=ALARM,
-        Namespace="AWS/ApplicationELB",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=5,
-        ComparisonOperator="GreaterThanThreshold",
-        TreatMissingData="notBreaching",
-    )
+    put_5xx_alarm(aws("cloudwatch"), ALARM, evaluation_periods=1, operator="GreaterThanThreshold", TreatMissingData="notBreaching")
     setup_group(aws, built, GROUP)
     return built
 

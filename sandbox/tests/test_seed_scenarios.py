@@ -25,7 +25,7 @@ import pytest
 
 from canary_sandbox.dataplane.extension import listener_url
 from canary_sandbox.engine.testing import Release, setup_group, task_sets, wait_for, wait_for_status
-from canary_sandbox.stack import make_ecs_stack
+from canary_sandbox.stack import make_ecs_stack, put_5xx_alarm
 from canary_sandbox.testing import sandbox_process
 
 # Both tests share the module's sandbox: pytest-xdist runs them on one worker (make sandbox-tests
@@ -119,18 +119,7 @@ def test_2_failing_version_trips_the_alarm_and_is_rolled_back(seed):
         {"Name": "LoadBalancer", "Value": stack.load_balancer_arn.split(":loadbalancer/")[-1]},
     ]
     cloudwatch = aws("cloudwatch")
-    cloudwatch.put_metric_alarm(  # the seed's alarm, on the group that receives this canary
-        AlarmName=ALARM,
-        Namespace="AWS/ApplicationELB",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Dimensions=dimensions,
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=2,
-        Threshold=5,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",
-    )
+    put_5xx_alarm(cloudwatch, ALARM, dimensions, TreatMissingData="notBreaching")  # the seed's alarm, on the group that receives this canary
     release.configure(config=CANARY, alarms=[ALARM], termination_wait=1)
     # v2 after test 1; v1 when this test runs alone
     before = image_version(aws("ecs").describe_task_definition(taskDefinition=release.serving)["taskDefinition"])

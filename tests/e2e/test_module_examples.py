@@ -23,7 +23,7 @@ import pytest
 import yaml
 from release_helpers import TREE, VENV_BIN, playbook
 
-from canary_sandbox.stack import make_ecs_stack
+from canary_sandbox.stack import make_ecs_stack, put_5xx_alarm
 
 MODULES = os.path.join(TREE, "plugins", "modules")
 ORDER = [
@@ -66,17 +66,7 @@ def examples_stack(own_sandbox_env):
     playbook(sandbox, "provision.yml")
     aws = sandbox.clients
     checkout = make_ecs_stack(aws, "checkout", cidr="10.60.0.0/16", cluster="prod", service="checkout", role_name="codedeploy-ecs")
-    aws("cloudwatch").put_metric_alarm(
-        AlarmName="checkout-canary-5xx",
-        Namespace="AWS/ApplicationELB",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=2,
-        Threshold=5,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",
-    )
+    put_5xx_alarm(aws("cloudwatch"), "checkout-canary-5xx", TreatMissingData="notBreaching")
     ecr = aws("ecr")
     ecr.create_repository(repositoryName=ECR_REPOSITORY)
     for tag in ("v3", "v4"):

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from canary_sandbox.stack import put_5xx_alarm
+
 STACK = "e2eprov"
 FOREIGN = "e2eforeign"
 TAG = "canary-ecs:stack"
@@ -113,6 +115,20 @@ def forwarded(listener):
 
 
 AWSCALLS = os.path.join(os.path.dirname(__file__), "awscalls")
+
+
+def register_image(ecs, current, image):
+    """A revision of the described task definition `current` whose first container runs `image` (a release by hand)."""
+    container = dict(current["containerDefinitions"][0], image=image)
+    return ecs.register_task_definition(
+        family=current["family"],
+        containerDefinitions=[container],
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu=current["cpu"],
+        memory=current["memory"],
+        executionRoleArn=current["executionRoleArn"],
+    )["taskDefinition"]["taskDefinitionArn"]
 
 
 def timed(sandbox_env, run_playbook, name, extra_vars, tmp_path):
@@ -271,16 +287,7 @@ def test_provision_after_a_release_moves_nothing(run_playbook, stack_vars, state
         elb.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=[released])
     service = state.service()
     current = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
-    container = dict(current["containerDefinitions"][0], image="public.ecr.aws/nginx/nginx:v2")
-    v2 = ecs.register_task_definition(
-        family=current["family"],
-        containerDefinitions=[container],
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu=current["cpu"],
-        memory=current["memory"],
-        executionRoleArn=current["executionRoleArn"],
-    )["taskDefinition"]["taskDefinitionArn"]
+    v2 = register_image(ecs, current, "public.ecr.aws/nginx/nginx:v2")
     # moto lets update_service change a CODE_DEPLOY service's task definition, as a release would
     ecs.update_service(cluster=service["clusterArn"], service=service["serviceName"], taskDefinition=v2)
     revisions = state.revisions()
@@ -315,16 +322,7 @@ def test_cleanup_leaves_what_the_stack_did_not_create(run_playbook, sandbox_env)
     logs.create_log_group(logGroupName=f"/ecs/{FOREIGN}-app")
     iam.create_role(RoleName=f"{FOREIGN}-ecs-task-execution", AssumeRolePolicyDocument="{}")
     alarm = f"{FOREIGN}-Canary-5XX-Error-Alarm-blue"
-    cloudwatch.put_metric_alarm(
-        AlarmName=alarm,
-        MetricName="HTTPCode_Target_5XX_Count",
-        Namespace="AWS/ApplicationELB",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=2,
-        Threshold=5,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
+    put_5xx_alarm(cloudwatch, alarm)
     try:
         run = run_playbook("cleanup.yml", extra_vars={"stack_name": FOREIGN})
         assert run.changed_tasks == []
@@ -345,16 +343,7 @@ def test_cleanup_stops_a_deployment_in_flight_and_removes_the_stack(run_playbook
     state = StackState(sandbox_env.clients, name)
     ecs, codedeploy = sandbox_env.clients("ecs"), sandbox_env.clients("codedeploy")
     current = ecs.describe_task_definition(taskDefinition=state.service()["taskDefinition"])["taskDefinition"]
-    container = dict(current["containerDefinitions"][0], image="public.ecr.aws/nginx/nginx:v2")
-    v2 = ecs.register_task_definition(
-        family=current["family"],
-        containerDefinitions=[container],
-        networkMode="awsvpc",
-        requiresCompatibilities=["FARGATE"],
-        cpu=current["cpu"],
-        memory=current["memory"],
-        executionRoleArn=current["executionRoleArn"],
-    )["taskDefinition"]["taskDefinitionArn"]
+    v2 = register_image(ecs, current, "public.ecr.aws/nginx/nginx:v2")
     appspec = {
         "version": 0.0,
         "Resources": [

@@ -90,24 +90,26 @@ def check_ecs_service(ctx, service):
         )
 
 
+def _usable(describe, what, **request):
+    """An ELBv2 describe call that must find `what`; its error becomes CodeDeploy's InvalidTargetGroupPairException."""
+    try:
+        describe(**request)
+    except ClientError as error:
+        raise AwsError("InvalidTargetGroupPairException", f"The {what} cannot be used: {_reason(error)}.") from None
+
+
 def check_target_groups(ctx, names):
     """Every target group name exists in ELBv2 (in this region)."""
     elbv2 = ctx.client("elbv2")
     for name in names:
-        try:
-            elbv2.describe_target_groups(Names=[name])
-        except ClientError as error:
-            raise AwsError("InvalidTargetGroupPairException", f"The target group {name} cannot be used: {_reason(error)}.") from None
+        _usable(elbv2.describe_target_groups, f"target group {name}", Names=[name])
 
 
 def check_listeners(ctx, listener_arns, route):
     """Every listener ARN of a traffic route ("production"/"test") exists in ELBv2."""
     elbv2 = ctx.client("elbv2")
     for arn in listener_arns:
-        try:
-            elbv2.describe_listeners(ListenerArns=[arn])
-        except ClientError as error:
-            raise AwsError("InvalidTargetGroupPairException", f"The {route} listener {arn} cannot be used: {_reason(error)}.") from None
+        _usable(elbv2.describe_listeners, f"{route} listener {arn}", ListenerArns=[arn])
 
 
 def _reason(error):
