@@ -59,7 +59,10 @@ sanity: tree
 
 lint: tree
 	ruff check --no-cache .
+	ruff format --check --no-cache .
+	antsibull-changelog lint
 	cd $(TREE) && ansible-lint --offline -q
+	cd $(TREE) && antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all --skip-rstcheck .
 
 integration: tree
 	tools/with-sandbox.sh tools/integration.sh $(TREE) $(TARGETS)

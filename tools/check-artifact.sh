@@ -11,7 +11,7 @@ if [ -n "$bad" ]; then
   echo "$bad" >&2
   exit 1
 fi
-for required in MANIFEST.json meta/runtime.yml README.md plugins/module_utils/modules.py; do
+for required in MANIFEST.json meta/runtime.yml meta/execution-environment.yml requirements.txt bindep.txt README.md plugins/module_utils/modules.py; do
   grep -qx "$required" <<< "$listing" || { echo "artifact lacks $required" >&2; exit 1; }
 done
 echo "artifact: $(basename "$artifact"), $(wc -l <<< "$listing") entries, no development files"
@@ -30,3 +30,16 @@ for module in $modules; do
   fi
 done
 echo "ansible-doc renders all $(wc -w <<< "$modules") modules from the installed artifact"
+
+# Execution environments: ansible-builder finds the collection's Python needs in the installed
+# artifact, and writes the build context of ee/execution-environment.yml (no image is built).
+introspected=$("$root/.venv/bin/ansible-builder" introspect "$installed" 2>&1)
+for package in boto3 botocore; do
+  grep -q "$package.*from collection canary.ecs" <<< "$introspected" || { echo "ansible-builder introspect does not see canary.ecs's $package:" >&2; echo "$introspected" >&2; exit 1; }
+done
+"$root/.venv/bin/ansible-builder" create -f "$root/ee/execution-environment.yml" -c "$installed/ee-context" >/dev/null
+grep -q "ansible-galaxy collection install /build/collections/canary-ecs-" "$installed/ee-context/"*file \
+  && ls "$installed/ee-context/_build/collections/" | grep -q "canary-ecs-.*\.tar\.gz" \
+  || { echo "ansible-builder create: the build context does not install the canary.ecs artifact" >&2; exit 1; }
+echo "ansible-builder: introspect finds boto3 and botocore from canary.ecs; create wrote the EE build context"
+
