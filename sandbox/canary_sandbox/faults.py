@@ -2,7 +2,7 @@
 
     POST   /_sandbox/faults  {"operation": "GetDeployment", "service": "codedeploy",
                               "error": "ThrottlingException", "message": "Rate exceeded",
-                              "status": 400, "count": 3}
+                              "status": 400, "count": 3, "lost": false}
     GET    /_sandbox/faults  {"faults": [{... as posted, "remaining": 2, "hits": 1}]}
     DELETE /_sandbox/faults  forget them all (a sandbox reset does too)
 
@@ -10,7 +10,9 @@
 `service`, optional, is the SigV4 signing name of the request's credential scope
 (codedeploy, ecs, elasticloadbalancing, monitoring, ec2, iam, ecr, logs, sts). The error
 is answered in the request's protocol, so botocore raises a ClientError with that code
-(and retries it if it is a throttling or 5xx error, as against AWS).
+(and retries it if it is a throttling or 5xx error, as against AWS). With "lost": true the
+request is carried out first and only its answer is replaced by the error: a reply lost on
+the way back, after which a retry meets the state the first call left (as against AWS).
 
 Only clients are faulted: the sandbox's own engine, data plane and validation, and test
 code using canary_sandbox.awsclients, send USER_AGENT_MARK in their user agent and are
@@ -40,9 +42,11 @@ def parse_spec(spec):
     """A checked copy of a posted fault: operation, service, error, message, status, count."""
     if not isinstance(spec, dict):
         raise FaultError('a fault is a JSON object such as {"operation": "GetDeployment", "error": "ThrottlingException"}')
-    unknown = sorted(set(spec) - {"operation", "service", "error", "message", "status", "count"})
+    unknown = sorted(set(spec) - {"operation", "service", "error", "message", "status", "count", "lost"})
     if unknown:
-        raise FaultError(f"unknown fault fields {unknown}: use operation, service, error, message, status, count")
+        raise FaultError(f"unknown fault fields {unknown}: use operation, service, error, message, status, count, lost")
+    if not isinstance(spec.get("lost", False), bool):
+        raise FaultError("lost: true to carry the request out and lose its answer, false (the default) to refuse it")
     operation, error = spec.get("operation"), spec.get("error", "ThrottlingException")
     if not isinstance(operation, str) or not operation:
         raise FaultError("operation: the API operation to fail, such as GetDeployment or DescribeListeners")
@@ -62,6 +66,7 @@ def parse_spec(spec):
         "error": error,
         "status": status,
         "count": count,
+        "lost": spec.get("lost", False),
         "message": str(spec.get("message") or f"Injected by the sandbox: {error}"),
     }
 
@@ -129,7 +134,7 @@ class Faults:
             return [dict(fault) for fault in self._faults]
 
     def answer(self, request):
-        """The error response for a request a fault takes, or None."""
+        """(error response, lost) for a request a fault takes, or None; lost: carry the request out first."""
         if not self._faults or USER_AGENT_MARK in request.headers.get("User-Agent", ""):
             return None
         service, operation = request_operation(request)
@@ -143,7 +148,7 @@ class Faults:
                     break
             else:
                 return None
-        return error_response(request, service, fault)
+        return error_response(request, service, fault), fault["lost"]
 
     def admin(self, request):
         """GET, POST and DELETE on ADMIN_PATH."""

@@ -39,6 +39,11 @@ def _json_default(value):
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def _discard(status, headers, exc_info=None):
+    """A start_response for an answer nobody will read (a lost answer's)."""
+    return lambda data: None
+
+
 class AwsError(Exception):
     """An error answered in AWS's JSON protocol shape (botocore reads __type)."""
 
@@ -114,13 +119,19 @@ class Router:
             return self._reset(environ, start_response)
         with self.gate.request():
             region = request_region(request, self.sandbox.region)
+            fault = None if request.path.startswith("/_sandbox/") else self.faults.answer(request)
+            if fault is not None and not fault[1]:
+                return fault[0](environ, start_response)
+            # a lost answer: the request is carried out, then the client gets the fault instead
+            reply = start_response if fault is None else _discard
             response = self._dispatch(request, region)
             if response is None:
-                answer = self._moto(environ, body, start_response)
+                answer = self._moto(environ, body, reply)
                 for observer in self.observers:  # before the caller sees the answer: read-your-writes
                     observer(request, region)
-                return answer
-            return response(environ, start_response)
+            else:
+                answer = list(response(environ, reply))
+            return answer if fault is None else fault[0](environ, start_response)
 
     def _moto(self, environ, body, start_response):
         # moto reads the body itself: hand it a fresh stream. Its answer is materialised
@@ -143,9 +154,6 @@ class Router:
         handler = self.admin.get((request.method, request.path))
         if handler is not None:
             return handler(request)
-        fault = self.faults.answer(request)
-        if fault is not None:
-            return fault
         target = request.headers.get("X-Amz-Target", "")
         prefix, _, action = target.partition(".")
         service = self.json_services.get(prefix)

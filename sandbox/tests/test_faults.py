@@ -82,6 +82,7 @@ def test_the_sandbox_and_test_clients_are_never_faulted(sandbox, aws, faults):
         ({"operation": "GetDeployment", "count": 0}, "count"),
         ({"operation": "GetDeployment", "status": 200}, "status"),
         ({"operation": "GetDeployment", "eror": "X"}, "unknown fault fields ['eror']"),
+        ({"operation": "GetDeployment", "lost": "yes"}, "lost"),
     ],
 )
 def test_a_bad_fault_is_refused_naming_the_field(sandbox, faults, spec, field):
@@ -108,3 +109,27 @@ def test_reset_and_delete_forget_faults(sandbox, faults):
     faults(operation="ListClusters", error="ThrottlingException", count=3)
     assert admin(sandbox, "DELETE") == (200, {"faults": []})
     assert plain_client(sandbox, "ecs").list_clusters()["clusterArns"] == []
+
+
+def test_a_lost_answer_carries_the_request_out_and_answers_the_error(sandbox, faults):
+    """JSON protocol (an extension's operation): the application is created, the caller only sees the error."""
+    codedeploy = plain_client(sandbox, "codedeploy")
+    faults(operation="CreateApplication", service="codedeploy", error="InternalFailure", status=500, lost=True)
+    assert code_of(lambda: codedeploy.create_application(applicationName="lost-answer", computePlatform="ECS")) == ("InternalFailure", 500)
+    assert codedeploy.get_application(applicationName="lost-answer")["application"]["computePlatform"] == "ECS"
+    # a retry meets what the first call left, as against AWS
+    assert code_of(lambda: codedeploy.create_application(applicationName="lost-answer", computePlatform="ECS")) == (
+        "ApplicationAlreadyExistsException",
+        400,
+    )
+
+
+def test_a_lost_answer_of_a_moto_operation_registers_once(sandbox, faults):
+    """Query-free JSON protocol answered by moto: RegisterTaskDefinition happens, its answer is lost."""
+    ecs = plain_client(sandbox, "ecs")
+    faults(operation="RegisterTaskDefinition", service="ecs", error="ServerException", status=500, lost=True)
+    container = {"name": "app", "image": "canary-app:v1", "memory": 128}
+    assert code_of(lambda: ecs.register_task_definition(family="lost-answer", containerDefinitions=[container])) == ("ServerException", 500)
+    assert len(ecs.list_task_definitions(familyPrefix="lost-answer")["taskDefinitionArns"]) == 1
+    registered = ecs.register_task_definition(family="lost-answer", containerDefinitions=[container])["taskDefinition"]
+    assert registered["revision"] == 2  # the retry registers again: the leftover a release must clean up

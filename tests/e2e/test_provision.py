@@ -13,6 +13,7 @@ import os
 import time
 
 import pytest
+import yaml
 
 from canary_sandbox.stack import put_5xx_alarm
 
@@ -265,6 +266,36 @@ def test_provision_again_changes_nothing(run_playbook, stack_vars, state, sandbo
     assert state.revisions() == revisions
 
 
+def as_command_line(values):
+    """-e key=value for each, as a user types them: every value arrives as a string."""
+    args = []
+    for key, value in values.items():
+        args += ["-e", "%s=%s" % (key, str(value).lower() if isinstance(value, bool) else value)]
+    return args
+
+
+def test_numbers_and_switches_given_with_e_key_value_are_accepted(run_playbook, stack_vars, state):
+    """Every number and switch of vars/stack.yml given as -e key=value (a string) is checked, cast and idempotent."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "playbooks", "vars", "stack.yml"), encoding="utf-8") as handle:
+        defaults = yaml.safe_load(handle)
+    typed = {key: value for key, value in defaults.items() if isinstance(value, (bool, int, float))}
+    assert {"stack_listener_port", "stack_desired_count", "stack_ready_wait_minutes", "stack_latency_threshold", "stack_create_network"} <= set(typed)
+    group_task = "canary.ecs.codedeploy : Deployment group (blue/green, alarms, automatic rollback)"
+    run = run_playbook("provision.yml", *as_command_line(dict(typed, stack_ready_wait_minutes=5)), extra_vars=stack_vars)
+    assert run.changed_tasks == [group_task]
+    ready = state.deployment_group()["blueGreenDeploymentConfiguration"]["deploymentReadyOption"]
+    assert ready == {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 5}
+    run = run_playbook("provision.yml", *as_command_line(typed), extra_vars=stack_vars)
+    assert run.changed_tasks == [group_task]  # back to no approval wait; nothing else differs (desired count, ports, ...)
+    ready = state.deployment_group()["blueGreenDeploymentConfiguration"]["deploymentReadyOption"]
+    assert ready == {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 0}
+
+
+def test_a_number_that_is_not_one_fails_naming_the_variable(run_playbook, stack_vars, state):
+    run = run_playbook("provision.yml", "-e", "stack_ready_wait_minutes=five", extra_vars=stack_vars, expect_failure=True)
+    assert "stack_ready_wait_minutes" in run.stdout and run.changed_tasks == []
+
+
 def test_provision_with_an_approval_wait_and_back(run_playbook, stack_vars, state):
     run = run_playbook("provision.yml", extra_vars=dict(stack_vars, stack_ready_wait_minutes=30))
     assert run.changed_tasks == ["canary.ecs.codedeploy : Deployment group (blue/green, alarms, automatic rollback)"]
@@ -426,3 +457,40 @@ def test_two_stacks_share_a_cluster_and_an_application(run_playbook, sandbox_env
     assert (cluster_owner(), application_owner()) == (None, None), "the last stack's cleanup left the shared cluster or application"
     for name in (first, second):
         assert StackState(sandbox_env.clients, name).owned() == []
+
+
+# Throttling and 5xx answers on the calls cleanup.yml makes through the upstream modules (and ours):
+# (service signing name, operation, error, status, count).
+CLEANUP_FAULTS = (
+    ("ecs", "DescribeServices", "ThrottlingException", 400, 2),
+    ("ecs", "DeleteService", "ThrottlingException", 400, 1),
+    ("ecs", "ListTagsForResource", "ThrottlingException", 400, 2),
+    ("ecs", "DeleteCluster", "ServerException", 500, 1),
+    ("elasticloadbalancing", "DescribeTargetGroups", "Throttling", 400, 2),
+    ("elasticloadbalancing", "DeleteLoadBalancer", "Throttling", 400, 1),
+    ("ec2", "DescribeSecurityGroups", "RequestLimitExceeded", 503, 2),
+    ("ec2", "DeleteVpc", "RequestLimitExceeded", 503, 1),
+    ("monitoring", "DescribeAlarms", "Throttling", 400, 2),
+    ("iam", "DeleteRole", "Throttling", 400, 1),
+)
+
+
+def test_cleanup_rides_out_throttling_and_leaves_nothing(run_playbook, sandbox_env):
+    """The upstream modules get retries from stack_aws_config, ours retry each service's throttling codes."""
+    from canary_sandbox.faults import clear_faults, inject_fault, injected_faults
+
+    name = "e2ethrottle"
+    values = {"stack_name": name, "stack_vpc_cidr": "10.73.0.0/16", "stack_subnet_cidrs": ["10.73.0.0/24", "10.73.1.0/24"]}
+    run_playbook("provision.yml", extra_vars=values)
+    state = StackState(sandbox_env.clients, name)
+    assert state.owned(), "provision.yml created nothing"
+    try:
+        for service, operation, error, status, count in CLEANUP_FAULTS:
+            inject_fault(sandbox_env.endpoint, service=service, operation=operation, error=error, status=status, count=count)
+        run_playbook("cleanup.yml", extra_vars=values)
+        met = {(fault["service"], fault["operation"]): fault["hits"] for fault in injected_faults(sandbox_env.endpoint)}
+    finally:
+        clear_faults(sandbox_env.endpoint)
+    assert state.owned() == []
+    # the faults were really met: cleanup made these calls and retried past their errors
+    assert [key for key, hits in met.items() if hits == 0] == [], met

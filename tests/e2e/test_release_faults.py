@@ -67,3 +67,28 @@ def test_a_deployment_codedeploy_refuses_leaves_nothing_behind(stack, sandbox_en
     assert stack.revisions() == revisions
     assert [d["deploymentId"] for d in stack.deployments()] == [d["deploymentId"] for d in deployments]
     assert stack.live_image() == live
+
+
+def test_lost_answers_are_recognised_followed_and_cleaned_up(stack, sandbox_env, run_playbook, faults):
+    """RegisterTaskDefinition and CreateDeployment are carried out but their answers are lost (500):
+    botocore retries, ECS registers the revision twice and CodeDeploy refuses the second deployment,
+    naming the first. The release follows its own deployment to the end and leaves one new revision."""
+    assert stack.in_flight() == [], "a release is still in flight"
+    revisions, known = stack.revisions(), [d["deploymentId"] for d in stack.deployments()]
+    new = _next_tag(stack, "v24", "v25")
+    faults(operation="RegisterTaskDefinition", service="ecs", error="ServerException", status=500, lost=True)
+    faults(operation="CreateDeployment", service="codedeploy", error="InternalFailure", status=500, lost=True)
+    run = run_playbook("deploy.yml", "-e", "image_tag=" + new, extra_vars=release_vars(sandbox_env.endpoint))
+    result = release_result(run)
+    assert result["status"] == "Succeeded" and result["outcome"]["succeeded"], result.get("msg")
+    assert [f["hits"] for f in injected_faults(sandbox_env.endpoint)] == [1, 1]
+    # read back: one deployment started, it ran to the end on the revision the release returned
+    (deployment,) = [d for d in stack.deployments() if d["deploymentId"] not in known]
+    assert deployment["deploymentId"] == result["deployment_id"] and deployment["status"] == "Succeeded"
+    assert stack.live_task_definition()["taskDefinitionArn"] == result["task_definition_arn"]
+    assert stack.live_image().endswith(":" + new)
+    # the revision the lost registration left is deregistered: exactly one new ACTIVE revision
+    added = [arn for arn in stack.revisions() if arn not in revisions]
+    assert added == [result["task_definition_arn"]], added
+    assert any("retried registration" in warning for warning in result.get("warnings", [])), result.get("warnings")
+    assert any("this very revision" in warning for warning in result.get("warnings", [])), result.get("warnings")

@@ -55,6 +55,13 @@ def register_task_definition(ecs, params, tags):
     return ecs.register_task_definition(aws_retry=True, **request)["taskDefinition"]
 
 
+@ECSErrorHandler.common_error_handler("list the revisions of the task definition family")
+def newest_revisions(ecs, family, count):
+    """ARNs of the family's `count` newest ACTIVE revisions, newest first (one call)."""
+    response = ecs.list_task_definitions(aws_retry=True, familyPrefix=family, status="ACTIVE", sort="DESC", maxResults=count)
+    return [arn for arn in response.get("taskDefinitionArns", []) if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+
+
 @ECSErrorHandler.common_error_handler("deregister the task definition revision")
 def deregister_task_definition(ecs, arn):
     ecs.deregister_task_definition(aws_retry=True, taskDefinition=arn)

@@ -102,13 +102,64 @@ def release(module, backend):
         return result, False
 
     registered = aws.register_task_definition(ecs, desired, ctx.live_tags)
+    result["warnings"].extend(duplicates_withdrawn(ecs, registered, ctx.live))
     spec = backend.appspec(registered["taskDefinitionArn"], ctx.container, ctx.port, ctx.service)
     try:
         deployment_id = backend.start(ctx.group, spec, params.get("deployment_config_name"), params.get("description") or "canary.ecs release of %s" % label)
     except AnsibleAWSError as error:
-        raise withdrawn(ecs, registered, error) from error
+        ours = started_anyway(ctx, registered["taskDefinitionArn"])
+        if ours is None:
+            raise withdrawn(ecs, registered, error) from error
+        # the answer was lost (or a retry of it was refused, naming this very deployment): follow it
+        result["warnings"].append(
+            "Starting the deployment answered an error (%s), but deployment %s of this very revision is in flight: it is this release's own, "
+            "so it is followed." % (error.message, ours["deploymentId"])
+        )
+        deployment_id = ours["deploymentId"]
     result.update(appspec=spec, task_definition_arn=registered["taskDefinitionArn"], deployment_id=deployment_id, attached=False)
     return start_following(module, ctx, result, label, deployment_id)
+
+
+def started_anyway(ctx, task_definition_arn):
+    """The in-flight deployment of the group that releases exactly this new revision, if a lost answer hid it."""
+    try:
+        in_flight = ctx.backend.in_flight(ctx.group)
+    except AnsibleAWSError:
+        return None
+    for deployment in in_flight:
+        if ctx.backend.released_revision(deployment) == task_definition_arn:
+            return deployment
+    return None
+
+
+def duplicates_withdrawn(ecs, registered, live):
+    """Deregister the revisions a retried RegisterTaskDefinition left behind; returns warnings saying which.
+
+    botocore retries a call whose answer was lost, and ECS registers the revision again: the
+    revisions between the live one and ours with the same content, registered moments before
+    ours, are such leftovers. Nothing else is touched.
+    """
+    revision = registered.get("revision") or 0
+    live_revision = live.get("revision") or 0
+    if revision - live_revision <= 1 or registered.get("family") != live.get("family"):
+        return []
+    warnings = []
+    for arn in aws.newest_revisions(ecs, registered["family"], min(revision - live_revision, 10)):
+        number = int(arn.rsplit(":", 1)[-1])
+        if not live_revision < number < revision:
+            continue
+        described, _tags = aws.describe_task_definition(ecs, arn)
+        if taskdef.same_content(described, registered) and _registered_just_before(described, registered):
+            aws.deregister_task_definition(ecs, arn)
+            warnings.append(
+                "Deregistered %s: a retried registration had left it beside %s." % (taskdef.arn_label(arn), taskdef.task_definition_label(registered))
+            )
+    return warnings
+
+
+def _registered_just_before(earlier, later, seconds=300):
+    first, second = observe.epoch(earlier.get("registeredAt")), observe.epoch(later.get("registeredAt"))
+    return first is not None and second is not None and 0 <= second - first <= seconds
 
 
 def withdrawn(ecs, registered, error):

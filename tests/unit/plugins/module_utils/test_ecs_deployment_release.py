@@ -246,3 +246,63 @@ def test_a_look_with_known_alarms_is_three_calls():
         1,
     )
     codedeploy.get_deployment_group.assert_not_called()
+
+
+TD3 = TD2.replace(":2", ":3")
+
+
+def test_a_create_whose_answer_was_lost_is_recognised_and_followed_never_undone():
+    """CreateDeployment started the deployment, but its answer was lost and botocore's retry was refused,
+    naming the deployment this very call had created: the release follows it, the revision stays."""
+    clients = fake_clients()
+    codedeploy = clients("codedeploy")
+    codedeploy.create_deployment.side_effect = client_error(
+        "DeploymentLimitExceededException", "CreateDeployment", "The Deployment Group 'web-dg' already has an active Deployment 'd-LOST'"
+    )
+    # nothing in flight at the preflight; once the refusal came back, the deployment of the revision just registered
+    codedeploy.list_deployments.side_effect = [{"deployments": []}, {"deployments": ["d-LOST"]}]
+    codedeploy.batch_get_deployments.return_value = {"deploymentsInfo": [deployment_of(TD3, "d-LOST")]}
+    result, failed = release.release(module(image_tag="v2"), backend(clients))
+    assert not failed and result["deployment_id"] == "d-LOST" and result["task_definition_arn"] == TD3
+    clients("ecs").deregister_task_definition.assert_not_called()
+    assert any("d-LOST" in warning and "this very revision" in warning for warning in result["warnings"])
+
+
+def test_a_refused_create_with_someone_elses_deployment_in_flight_still_takes_the_revision_back():
+    clients = fake_clients()
+    codedeploy = clients("codedeploy")
+    codedeploy.create_deployment.side_effect = client_error("DeploymentLimitExceededException", "CreateDeployment", "already has an active Deployment")
+    codedeploy.list_deployments.side_effect = [{"deployments": []}, {"deployments": ["d-OTHER"]}]
+    codedeploy.batch_get_deployments.return_value = {"deploymentsInfo": [deployment_of(TD2, "d-OTHER")]}
+    with pytest.raises(AnsibleCanaryECSError):
+        release.release(module(image_tag="v2"), backend(clients))
+    clients("ecs").deregister_task_definition.assert_called_once_with(aws_retry=True, taskDefinition=TD3)
+
+
+def test_a_revision_a_retried_registration_left_behind_is_deregistered():
+    """RegisterTaskDefinition's answer was lost and botocore retried: ECS registered :2 and :3 alike."""
+    clients = fake_clients()
+    ecs = clients("ecs")
+    now = 1764655200.0
+    leftover = dict(TASK_DEFINITIONS[TD2], registeredAt=now - 2)
+    other = dict(TASK_DEFINITIONS[TD2], registeredAt=now - 3600)  # same content, an hour old: someone's own revision
+    described = {TD1: TASK_DEFINITIONS[TD1], TD2: leftover, TD2.replace(":2", ":9"): other}
+    ecs.describe_task_definition.side_effect = lambda taskDefinition, **kw: {"taskDefinition": described[taskDefinition], "tags": []}
+    ecs.register_task_definition.return_value = {"taskDefinition": dict(TASK_DEFINITIONS[TD2], taskDefinitionArn=TD3, revision=3, registeredAt=now)}
+    ecs.list_task_definitions.return_value = {"taskDefinitionArns": [TD3, TD2, TD1]}
+    result, failed = release.release(module(image_tag="v2"), backend(clients))
+    assert not failed and result["task_definition_arn"] == TD3
+    ecs.deregister_task_definition.assert_called_once_with(aws_retry=True, taskDefinition=TD2)
+    assert any("web:2" in warning and "retried registration" in warning for warning in result["warnings"])
+
+
+def test_an_older_revision_of_the_same_content_is_not_a_leftover():
+    clients = fake_clients()
+    ecs = clients("ecs")
+    now = 1764655200.0
+    described = {TD1: TASK_DEFINITIONS[TD1], TD2: dict(TASK_DEFINITIONS[TD2], registeredAt=now - 3600)}
+    ecs.describe_task_definition.side_effect = lambda taskDefinition, **kw: {"taskDefinition": described[taskDefinition], "tags": []}
+    ecs.register_task_definition.return_value = {"taskDefinition": dict(TASK_DEFINITIONS[TD2], taskDefinitionArn=TD3, revision=3, registeredAt=now)}
+    ecs.list_task_definitions.return_value = {"taskDefinitionArns": [TD3, TD2, TD1]}
+    release.release(module(image_tag="v2"), backend(clients))
+    ecs.deregister_task_definition.assert_not_called()
