@@ -60,11 +60,7 @@ def batch_get_applications(ctx, params):
 
 @operation("ListApplications")
 def list_applications(ctx, params):
-    names, next_token = validation.page(ctx.store.applications, params.get("nextToken"))
-    response = {"applications": names}
-    if next_token:
-        response["nextToken"] = next_token
-    return response
+    return validation.listed("applications", validation.page(ctx.store.applications, params.get("nextToken")))
 
 
 @operation("UpdateApplication")

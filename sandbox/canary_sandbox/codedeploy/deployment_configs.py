@@ -194,11 +194,7 @@ def get_deployment_config(ctx, params):
 
 @operation("ListDeploymentConfigs")
 def list_deployment_configs(ctx, params):
-    names, next_token = validation.page(predefined_names() + list(ctx.store.deployment_configs), params.get("nextToken"))
-    response = {"deploymentConfigsList": names}
-    if next_token:
-        response["nextToken"] = next_token
-    return response
+    return validation.listed("deploymentConfigsList", validation.page(predefined_names() + list(ctx.store.deployment_configs), params.get("nextToken")))
 
 
 @operation("DeleteDeploymentConfig")

@@ -430,11 +430,7 @@ def batch_get_deployment_groups(ctx, params):
 def list_deployment_groups(ctx, params):
     application = applications.find(ctx.store, params.get("applicationName"))["applicationName"]
     names = [group for app, group in ctx.store.deployment_groups if app == application]
-    page, next_token = validation.page(names, params.get("nextToken"))
-    response = {"applicationName": application, "deploymentGroups": page}
-    if next_token:
-        response["nextToken"] = next_token
-    return response
+    return validation.listed("deploymentGroups", validation.page(names, params.get("nextToken")), applicationName=application)
 
 
 @operation("UpdateDeploymentGroup")

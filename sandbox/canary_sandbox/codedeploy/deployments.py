@@ -11,7 +11,7 @@ import time
 
 from .. import ACCOUNT_ID
 from ..router import AwsError
-from . import applications, appspec, deployment_configs, deployment_groups
+from . import applications, appspec, deployment_configs, deployment_groups, validation
 from .service import operation
 
 ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
@@ -368,11 +368,7 @@ def list_deployments(ctx, params):
     if window.get("start") is not None and window.get("end") is not None and float(window["start"]) > float(window["end"]):
         raise AwsError("InvalidTimeRangeException", "createTimeRange.start is after createTimeRange.end.")
     records = sorted((r for r in ctx.store.deployments.values() if _matches(r, params)), key=lambda r: r["createTime"], reverse=True)
-    page, token = _page([r["deploymentId"] for r in records], params.get("nextToken"))
-    result = {"deployments": page}
-    if token:
-        result["nextToken"] = token
-    return result
+    return validation.listed("deployments", _page([r["deploymentId"] for r in records], params.get("nextToken")))
 
 
 @operation("StopDeployment")
@@ -423,11 +419,7 @@ def _started(store, deployment_id):
 @operation("ListDeploymentTargets")
 def list_deployment_targets(ctx, params):
     record = _started(ctx.store, params.get("deploymentId"))
-    page, token = _page(_target_ids(record, params.get("targetFilters")), params.get("nextToken"))
-    result = {"targetIds": page}
-    if token:
-        result["nextToken"] = token
-    return result
+    return validation.listed("targetIds", _page(_target_ids(record, params.get("targetFilters")), params.get("nextToken")))
 
 
 def _target(record, target_id):

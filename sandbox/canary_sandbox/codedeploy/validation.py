@@ -86,6 +86,15 @@ def page(names, next_token, size=PAGE_SIZE):
     return chosen, (_encode_token(chosen[-1]) if more else None)
 
 
+def listed(key, names_and_token, **fixed):
+    """A List* answer: the page under `key` (beside the `fixed` members), nextToken only when more follow."""
+    names, next_token = names_and_token
+    response = dict(fixed, **{key: names})
+    if next_token:
+        response["nextToken"] = next_token
+    return response
+
+
 def _encode_token(last):
     return base64.urlsafe_b64encode(("v1:" + last).encode()).decode()
 

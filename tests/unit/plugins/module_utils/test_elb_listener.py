@@ -5,14 +5,7 @@
 
 """The listener comparison: what the module owns is corrected, the traffic never is."""
 
-from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import (
-    desired_settings,
-    forward_action,
-    forwarded_target_groups,
-    owned_settings,
-    settings_update,
-    traffic_drift,
-)
+from ansible_collections.canary.ecs.plugins.module_utils import elb_listener as owned
 
 BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-tg-blue/1"
 GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-tg-green/2"
@@ -35,44 +28,45 @@ def weighted(blue, green):
 
 
 def test_a_new_listener_forwards_everything_to_one_group():
-    assert forwarded_target_groups(listener(forward_action(BLUE))) == {BLUE: 1}
+    assert owned.forwarded_target_groups(listener(owned.forward_action(BLUE))) == {BLUE: 1}
 
 
 def test_plain_and_weighted_forwards_are_read_alike():
-    assert forwarded_target_groups(listener([{"Type": "forward", "TargetGroupArn": BLUE}])) == {BLUE: 1}
-    assert forwarded_target_groups(listener(weighted(10, 90))) == {BLUE: 10, GREEN: 90}
+    assert owned.forwarded_target_groups(listener([{"Type": "forward", "TargetGroupArn": BLUE}])) == {BLUE: 1}
+    assert owned.forwarded_target_groups(listener(weighted(10, 90))) == {BLUE: 10, GREEN: 90}
 
 
 def test_weights_are_not_part_of_what_the_module_owns():
     canary = listener(weighted(90, 10))
-    assert settings_update(owned_settings(canary), desired_settings(params())) == {}
+    assert owned.settings_update(owned.owned_settings(canary), owned.desired_settings(params())) == {}
 
 
 def test_a_protocol_change_is_corrected_with_its_certificates():
-    update = settings_update(
-        owned_settings(listener(forward_action(BLUE))), desired_settings(params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy=None))
+    update = owned.settings_update(
+        owned.owned_settings(listener(owned.forward_action(BLUE))), owned.desired_settings(params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy=None))
     )
     assert update == {"Protocol": "HTTPS", "Certificates": [{"CertificateArn": "arn:cert"}]}
 
 
 def test_an_unset_tls_policy_keeps_the_current_one():
-    https = listener(forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08", Certificates=[{"CertificateArn": "arn:cert"}])
-    assert settings_update(owned_settings(https), desired_settings(params(protocol="HTTPS", certificates=["arn:cert"]))) == {}
+    https = listener(owned.forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08", Certificates=[{"CertificateArn": "arn:cert"}])
+    assert owned.settings_update(owned.owned_settings(https), owned.desired_settings(params(protocol="HTTPS", certificates=["arn:cert"]))) == {}
 
 
 def test_a_changed_tls_policy_is_corrected():
-    https = listener(forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08", Certificates=[{"CertificateArn": "arn:cert"}])
-    update = settings_update(
-        owned_settings(https), desired_settings(params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06"))
+    https = listener(owned.forward_action(BLUE), Protocol="HTTPS", SslPolicy="ELBSecurityPolicy-2016-08", Certificates=[{"CertificateArn": "arn:cert"}])
+    update = owned.settings_update(
+        owned.owned_settings(https),
+        owned.desired_settings(params(protocol="HTTPS", certificates=["arn:cert"], ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06")),
     )
     assert update == {"Protocol": "HTTPS", "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}
 
 
 def test_no_drift_while_the_initial_group_gets_traffic():
-    assert traffic_drift(listener(forward_action(BLUE)), BLUE) is None
-    assert traffic_drift(listener(weighted(90, 10)), BLUE) is None
+    assert owned.traffic_drift(listener(owned.forward_action(BLUE)), BLUE) is None
+    assert owned.traffic_drift(listener(weighted(90, 10)), BLUE) is None
 
 
 def test_drift_is_reported_once_the_other_group_is_live():
-    message = traffic_drift(listener(weighted(0, 100)), BLUE)
+    message = owned.traffic_drift(listener(weighted(0, 100)), BLUE)
     assert GREEN in message and "CodeDeploy" in message
