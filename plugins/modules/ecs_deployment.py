@@ -124,8 +124,9 @@ options:
     default: 3600
   poll_interval:
     description:
-      - Seconds between two looks at the deployment while waiting. Each look is three API calls (four when
-        following a O(deployment_id) started elsewhere, whose group's alarms are read too).
+      - Seconds between two looks at the deployment while waiting. Each look is four API calls when the action
+        plugin prints progress (the module run of each look reads the deployment group's alarms too), three when
+        the module waits by itself (under C(async)).
     type: int
     default: 15
   fail_on_rollback:
