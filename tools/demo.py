@@ -19,9 +19,10 @@ import subprocess
 import sys
 import time
 
+from canary_sandbox.background import Every
 from canary_sandbox.guard import assert_environment_loopback
 from canary_sandbox.readback import FAILING, TRAFFIC_WORKERS, minute_seconds
-from canary_sandbox.traffic import Every, Traffic, listener_url
+from canary_sandbox.traffic import Traffic, listener_url
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")

@@ -420,31 +420,32 @@ from ansible_collections.canary.ecs.plugins.module_utils._release.release import
 from ansible_collections.canary.ecs.plugins.module_utils._release.watch import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
+ARGUMENT_SPEC = dict(
+    cluster=dict(type="str", required=True),
+    service=dict(type="str", required=True),
+    state=dict(type="str", default="deployed", choices=["deployed", "stopped", "continued"]),
+    container=dict(type="str"),
+    image=dict(type="str"),
+    image_tag=dict(type="str"),
+    environment=dict(type="dict"),
+    task_definition=dict(type="dict"),
+    application_name=dict(type="str"),
+    deployment_group_name=dict(type="str"),
+    deployment_config_name=dict(type="str"),
+    description=dict(type="str"),
+    deployment_id=dict(type="str"),
+    rollback=dict(type="bool", default=True),
+    wait_type=dict(type="str", default="ready_wait", choices=["ready_wait", "termination_wait"]),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+    poll_interval=dict(type="int", default=DEFAULT_INTERVAL),
+    fail_on_rollback=dict(type="bool", default=True),
+)
+
 
 def main():
-    argument_spec = dict(
-        cluster=dict(type="str", required=True),
-        service=dict(type="str", required=True),
-        state=dict(type="str", default="deployed", choices=["deployed", "stopped", "continued"]),
-        container=dict(type="str"),
-        image=dict(type="str"),
-        image_tag=dict(type="str"),
-        environment=dict(type="dict"),
-        task_definition=dict(type="dict"),
-        application_name=dict(type="str"),
-        deployment_group_name=dict(type="str"),
-        deployment_config_name=dict(type="str"),
-        description=dict(type="str"),
-        deployment_id=dict(type="str"),
-        rollback=dict(type="bool", default=True),
-        wait_type=dict(type="str", default="ready_wait", choices=["ready_wait", "termination_wait"]),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
-        poll_interval=dict(type="int", default=DEFAULT_INTERVAL),
-        fail_on_rollback=dict(type="bool", default=True),
-    )
     module = AnsibleCanaryECSModule(
-        argument_spec=argument_spec,
+        argument_spec=ARGUMENT_SPEC,
         mutually_exclusive=[
             ("image", "image_tag", "task_definition"),
             ("deployment_id", "image"),

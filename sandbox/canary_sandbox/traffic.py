@@ -23,28 +23,6 @@ from canary_sandbox.guard import assert_loopback
 VERSION_HEADER = "X-Canary-Version"
 
 
-class Every:
-    """Calls `action()` every `seconds` in a background thread while the context is open."""
-
-    def __init__(self, seconds, action, name="every"):
-        self.seconds = seconds
-        self.action = action
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self):
-        while not self._stop.wait(self.seconds):
-            self.action()
-
-
 class Counts:
     """What a window of traffic saw: requests per (version, ok) and the split between versions."""
 

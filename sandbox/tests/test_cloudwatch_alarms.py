@@ -60,7 +60,14 @@ def alarm(aws, name, metric="HTTPCode_Target_5XX_Count", periods=2, **settings):
         ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
     arguments.update(settings)
-    aws("cloudwatch").put_metric_alarm(**arguments)
+    aws("cloudwatch").put_metric_alarm(**{key: value for key, value in arguments.items() if value is not None})
+
+
+def math_alarm(aws, name, threshold, *metrics):
+    """A one-period alarm above `threshold` on a metric-math expression over `metrics`."""
+    aws("cloudwatch").put_metric_alarm(
+        AlarmName=name, EvaluationPeriods=1, Threshold=threshold, ComparisonOperator="GreaterThanThreshold", Metrics=list(metrics)
+    )
 
 
 def history(aws, name, **filters):
@@ -144,19 +151,8 @@ def test_no_data_follows_treat_missing_data(sandbox, aws):
 
 def test_p99_target_response_time_alarm(sandbox, aws):
     cloudwatch = aws("cloudwatch")
-    for name, statistic in (("latency-p99", {"ExtendedStatistic": "p99"}), ("latency-average", {"Statistic": "Average"})):
-        cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            Namespace=NAMESPACE,
-            MetricName="TargetResponseTime",
-            Dimensions=TG,
-            Period=PERIOD,
-            EvaluationPeriods=1,
-            Threshold=1.0,
-            Unit="Seconds",
-            ComparisonOperator="GreaterThanThreshold",
-            **statistic,
-        )
+    for name, statistic in (("latency-p99", {"Statistic": None, "ExtendedStatistic": "p99"}), ("latency-average", {"Statistic": "Average"})):
+        alarm(aws, name, "TargetResponseTime", periods=1, Threshold=1.0, Unit="Seconds", ComparisonOperator="GreaterThanThreshold", **statistic)
     wait_for_alarm_state(cloudwatch, "latency-p99", "INSUFFICIENT_DATA", WAIT)
 
     # 1 request in 100 is slow: p99 is still fast
@@ -184,16 +180,13 @@ def test_metric_math_error_rate_alarm(sandbox, aws):
             "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": name, "Dimensions": TG}, "Period": PERIOD, "Stat": "Sum"},
         }
 
-    cloudwatch.put_metric_alarm(
-        AlarmName="error-rate",
-        EvaluationPeriods=1,
-        Threshold=10.0,
-        ComparisonOperator="GreaterThanThreshold",
-        Metrics=[
-            {"Id": "rate", "Expression": "100 * errors / requests", "ReturnData": True},
-            stat("requests", "RequestCount"),
-            stat("errors", "HTTPCode_Target_5XX_Count"),
-        ],
+    math_alarm(
+        aws,
+        "error-rate",
+        10.0,
+        {"Id": "rate", "Expression": "100 * errors / requests", "ReturnData": True},
+        stat("requests", "RequestCount"),
+        stat("errors", "HTTPCode_Target_5XX_Count"),
     )
     wait_for_alarm_state(cloudwatch, "error-rate", "INSUFFICIENT_DATA", WAIT)
     moment = in_period(sandbox, 1)
@@ -204,15 +197,12 @@ def test_metric_math_error_rate_alarm(sandbox, aws):
 
 def test_unsupported_alarm_is_left_alone_and_reported(sandbox, aws):
     cloudwatch = aws("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName="filled",
-        EvaluationPeriods=1,
-        Threshold=1.0,
-        ComparisonOperator="GreaterThanThreshold",
-        Metrics=[
-            {"Id": "e", "Expression": "FILL(m, 0)", "ReturnData": True},
-            {"Id": "m", "ReturnData": False, "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": "RequestCount"}, "Period": PERIOD, "Stat": "Sum"}},
-        ],
+    math_alarm(
+        aws,
+        "filled",
+        1.0,
+        {"Id": "e", "Expression": "FILL(m, 0)", "ReturnData": True},
+        {"Id": "m", "ReturnData": False, "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": "RequestCount"}, "Period": PERIOD, "Stat": "Sum"}},
     )
     wait_passes(sandbox, 3)
     found = cloudwatch.describe_alarms(AlarmNames=["filled"])["MetricAlarms"][0]
@@ -337,21 +327,15 @@ def test_alarms_on_the_data_plane_metrics(sandbox, aws):
         {"Name": "LoadBalancer", "Value": load_balancer_dimension(stack.load_balancer_arn)},
         {"Name": "TargetGroup", "Value": target_group_dimension(stack.green_target_group_arn)},
     ]
-    common = dict(Namespace=NAMESPACE, Dimensions=green, Period=60, TreatMissingData="notBreaching")
-    cloudwatch.put_metric_alarm(
-        AlarmName="dp-5xx",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Statistic="Sum",
-        EvaluationPeriods=2,
-        Threshold=5.0,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        **common,
-    )
-    cloudwatch.put_metric_alarm(
-        AlarmName="dp-p99",
-        MetricName="TargetResponseTime",
+    common = dict(Dimensions=green, Period=60, TreatMissingData="notBreaching")
+    alarm(aws, "dp-5xx", **common)
+    alarm(
+        aws,
+        "dp-p99",
+        "TargetResponseTime",
+        periods=1,
+        Statistic=None,
         ExtendedStatistic="p99",
-        EvaluationPeriods=1,
         Threshold=0.015,
         ComparisonOperator="GreaterThanThreshold",
         **common,

@@ -98,113 +98,50 @@ def _linear(percentage, interval):
     return {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": percentage, "linearInterval": interval}}
 
 
+ALL_AT_ONCE = {"type": "AllAtOnce"}
+
+
+def _ecs(routing=ALL_AT_ONCE, name="C", **more):
+    """create_deployment_config arguments of an ECS configuration (routing None: none given)."""
+    args = {"deploymentConfigName": name, "computePlatform": "ECS", **more}
+    if routing is not None:
+        args["trafficRoutingConfig"] = routing
+    return args
+
+
 # (what is wrong, create_deployment_config arguments, AWS's error code)
 MISUSES = [
-    (
-        "reserved prefix",
-        {"deploymentConfigName": "CodeDeployDefault.Mine", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-        "InvalidDeploymentConfigNameException",
-    ),
-    (
-        "predefined name",
-        {"deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-        "InvalidDeploymentConfigNameException",
-    ),
-    (
-        "name with a space",
-        {"deploymentConfigName": "my config", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-        "InvalidDeploymentConfigNameException",
-    ),
-    (
-        "name too long",
-        {"deploymentConfigName": "c" * 101, "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-        "InvalidDeploymentConfigNameException",
-    ),
-    (
-        "empty name",
-        {"deploymentConfigName": "", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-        "DeploymentConfigNameRequiredException",
-    ),
-    (
-        "unknown platform",
-        {"deploymentConfigName": "C", "computePlatform": "EKS", "trafficRoutingConfig": {"type": "AllAtOnce"}},
-        "InvalidComputePlatformException",
-    ),
-    ("no routing for ECS", {"deploymentConfigName": "C", "computePlatform": "ECS"}, "InvalidTrafficRoutingConfigurationException"),
-    (
-        "unknown routing type",
-        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "Exponential"}},
-        "InvalidTrafficRoutingConfigurationException",
-    ),
-    (
-        "canary 0 percent",
-        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _canary(0, 5)},
-        "InvalidTrafficRoutingConfigurationException",
-    ),
-    (
-        "canary 100 percent",
-        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _canary(100, 5)},
-        "InvalidTrafficRoutingConfigurationException",
-    ),
-    (
-        "canary interval 0",
-        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _canary(10, 0)},
-        "InvalidTrafficRoutingConfigurationException",
-    ),
-    (
-        "linear 0 percent",
-        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _linear(0, 1)},
-        "InvalidTrafficRoutingConfigurationException",
-    ),
-    (
-        "linear interval 0",
-        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": _linear(10, 0)},
-        "InvalidTrafficRoutingConfigurationException",
-    ),
+    ("reserved prefix", _ecs(name="CodeDeployDefault.Mine"), "InvalidDeploymentConfigNameException"),
+    ("predefined name", _ecs(name="CodeDeployDefault.ECSAllAtOnce"), "InvalidDeploymentConfigNameException"),
+    ("name with a space", _ecs(name="my config"), "InvalidDeploymentConfigNameException"),
+    ("name too long", _ecs(name="c" * 101), "InvalidDeploymentConfigNameException"),
+    ("empty name", _ecs(name=""), "DeploymentConfigNameRequiredException"),
+    ("unknown platform", dict(_ecs(), computePlatform="EKS"), "InvalidComputePlatformException"),
+    ("no routing for ECS", _ecs(routing=None), "InvalidTrafficRoutingConfigurationException"),
+    ("unknown routing type", _ecs({"type": "Exponential"}), "InvalidTrafficRoutingConfigurationException"),
+    ("canary 0 percent", _ecs(_canary(0, 5)), "InvalidTrafficRoutingConfigurationException"),
+    ("canary 100 percent", _ecs(_canary(100, 5)), "InvalidTrafficRoutingConfigurationException"),
+    ("canary interval 0", _ecs(_canary(10, 0)), "InvalidTrafficRoutingConfigurationException"),
+    ("linear 0 percent", _ecs(_linear(0, 1)), "InvalidTrafficRoutingConfigurationException"),
+    ("linear interval 0", _ecs(_linear(10, 0)), "InvalidTrafficRoutingConfigurationException"),
     (
         "canary type, linear settings",
-        {
-            "deploymentConfigName": "C",
-            "computePlatform": "ECS",
-            "trafficRoutingConfig": {"type": "TimeBasedCanary", "timeBasedLinear": {"linearPercentage": 10, "linearInterval": 1}},
-        },
+        _ecs({"type": "TimeBasedCanary", "timeBasedLinear": _linear(10, 1)["timeBasedLinear"]}),
         "InvalidTrafficRoutingConfigurationException",
     ),
-    (
-        "canary without settings",
-        {"deploymentConfigName": "C", "computePlatform": "ECS", "trafficRoutingConfig": {"type": "TimeBasedCanary"}},
-        "InvalidTrafficRoutingConfigurationException",
-    ),
+    ("canary without settings", _ecs({"type": "TimeBasedCanary"}), "InvalidTrafficRoutingConfigurationException"),
     (
         "all at once with settings",
-        {
-            "deploymentConfigName": "C",
-            "computePlatform": "ECS",
-            "trafficRoutingConfig": {"type": "AllAtOnce", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 5}},
-        },
+        _ecs({"type": "AllAtOnce", "timeBasedCanary": _canary(10, 5)["timeBasedCanary"]}),
         "InvalidTrafficRoutingConfigurationException",
     ),
-    (
-        "healthy hosts on ECS",
-        {
-            "deploymentConfigName": "C",
-            "computePlatform": "ECS",
-            "trafficRoutingConfig": {"type": "AllAtOnce"},
-            "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 1},
-        },
-        "InvalidMinimumHealthyHostValueException",
-    ),
+    ("healthy hosts on ECS", _ecs(minimumHealthyHosts={"type": "HOST_COUNT", "value": 1}), "InvalidMinimumHealthyHostValueException"),
     (
         "routing on Server",
-        {
-            "deploymentConfigName": "C",
-            "computePlatform": "Server",
-            "trafficRoutingConfig": {"type": "AllAtOnce"},
-            "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 1},
-        },
+        dict(_ecs(minimumHealthyHosts={"type": "HOST_COUNT", "value": 1}), computePlatform="Server"),
         "InvalidTrafficRoutingConfigurationException",
     ),
-    ("Server without healthy hosts", {"deploymentConfigName": "C", "computePlatform": "Server"}, "InvalidMinimumHealthyHostValueException"),
+    ("Server without healthy hosts", dict(_ecs(routing=None), computePlatform="Server"), "InvalidMinimumHealthyHostValueException"),
 ]
 
 

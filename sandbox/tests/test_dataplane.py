@@ -24,6 +24,7 @@ from canary_sandbox import stack as stack_module
 from canary_sandbox.clock import Clock
 from canary_sandbox.dataplane.discovery import load_balancer_dimension, target_group_dimension
 from canary_sandbox.dataplane.extension import DataPlane, dataplane_state, listener_url
+from canary_sandbox.engine.testing import wait_for
 from canary_sandbox.stack import make_ecs_stack
 
 WAIT = 15.0  # seconds any eventually-true condition gets (discovery runs every 0.3 s)
@@ -45,15 +46,8 @@ def fetch(url, path="/", method="GET", headers=None, timeout=10, body=None):
         connection.close()
 
 
-def eventually(check, what, timeout=WAIT, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(interval)
+def eventually(check, what, timeout=WAIT):
+    return wait_for(check, timeout, interval=0.1, what=what)
 
 
 def register_version(aws, stack, version, environment=None):

@@ -1,12 +1,12 @@
 """The engine runs ECS blue/green deployments to the end: task sets, listener weights, swaps."""
 
 import json
-import threading
 import time
 import urllib.request
 
 import pytest
 
+from canary_sandbox.background import Every
 from canary_sandbox.engine.testing import (
     Release,
     appspec_content,
@@ -67,31 +67,20 @@ def timeline(sandbox, deployment_id):
         return json.loads(response.read())["timeline"]
 
 
-class WeightSampler:
+class WeightSampler(Every):
     """Reads a production listener's green share in the background while a deployment runs."""
 
     def __init__(self, aws, stack, green_arn):
+        super().__init__(0.03, self._sample_once, name="weight-sampler", join_seconds=5)
         self.elbv2 = aws("elbv2")
         self.stack = stack
         self.green_arn = green_arn
         self.seen = []
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._done.set()
-        self._thread.join(timeout=5)
-
-    def _sample(self):
-        while not self._done.is_set():
-            share = green_percent(self.elbv2, self.stack.prod_listener_arn, self.green_arn)
-            if not self.seen or self.seen[-1] != share:
-                self.seen.append(share)
-            time.sleep(0.03)
+    def _sample_once(self):
+        share = green_percent(self.elbv2, self.stack.prod_listener_arn, self.green_arn)
+        if not self.seen or self.seen[-1] != share:
+            self.seen.append(share)
 
 
 def test_reconciler_gives_a_new_code_deploy_service_its_primary_task_set(aws):
@@ -177,16 +166,8 @@ def test_deployment_record_and_target_after_success(release):
     assert ecs_target["targetArn"].endswith(f":service/{stack.cluster}/{stack.service}")
     assert [(event["lifecycleEventName"], event["status"]) for event in ecs_target["lifecycleEvents"]] == [
         (name, "Succeeded")
-        for name in (
-            "BeforeInstall",
-            "Install",
-            "AfterInstall",
-            "AllowTestTraffic",
-            "AfterAllowTestTraffic",
-            "BeforeAllowTraffic",
-            "AllowTraffic",
-            "AfterAllowTraffic",
-        )
+        # written out here, not imported, so the test keeps its own copy of AWS's ECS lifecycle order
+        for name in "BeforeInstall Install AfterInstall AllowTestTraffic AfterAllowTestTraffic BeforeAllowTraffic AllowTraffic AfterAllowTraffic".split()
     ]
     assert ecs_target["status"] == "Succeeded"
     [green] = ecs_target["taskSetsInfo"]

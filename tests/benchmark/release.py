@@ -36,11 +36,12 @@ import urllib.request
 import botocore.session
 
 from canary_sandbox.awsclients import Clients
+from canary_sandbox.background import Every
 from canary_sandbox.engine.testing import green_percent
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback
 from canary_sandbox.readback import FAILING, TRAFFIC_WORKERS, Stack
 from canary_sandbox.readback import minute_seconds as sandbox_minute_seconds
-from canary_sandbox.traffic import Every, Traffic, listener_url
+from canary_sandbox.traffic import Traffic, listener_url
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 

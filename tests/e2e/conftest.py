@@ -86,16 +86,18 @@ def playbook_environment(endpoint):
     env = dict(os.environ)
     env.update(environment(endpoint))
     env.update(
-        ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_RETRY_FILES_ENABLED="false",
-        ANSIBLE_LOCALHOST_WARNING="false",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-        PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
-        CANARY_SANDBOX_GUARD="1",  # canary_sandbox.guard: botocore refuses non-loopback endpoints
+        {
+            "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "PATH": VENV_BIN + os.pathsep + env.get("PATH", ""),
+            "CANARY_SANDBOX_GUARD": "1",  # canary_sandbox.guard: botocore refuses non-loopback endpoints
+        }
     )
     assert_environment_loopback(env)
     return env

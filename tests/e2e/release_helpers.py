@@ -7,9 +7,10 @@ is conftest's `stack` fixture.
 import json
 import os
 import subprocess
+import time
 
 from canary_sandbox.readback import FAILING, HEALTHY, TRAFFIC_WORKERS, Stack, minute_seconds  # noqa: F401  (for the tests)
-from canary_sandbox.traffic import listener_url
+from canary_sandbox.traffic import Traffic, listener_url
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")
@@ -25,6 +26,14 @@ def release_vars(endpoint, **extra):
 
 def production_url(endpoint):
     return listener_url(endpoint, port=80)
+
+
+def production_traffic(endpoint, seconds, workers):
+    """What `workers` clients of the production listener saw over the next `seconds` (a Traffic window)."""
+    with Traffic(production_url(endpoint), workers=workers) as traffic:
+        since = time.time()
+        time.sleep(seconds)
+        return traffic.window(since=since)
 
 
 def run_module(sandbox_env, module, args, expect_failure=False, check=False, timeout=600):

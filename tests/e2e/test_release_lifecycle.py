@@ -22,6 +22,7 @@ from release_helpers import (
     TREE,
     VENV_BIN,
     minute_seconds,
+    production_traffic,
     production_url,
     release_result,
     release_vars,
@@ -168,10 +169,7 @@ def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, 
         assert ended["status"] == "Succeeded"
         assert stack.in_flight() == []
         assert stack.live_image().endswith(":" + new)
-        with Traffic(production_url(sandbox_env.endpoint), workers=4) as traffic:
-            since = time.time()
-            time.sleep(2)
-            after = traffic.window(since=since)
+        after = production_traffic(sandbox_env.endpoint, seconds=2, workers=4)
         assert after.total > 0 and after.share(new) == 100.0, f"after the promotion: {after.describe()}"
 
         run = run_playbook("promote.yml")
@@ -205,10 +203,7 @@ def test_a_release_nobody_approves_stops_at_the_end_of_the_ready_wait(stack, san
         assert stack.in_flight() == []
         assert stack.weights() == weights_before, "production traffic moved although nobody approved"
         assert stack.live_image().endswith(":" + old)
-        with Traffic(production_url(sandbox_env.endpoint), workers=2) as traffic:
-            since = time.time()
-            time.sleep(1)
-            after = traffic.window(since=since)
+        after = production_traffic(sandbox_env.endpoint, seconds=1, workers=2)
         assert after.total > 0 and after.share(old) == 100.0, f"after the ready wait ran out: {after.describe()}"
     finally:
         _set_ready_option(sandbox_env, stack, {"action_on_timeout": saved["actionOnTimeout"], "wait_time_in_minutes": saved["waitTimeInMinutes"]})

@@ -49,17 +49,30 @@ def _batch_get(call, names_key, names, size, found_key, **request):
     return found
 
 
+def _getter(operation, name_key, result_key, what):
+    """get_<resource>(client, name): AWS's dict of the named resource, None when it does not exist."""
+
+    @CodeDeployErrorHandler.list_error_handler(what)
+    def get(client, name):
+        return getattr(client, operation)(aws_retry=True, **{name_key: name})[result_key]
+
+    return get
+
+
+def _lister(operation, key, what):
+    """list_<resource>_names(client): every name of a paginated listing."""
+
+    @CodeDeployErrorHandler.common_error_handler(what)
+    def list_names(client):
+        return _paginate(client, operation, key)
+
+    return list_names
+
+
 # ---------------------------------------------------------------------------- applications
 
-
-@CodeDeployErrorHandler.list_error_handler("get the CodeDeploy application")
-def get_application(client, name):
-    return client.get_application(aws_retry=True, applicationName=name)["application"]
-
-
-@CodeDeployErrorHandler.common_error_handler("list the CodeDeploy applications")
-def list_application_names(client):
-    return _paginate(client, "list_applications", "applications")
+get_application = _getter("get_application", "applicationName", "application", "get the CodeDeploy application")
+list_application_names = _lister("list_applications", "applications", "list the CodeDeploy applications")
 
 
 @CodeDeployErrorHandler.common_error_handler("describe the CodeDeploy applications")
@@ -139,15 +152,8 @@ def delete_deployment_group(client, application_name, name):
 
 # ---------------------------------------------------------------------------- deployment configs
 
-
-@CodeDeployErrorHandler.list_error_handler("get the CodeDeploy deployment config")
-def get_deployment_config(client, name):
-    return client.get_deployment_config(aws_retry=True, deploymentConfigName=name)["deploymentConfigInfo"]
-
-
-@CodeDeployErrorHandler.common_error_handler("list the CodeDeploy deployment configs")
-def list_deployment_config_names(client):
-    return _paginate(client, "list_deployment_configs", "deploymentConfigsList")
+get_deployment_config = _getter("get_deployment_config", "deploymentConfigName", "deploymentConfigInfo", "get the CodeDeploy deployment config")
+list_deployment_config_names = _lister("list_deployment_configs", "deploymentConfigsList", "list the CodeDeploy deployment configs")
 
 
 @CodeDeployErrorHandler.common_error_handler("create the CodeDeploy deployment config")

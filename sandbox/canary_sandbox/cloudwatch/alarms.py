@@ -63,7 +63,7 @@ RESET_PAUSE_SECONDS = 5.0  # resume anyway if moto's reset is never seen (reset 
 INITIAL_REASON = "Unchecked: Initial alarm creation"  # moto's state reason for a new (or updated) alarm
 MAX_REASON = 1023  # set_alarm_state limits
 MAX_REASON_DATA = 4000
-MAX_DESCRIBE_PAGES = 100
+MAX_DESCRIBED_ALARMS = 10000  # a bound, so a token loop in moto cannot spin the evaluator forever
 
 
 @dataclass
@@ -403,11 +403,5 @@ class AlarmEvaluator(Extension):
 
 
 def _describe_metric_alarms(cloudwatch):
-    alarms, kwargs = [], {"AlarmTypes": ["MetricAlarm"]}
-    for _page in range(MAX_DESCRIBE_PAGES):
-        answer = cloudwatch.describe_alarms(**kwargs)
-        alarms.extend(answer.get("MetricAlarms", ()))
-        if not answer.get("NextToken"):
-            break
-        kwargs["NextToken"] = answer["NextToken"]
-    return alarms
+    pages = cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"], PaginationConfig={"MaxItems": MAX_DESCRIBED_ALARMS})
+    return [alarm for page in pages for alarm in page.get("MetricAlarms", ())]

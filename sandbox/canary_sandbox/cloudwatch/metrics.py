@@ -34,6 +34,7 @@ from .math import Expression
 LOG = logging.getLogger("canary_sandbox.cloudwatch")
 
 MAX_QUERIES_PER_CALL = 500  # GetMetricData's limit
+MAX_RESULTS = 100000  # a bound on the pages one batch may take, so a token loop cannot spin forever
 MAX_PERMUTED_DIMENSIONS = 3  # beyond this, the alarm's own order only (3! = 6 queries at most)
 
 
@@ -192,16 +193,11 @@ def _aggregate(values):
 
 
 def _get_metric_data(cloudwatch, queries, start, end):
-    """All MetricDataResults of one batch, following NextToken (bounded)."""
-    kwargs = {"MetricDataQueries": queries, "StartTime": _utc(start), "EndTime": _utc(end), "ScanBy": "TimestampAscending"}
-    results = []
-    for _page in range(100):
-        answer = cloudwatch.get_metric_data(**kwargs)
-        results.extend(answer.get("MetricDataResults", ()))
-        if not answer.get("NextToken"):
-            break
-        kwargs["NextToken"] = answer["NextToken"]
-    return results
+    """All MetricDataResults of one batch, every page (bounded)."""
+    pages = cloudwatch.get_paginator("get_metric_data").paginate(
+        MetricDataQueries=queries, StartTime=_utc(start), EndTime=_utc(end), ScanBy="TimestampAscending", PaginationConfig={"MaxItems": MAX_RESULTS}
+    )
+    return [result for page in pages for result in page.get("MetricDataResults", ())]
 
 
 def read_percentiles(samples, region, stats, start, end):

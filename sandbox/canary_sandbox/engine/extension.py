@@ -18,6 +18,7 @@ import threading
 
 from werkzeug.wrappers import Response
 
+from ..background import Every
 from ..server import Extension
 from . import aws
 from .run import DeploymentRun
@@ -35,8 +36,7 @@ class DeploymentEngine(Extension):
         self._runs = {}  # (region, deployment id) -> DeploymentRun, while its thread lives
         self._lock = threading.Lock()
         self._bootstrap_lock = threading.Lock()  # one primary task set per service, reconciler or run
-        self._halt = threading.Event()
-        self._reconciler = None
+        self._reconciler = Every(RECONCILE_SECONDS, self._reconcile_regions, name="engine-reconciler", join_seconds=JOIN_SECONDS)
         self._bootstrap_failures = {}  # (region, service ARN) -> error text, logged once
 
     @property
@@ -48,16 +48,11 @@ class DeploymentEngine(Extension):
         router.admin[("GET", "/_sandbox/engine/timeline")] = self._timeline_endpoint
 
     def start(self):
-        self._halt.clear()
-        self._reconciler = threading.Thread(target=self._reconcile_loop, name="engine-reconciler", daemon=True)
         self._reconciler.start()
 
     def stop(self):
-        self._halt.set()
+        self._reconciler.stop()
         self._cancel_all()
-        if self._reconciler is not None:
-            self._reconciler.join(timeout=JOIN_SECONDS)
-            self._reconciler = None
 
     def reset(self):
         self._cancel_all()
@@ -129,13 +124,12 @@ class DeploymentEngine(Extension):
             LOG.info("primary task set %s created for service %s/%s", created["id"], cluster, service_name)
         return service
 
-    def _reconcile_loop(self):
-        while not self._halt.wait(RECONCILE_SECONDS):
-            for region in self._regions():
-                try:
-                    self._reconcile(region)
-                except Exception as error:  # the sandbox may be resetting: try again next round
-                    LOG.debug("reconciler in %s: %s", region, error)
+    def _reconcile_regions(self):
+        for region in self._regions():
+            try:
+                self._reconcile(region)
+            except Exception as error:  # the sandbox may be resetting: try again next round
+                LOG.debug("reconciler in %s: %s", region, error)
 
     def _regions(self):
         regions = {self.sandbox.region}

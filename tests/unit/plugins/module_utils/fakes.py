@@ -19,6 +19,13 @@ class FakeModule:
         self.check_mode = check_mode
 
 
+def spec_defaults(argument_spec, **params):
+    """Every option of a module's argument spec at its default (None when it has none), then `params`."""
+    values = {name: option.get("default") for name, option in argument_spec.items()}
+    values.update(params)
+    return values
+
+
 class FakePaginator:
     """One page: the mocked client's own method answers it, so return values and call asserts still apply."""
 

@@ -149,30 +149,9 @@ def rolled_back_release(tracker, alarm_updated=None):
     rollback = {"rollbackDeploymentId": "d-2", "rollbackMessage": "rolled back by alarm"}
     tracker.observe(snap(1, "InProgress", 0, events=[("Install", "InProgress")]))
     tracker.observe(snap(3, "InProgress", 10, events=[("AllowTraffic", "InProgress")]))
-    tracker.observe(
-        snap(
-            8,
-            "Failed",
-            0,
-            alarm="ALARM",
-            alarm_updated=alarm_updated,
-            events=[("AllowTraffic", "Failed")],
-            errorInformation=error,
-            rollbackInfo=rollback,
-            rollback_status="InProgress",
-        )
-    )
-    last = snap(
-        10,
-        "Failed",
-        0,
-        alarm="ALARM",
-        alarm_updated=alarm_updated,
-        events=[("AllowTraffic", "Failed")],
-        errorInformation=error,
-        rollbackInfo=rollback,
-        rollback_status="Succeeded",
-    )
+    failed = dict(alarm="ALARM", alarm_updated=alarm_updated, events=[("AllowTraffic", "Failed")], errorInformation=error, rollbackInfo=rollback)
+    tracker.observe(snap(8, "Failed", 0, rollback_status="InProgress", **failed))
+    last = snap(10, "Failed", 0, rollback_status="Succeeded", **failed)
     tracker.observe(last)
     return last
 
@@ -260,17 +239,23 @@ def test_epoch_and_duration_helpers():
     assert observe.duration(3723) == "1h02m03s" and observe.duration(65) == "1m05s" and observe.duration(7.4) == "7s"
 
 
-def test_an_alarm_that_fired_and_cleared_between_polls_is_taken_from_its_history():
+def stopped_by_an_alarm_at_6(alarm_state_now, alarm_updated, events=None):
+    """A tracker that saw the canary at 10%, and the stopped deployment whose alarm history says ALARM at T0+6."""
     tracker = progress.Tracker()
     tracker.observe(snap(3, "InProgress", 10, events=[("AllowTraffic", "InProgress")]))
     error = {"code": "ALARM_ACTIVE", "message": "Activated alarms: %s" % ALARM}
     last = observe.snapshot(
         info("Stopped", errorInformation=error),
-        target(None, [("AllowTraffic", "Failed")]),
-        alarms("OK", T0 + 7),
+        target(None, events),
+        alarms(alarm_state_now, alarm_updated),
         observed_at=T0 + 9,
         alarm_transitions=[{"name": ALARM, "at": T0 + 6, "reason": "from OK to ALARM"}],
     )
+    return tracker, last
+
+
+def test_an_alarm_that_fired_and_cleared_between_polls_is_taken_from_its_history():
+    tracker, last = stopped_by_an_alarm_at_6("OK", T0 + 7, [("AllowTraffic", "Failed")])
     events = tracker.observe(last)
     fired = [e for e in events if e.get("alarm_state") == "ALARM"]
     assert len(fired) == 1 and fired[0]["at"] == observe.iso(T0 + 6) and fired[0]["traffic_share"] == 10.0
@@ -289,16 +274,7 @@ def test_alarm_states_name_only_the_alarms_that_are_not_ok():
 
 
 def test_an_alarm_seen_in_alarm_and_in_its_history_in_the_same_poll_is_one_event():
-    tracker = progress.Tracker()
-    tracker.observe(snap(3, "InProgress", 10, events=[("AllowTraffic", "InProgress")]))
-    error = {"code": "ALARM_ACTIVE", "message": "Activated alarms: %s" % ALARM}
-    last = observe.snapshot(
-        info("Stopped", errorInformation=error),
-        target(None),
-        alarms("ALARM", T0 + 6),
-        observed_at=T0 + 9,
-        alarm_transitions=[{"name": ALARM, "at": T0 + 6, "reason": "from OK to ALARM"}],
-    )
+    tracker, last = stopped_by_an_alarm_at_6("ALARM", T0 + 6)
     events = tracker.observe(last)
     assert len([e for e in events if e.get("alarm_state") == "ALARM"]) == 1
     assert [e["kind"] for e in events] == ["alarm", "status", "traffic"]

@@ -14,7 +14,8 @@ import pytest
 from ansible_collections.canary.ecs.plugins.module_utils._release import appspec, release
 from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend
 from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
-from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.fakes import FakeModule, client_error, paginating
+from ansible_collections.canary.ecs.plugins.modules import ecs_deployment
+from ansible_collections.canary.ecs.tests.unit.plugins.module_utils.fakes import FakeModule, client_error, paginating, spec_defaults
 
 TD1 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
 TD2 = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2"
@@ -40,26 +41,16 @@ GROUP = {
 }
 
 
-RELEASE_PARAMS = dict(
+# the module's own options and defaults, so a test cannot drift from what a playbook gets
+RELEASE_PARAMS = spec_defaults(
+    ecs_deployment.ARGUMENT_SPEC,
     cluster="prod",
     service="web",
-    state="deployed",
-    container=None,
-    image=None,
-    image_tag=None,
-    environment=None,
-    task_definition=None,
     application_name="web-app",
     deployment_group_name="web-dg",
-    deployment_config_name=None,
-    description=None,
-    deployment_id=None,
-    rollback=True,
-    wait_type="ready_wait",
     wait=False,
     wait_timeout=60,
     poll_interval=1,
-    fail_on_rollback=True,
     endpoint_url=None,
     region="us-east-1",
 )
@@ -96,6 +87,13 @@ def deployment_of(task_definition_arn, deployment_id="d-OLD", status="InProgress
     return {"deploymentId": deployment_id, "status": status, "creator": "user", "revision": appspec.revision(appspec.build(task_definition_arn, "app", 80))}
 
 
+def release_error(clients, image_tag="v2"):
+    """The error a release of image_tag fails with (it must fail)."""
+    with pytest.raises(AnsibleCanaryECSError) as caught:
+        release.release(module(image_tag=image_tag), backend(clients))
+    return caught.value
+
+
 def test_same_image_live_and_nothing_in_flight_is_a_no_op():
     clients = fake_clients()
     result, failed = release.release(module(image_tag="v1"), backend(clients))
@@ -119,32 +117,27 @@ def test_a_new_tag_registers_a_revision_and_starts_one_deployment_with_its_appsp
 def test_a_deployment_codedeploy_refuses_takes_back_the_revision_registered_for_it():
     clients = fake_clients()
     clients("codedeploy").create_deployment.side_effect = client_error("AccessDeniedException", "CreateDeployment", "not allowed")
-    with pytest.raises(AnsibleCanaryECSError) as caught:
-        release.release(module(image_tag="v2"), backend(clients))
+    error = release_error(clients)
     clients("ecs").deregister_task_definition.assert_called_once_with(aws_retry=True, taskDefinition=TD2.replace(":2", ":3"))
-    assert caught.value.message == (
-        "Failed to start the CodeDeploy deployment (the revision web:3 registered for it was deregistered again; nothing else changed)"
-    )
-    assert caught.value.exception.response["Error"]["Code"] == "AccessDeniedException"
+    assert error.message == ("Failed to start the CodeDeploy deployment (the revision web:3 registered for it was deregistered again; nothing else changed)")
+    assert error.exception.response["Error"]["Code"] == "AccessDeniedException"
 
 
 def test_a_deployment_lost_in_transit_keeps_its_revision():
     clients = fake_clients()
     clients("codedeploy").create_deployment.side_effect = botocore.exceptions.ReadTimeoutError(endpoint_url="http://127.0.0.1:1")
-    with pytest.raises(AnsibleCanaryECSError) as caught:
-        release.release(module(image_tag="v2"), backend(clients))
+    error = release_error(clients)
     clients("ecs").deregister_task_definition.assert_not_called()
-    assert "the revision web:3 registered for it is kept, in case the deployment started anyway" in caught.value.message
+    assert "the revision web:3 registered for it is kept, in case the deployment started anyway" in error.message
 
 
 def test_a_revision_that_cannot_be_taken_back_is_named():
     clients = fake_clients()
     clients("codedeploy").create_deployment.side_effect = client_error("AccessDeniedException", "CreateDeployment")
     clients("ecs").deregister_task_definition.side_effect = client_error("AccessDeniedException", "DeregisterTaskDefinition")
-    with pytest.raises(AnsibleCanaryECSError) as caught:
-        release.release(module(image_tag="v2"), backend(clients))
-    assert "the revision web:3 registered for it could not be deregistered" in caught.value.message
-    assert caught.value.message.endswith("deregister it by hand)")
+    error = release_error(clients)
+    assert "the revision web:3 registered for it could not be deregistered" in error.message
+    assert error.message.endswith("deregister it by hand)")
 
 
 def test_the_same_release_in_flight_is_attached_to_not_started_again():
@@ -157,9 +150,8 @@ def test_the_same_release_in_flight_is_attached_to_not_started_again():
 
 def test_another_release_in_flight_fails_naming_it():
     clients = fake_clients(in_flight=[deployment_of(TD2)])
-    with pytest.raises(AnsibleCanaryECSError) as error:
-        release.release(module(image_tag="v3"), backend(clients))
-    assert "d-OLD" in error.value.message and "web:2" in error.value.message and "web:v3" in error.value.message
+    error = release_error(clients, image_tag="v3")
+    assert "d-OLD" in error.message and "web:2" in error.message and "web:v3" in error.message
     clients("codedeploy").create_deployment.assert_not_called()
 
 
@@ -174,18 +166,16 @@ def test_check_mode_registers_and_starts_nothing():
 
 def test_an_alarm_already_in_alarm_fails_before_anything_is_registered():
     clients = fake_clients(alarm_state="ALARM")
-    with pytest.raises(AnsibleCanaryECSError) as error:
-        release.release(module(image_tag="v2"), backend(clients))
-    assert "web-5xx already in ALARM" in error.value.message
+    error = release_error(clients)
+    assert "web-5xx already in ALARM" in error.message
     clients("ecs").register_task_definition.assert_not_called()
 
 
 def test_a_service_under_the_ecs_controller_fails_first():
     clients = fake_clients()
     clients("ecs").describe_services.return_value = {"services": [dict(SERVICE, deploymentController={"type": "ECS"})]}
-    with pytest.raises(AnsibleCanaryECSError) as error:
-        release.release(module(image_tag="v2"), backend(clients))
-    assert "needs CODE_DEPLOY" in error.value.message
+    error = release_error(clients)
+    assert "needs CODE_DEPLOY" in error.message
     clients("codedeploy").get_deployment_group.assert_not_called()
 
 
@@ -274,8 +264,7 @@ def test_a_refused_create_with_someone_elses_deployment_in_flight_still_takes_th
     codedeploy.create_deployment.side_effect = client_error("DeploymentLimitExceededException", "CreateDeployment", "already has an active Deployment")
     codedeploy.list_deployments.side_effect = [{"deployments": []}, {"deployments": ["d-OTHER"]}]
     codedeploy.batch_get_deployments.return_value = {"deploymentsInfo": [deployment_of(TD2, "d-OTHER")]}
-    with pytest.raises(AnsibleCanaryECSError):
-        release.release(module(image_tag="v2"), backend(clients))
+    release_error(clients)
     clients("ecs").deregister_task_definition.assert_called_once_with(aws_retry=True, taskDefinition=TD3)
 
 
