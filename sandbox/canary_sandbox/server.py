@@ -8,7 +8,7 @@ import threading
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
-from . import DEFAULT_REGION
+from . import DEFAULT_REGION, moto_fidelity
 from .awsclients import Clients
 from .clock import Clock
 from .guard import assert_loopback
@@ -65,50 +65,6 @@ def _load_only_needed_managed_policies():
     iam_models.aws_managed_policies_data = json.dumps({name: every[name] for name in MANAGED_POLICIES if name in every})
 
 
-def _task_definitions_say_when_they_were_registered():
-    """AWS answers registeredAt and registeredBy on every task definition; moto leaves both out."""
-    import moto.ecs.models as ecs_models
-    from moto.core.utils import utcnow
-
-    original = ecs_models.TaskDefinition.__init__
-    if getattr(original, "canary_sandbox", False):
-        return
-
-    def __init__(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        self.registered_at = utcnow()
-        account = self.arn.split(":")[4]
-        self.registered_by = f"arn:aws:iam::{account}:root"
-
-    __init__.canary_sandbox = True
-    ecs_models.TaskDefinition.__init__ = __init__
-    _task_definitions_list_sorted_and_paged()
-
-
-def _task_definitions_list_sorted_and_paged():
-    """ListTaskDefinitions as AWS answers it: sorted by family and revision (sort ASC or DESC), maxResults a page
-    with a nextToken; moto returns every ARN in insertion order and ignores both."""
-    from moto.core.responses import ActionResult
-    from moto.ecs.responses import EC2ContainerServiceResponse
-
-    def list_task_definitions(self):
-        arns = self.ecs_backend.list_task_definitions(self._get_param("familyPrefix"), self._get_param("status", "ACTIVE"))
-
-        def order(arn):
-            family, revision = arn.rsplit("/", 1)[-1].rsplit(":", 1)
-            return family, int(revision)
-
-        arns = sorted(arns, key=order, reverse=self._get_param("sort", "ASC") == "DESC")
-        start = int(self._get_param("nextToken") or 0)
-        size = int(self._get_param("maxResults") or 100)
-        page = {"taskDefinitionArns": arns[start : start + size]}
-        if start + size < len(arns):
-            page["nextToken"] = str(start + size)
-        return ActionResult(page)
-
-    EC2ContainerServiceResponse.list_task_definitions = list_task_definitions
-
-
 def default_extensions():
     """Every extension the sandbox runs, in start order: the CodeDeploy control plane, alarm
     evaluation (moto never evaluates alarms), the data plane (listener ports, tasks, ALB
@@ -132,7 +88,7 @@ class Sandbox:
         # Attaching AWS managed policies (AWSCodeDeployRoleForECS) needs them loaded.
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         _load_only_needed_managed_policies()
-        _task_definitions_say_when_they_were_registered()
+        moto_fidelity.apply()
         self.host = host
         self.port = port
         self.region = region

@@ -114,17 +114,37 @@ def test_over_the_threshold_goes_to_alarm_and_back_under_to_ok(sandbox, aws):
     assert "(minimum 1 datapoint for ALARM -> OK transition)." in found["StateReason"]
 
     items = history(aws, "Canary-5XX-Error-Alarm", HistoryItemType="StateUpdate", ScanBy="TimestampAscending")
+    # a new alarm starts INSUFFICIENT_DATA, as in AWS: no data is no transition
     assert [item["HistorySummary"] for item in items] == [
-        "Alarm updated from OK to INSUFFICIENT_DATA",
         "Alarm updated from INSUFFICIENT_DATA to ALARM",
         "Alarm updated from ALARM to OK",
     ]
-    change = json.loads(items[1]["HistoryData"])
+    change = json.loads(items[0]["HistoryData"])
     assert change["oldState"]["stateValue"] == "INSUFFICIENT_DATA"
     assert change["newState"]["stateValue"] == "ALARM"
     assert change["newState"]["stateReason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints")
     assert change["newState"]["stateReasonData"]["threshold"] == 5.0
-    assert items[1]["AlarmName"] == "Canary-5XX-Error-Alarm" and items[1]["AlarmType"] == "MetricAlarm"
+    assert items[0]["AlarmName"] == "Canary-5XX-Error-Alarm" and items[0]["AlarmType"] == "MetricAlarm"
+
+
+def test_a_new_alarm_starts_insufficient_data_and_an_update_keeps_its_state(sandbox, aws):
+    cloudwatch = aws("cloudwatch")
+    alarm(aws, "fresh", periods=1)
+    found = cloudwatch.describe_alarms(AlarmNames=["fresh"])["MetricAlarms"][0]
+    assert (found["StateValue"], found["StateReason"]) == ("INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
+    wait_passes(sandbox, 2)  # still no data: no transition, only the creation in the history
+    assert [item["HistoryItemType"] for item in history(aws, "fresh")] == ["ConfigurationUpdate"]
+
+    put(aws, datum("HTTPCode_Target_5XX_Count", in_period(sandbox, 1), 50.0))
+    fired = wait_for_alarm_state(cloudwatch, "fresh", "ALARM", WAIT)
+    alarm(aws, "fresh", periods=1, AlarmDescription="now described")  # PutMetricAlarm on an existing alarm
+    wait_passes(sandbox, 2)
+    updated = cloudwatch.describe_alarms(AlarmNames=["fresh"])["MetricAlarms"][0]
+    assert updated["AlarmDescription"] == "now described"
+    assert (updated["StateValue"], updated["StateReason"]) == ("ALARM", fired["StateReason"])
+    assert updated["StateUpdatedTimestamp"] == fired["StateUpdatedTimestamp"]
+    summaries = [item["HistorySummary"] for item in history(aws, "fresh", ScanBy="TimestampAscending")]
+    assert summaries == ['Alarm "fresh" created', "Alarm updated from INSUFFICIENT_DATA to ALARM", 'Alarm "fresh" updated']
 
 
 def test_no_data_follows_treat_missing_data(sandbox, aws):
@@ -135,7 +155,7 @@ def test_no_data_follows_treat_missing_data(sandbox, aws):
     assert found["StateReason"] == ("Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was treated as [Breaching].")
     wait_for_alarm_state(cloudwatch, "no-data-missing", "INSUFFICIENT_DATA", WAIT)
 
-    # notBreaching starts OK anyway: drive it to ALARM with data, then let the data age out
+    # notBreaching goes to OK with no data: drive it to ALARM with data, then let the data age out
     put(aws, datum("QuietMetric", in_period(sandbox, 1), 50.0))
     wait_for_alarm_state(cloudwatch, "no-data-notBreaching", "ALARM", WAIT)
     found = wait_for_alarm_state(cloudwatch, "no-data-notBreaching", "OK", WAIT)
@@ -143,7 +163,6 @@ def test_no_data_follows_treat_missing_data(sandbox, aws):
     found = wait_for_alarm_state(cloudwatch, "no-data-missing", "INSUFFICIENT_DATA", WAIT)
     assert found["StateReason"] == "Insufficient Data: 1 datapoint was unknown."
     assert [item["HistorySummary"] for item in history(aws, "no-data-missing", HistoryItemType="StateUpdate", ScanBy="TimestampAscending")] == [
-        "Alarm updated from OK to INSUFFICIENT_DATA",
         "Alarm updated from INSUFFICIENT_DATA to ALARM",
         "Alarm updated from ALARM to INSUFFICIENT_DATA",
     ]
@@ -206,7 +225,7 @@ def test_unsupported_alarm_is_left_alone_and_reported(sandbox, aws):
     )
     wait_passes(sandbox, 3)
     found = cloudwatch.describe_alarms(AlarmNames=["filled"])["MetricAlarms"][0]
-    assert (found["StateValue"], found["StateReason"]) == ("OK", "Unchecked: Initial alarm creation")
+    assert (found["StateValue"], found["StateReason"]) == ("INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
     assert "more than arithmetic" in evaluator_status(sandbox)["unsupported"]["us-east-1/filled"]
 
 
@@ -214,13 +233,13 @@ def test_a_state_set_by_hand_sticks_until_the_data_changes(sandbox, aws):
     cloudwatch = aws("cloudwatch")
     slow = 2 * PERIOD  # the datapoints below must stay in the evaluation range for a few passes
     alarm(aws, "forced", periods=1, TreatMissingData="notBreaching", Period=slow)
-    wait_passes(sandbox, 2)  # evaluated: no data, not breaching, OK (no write needed)
+    wait_for_alarm_state(cloudwatch, "forced", "OK", WAIT)  # evaluated: no data, not breaching, OK
     cloudwatch.set_alarm_state(AlarmName="forced", StateValue="ALARM", StateReason="forced by the test")
     wait_passes(sandbox, 5)
     found = cloudwatch.describe_alarms(AlarmNames=["forced"])["MetricAlarms"][0]
     assert (found["StateValue"], found["StateReason"]) == ("ALARM", "forced by the test")
     manual = history(aws, "forced", HistoryItemType="StateUpdate")
-    assert [item["HistorySummary"] for item in manual] == ["Alarm updated from OK to ALARM"]
+    assert [item["HistorySummary"] for item in manual] == ["Alarm updated from OK to ALARM", "Alarm updated from INSUFFICIENT_DATA to OK"]
     assert json.loads(manual[0]["HistoryData"])["newState"]["stateReason"] == "forced by the test"
 
     # the data says ALARM (already so: nothing written), then says OK: the evaluator writes OK

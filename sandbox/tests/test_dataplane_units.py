@@ -103,7 +103,7 @@ def test_task_counts_stay_between_one_and_three():
     assert task_count(None, 0) == 1
     assert task_count(10) == MAX_TASKS
     assert task_set_count({"scale": {"value": 50.0, "unit": "PERCENT"}}, {"desiredCount": 4}) == 2
-    assert task_set_count({"runningCount": 1, "scale": {"value": 100.0, "unit": "PERCENT"}}, {"desiredCount": 3}) == 1
+    assert task_set_count({"computedDesiredCount": 1, "runningCount": 3, "scale": {"value": 100.0, "unit": "PERCENT"}}, {"desiredCount": 3}) == 1
 
 
 def test_what_runs_a_service():

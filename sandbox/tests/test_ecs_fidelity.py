@@ -2,6 +2,9 @@
 
 import datetime
 
+from canary_sandbox.engine.testing import wait_for
+from canary_sandbox.stack import create_task_set, make_ecs_stack, register_version
+
 
 def register(ecs, family):
     return ecs.register_task_definition(family=family, containerDefinitions=[{"name": "app", "image": "canary-app:v1", "memory": 128}])["taskDefinition"]
@@ -28,3 +31,48 @@ def test_list_task_definitions_sorts_and_pages_as_aws_does(aws):
     assert [arn.rsplit(":", 1)[-1] for arn in rest["taskDefinitionArns"]] == ["1"] and "nextToken" not in rest
     every = [arn.rsplit("/", 1)[-1] for page in ecs.get_paginator("list_task_definitions").paginate() for arn in page["taskDefinitionArns"]]
     assert every == ["another:1", "fidelity:1", "fidelity:2", "fidelity:3"]  # by family, then revision
+
+
+def counts(ecs, stack):
+    service = ecs.describe_services(cluster=stack.cluster, services=[stack.service])["services"][0]
+    task_sets = {
+        task_set["taskSetArn"]: (task_set["computedDesiredCount"], task_set["runningCount"], task_set["pendingCount"])
+        for task_set in ecs.describe_task_sets(cluster=stack.cluster, service=stack.service)["taskSets"]
+    }
+    return (service["runningCount"], service["pendingCount"]), task_sets
+
+
+def wait_for_service_counts(ecs, stack, running, pending=0):
+    """(service counts, task set counts) once the service reports `running` and `pending` tasks."""
+
+    def reached():
+        found = counts(ecs, stack)
+        return found if found[0] == (running, pending) and found[1] else None
+
+    return wait_for(reached, 10, what=f"{running} running and {pending} pending tasks")
+
+
+def test_task_sets_and_the_service_count_the_tasks_that_run(aws):
+    ecs = aws("ecs")
+    stack = make_ecs_stack(aws, "counts")
+    ecs.update_service(cluster=stack.cluster, service=stack.service, desiredCount=5)
+    # the engine gives the service its primary task set; the data plane starts its tasks
+    _, task_sets = wait_for_service_counts(ecs, stack, 5)
+    assert list(task_sets.values()) == [(5, 5, 0)]
+    green = create_task_set(ecs, stack, stack.green_target_group_arn, register_version(ecs, "counts-app", "v2"))
+    ecs.update_task_set(cluster=stack.cluster, service=stack.service, taskSet=green["taskSetArn"], scale={"value": 30.0, "unit": "PERCENT"})
+    # AWS rounds the desired count of a task set up: 5 x 30% = 1.5 -> 2
+    _, task_sets = wait_for_service_counts(ecs, stack, 7)
+    assert task_sets[green["taskSetArn"]] == (2, 2, 0)
+    ecs.update_task_set(cluster=stack.cluster, service=stack.service, taskSet=green["taskSetArn"], scale={"value": 0.0, "unit": "PERCENT"})
+    _, task_sets = wait_for_service_counts(ecs, stack, 5)
+    assert task_sets[green["taskSetArn"]] == (0, 0, 0)
+
+
+def test_a_task_sets_desired_count_rounds_up_and_nothing_runs_unseen():
+    from canary_sandbox import moto_fidelity
+
+    assert moto_fidelity.computed_desired_count(5, {"value": 30.0, "unit": "PERCENT"}) == 2
+    assert moto_fidelity.computed_desired_count(4, {"value": 50.0, "unit": "PERCENT"}) == 2
+    assert moto_fidelity.computed_desired_count(3, {"value": 0.0, "unit": "PERCENT"}) == 0
+    assert moto_fidelity.running("no-such-task-set", 4) == 0

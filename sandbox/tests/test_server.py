@@ -2,10 +2,10 @@
 
 import json
 import os
+import urllib.error
 import urllib.request
 
 import pytest
-from botocore.exceptions import ClientError
 
 from canary_sandbox.awsclients import client
 from canary_sandbox.guard import NotLoopbackError, assert_environment_loopback, assert_loopback
@@ -22,10 +22,27 @@ def test_reset_forgets_moto_state(sandbox, aws):
     assert aws("ecs").list_clusters()["clusterArns"] == []
 
 
-def test_unknown_codedeploy_operation_is_an_aws_error(aws):
-    with pytest.raises(ClientError) as error:
-        aws("codedeploy").list_git_hub_account_token_names()
-    assert error.value.response["Error"]["Code"] == "UnknownOperationException"
+def test_a_codedeploy_operation_not_emulated_is_a_modelled_error(aws):
+    codedeploy = aws("codedeploy")
+    with pytest.raises(codedeploy.exceptions.OperationNotSupportedException) as error:
+        codedeploy.list_git_hub_account_token_names()
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "does not emulate CodeDeploy ListGitHubAccountTokenNames" in error.value.response["Error"]["Message"]
+
+
+def test_an_operation_outside_codedeploys_model_is_unknown(sandbox):
+    request = urllib.request.Request(
+        sandbox.endpoint + "/",
+        data=b"{}",
+        headers={
+            "X-Amz-Target": "CodeDeploy_20141006.LaunchRockets",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/codedeploy/aws4_request, SignedHeaders=host, Signature=0",
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=5)
+    assert json.loads(error.value.read())["__type"].endswith("UnknownOperationException")
 
 
 def test_status_endpoint(sandbox):

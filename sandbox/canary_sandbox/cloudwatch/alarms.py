@@ -60,7 +60,7 @@ IDLE_INTERVAL_SECONDS = 2.0
 # published right at the end of its period still counts.
 DEFAULT_GRACE_SECONDS = 0.2
 RESET_PAUSE_SECONDS = 5.0  # resume anyway if moto's reset is never seen (reset called directly)
-INITIAL_REASON = "Unchecked: Initial alarm creation"  # moto's state reason for a new (or updated) alarm
+INITIAL_REASON = "Unchecked: Initial alarm creation"  # the state reason of a new alarm (moto_fidelity)
 MAX_REASON = 1023  # set_alarm_state limits
 MAX_REASON_DATA = 4000
 MAX_DESCRIBED_ALARMS = 10000  # a bound, so a token loop in moto cannot spin the evaluator forever
@@ -350,7 +350,9 @@ class AlarmEvaluator(Extension):
                 {"version": "1.0", "type": kind, entry: _alarm_configuration(alarm)},
                 timestamp=configured,
             )
-            memory = _Memory(configured=configured, observed=_state(alarm), manual_first=alarm.get("StateReason") != INITIAL_REASON)
+            # a state set by hand between PutMetricAlarm and the first pass is kept; an update is evaluated at once
+            manual_first = memory is None and alarm.get("StateReason") != INITIAL_REASON
+            memory = _Memory(configured=configured, observed=_state(alarm), manual_first=manual_first)
             self._memory[key] = memory
             return memory
         current = _state(alarm)
@@ -394,6 +396,7 @@ class AlarmEvaluator(Extension):
         memory.written = (outcome.state, reason)
         new = {"stateValue": outcome.state, "stateReason": reason, "stateReasonData": reason_data}
         self._record_state_change(region, alarm["AlarmName"], memory.observed, new, None)
+        memory.observed = dict(new, updated=None)  # a change by hand before the next pass is from this state
         LOG.info("alarm %s: %s -> %s (%s)", alarm["AlarmName"], alarm.get("StateValue"), outcome.state, reason)
 
     def _record_state_change(self, region, name, old, new, timestamp):

@@ -27,6 +27,21 @@ def operation(name):
     return register
 
 
+def _not_served(action):
+    """An operation of CodeDeploy's model the sandbox does not emulate answers a modelled error a client
+    can catch (OperationNotSupportedException); a name outside the model answers what AWS answers
+    for an unknown X-Amz-Target (UnknownOperationException)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("codedeploy")
+    if action in model.operation_names:
+        return AwsError(
+            "OperationNotSupportedException",
+            f"The sandbox does not emulate CodeDeploy {action}: it serves applications, deployment groups, deployment configs, tags and ECS deployments.",
+        )
+    return AwsError("UnknownOperationException", f"Unknown operation {action}.")
+
+
 class Context:
     """What a handler gets: the store for the request's region, the sandbox, the region."""
 
@@ -78,6 +93,6 @@ class CodeDeployExtension(Extension):
     def handle(self, action, params, region):
         function = OPERATIONS.get(action)
         if function is None:
-            raise AwsError("UnknownOperationException", f"The sandbox does not implement CodeDeploy {action}.")
+            raise _not_served(action)
         with self.lock:
             return function(Context(self, region), params)

@@ -13,6 +13,8 @@ import time
 
 from botocore.exceptions import ClientError
 
+from ..moto_fidelity import computed_desired_count
+
 MIN_TASKS = 1
 MAX_TASKS = 3  # enough to show round robin and stickiness; each task is a real local server
 
@@ -251,11 +253,11 @@ def task_count(*counts):
 
 
 def task_set_count(task_set, service):
-    scale = task_set.get("scale") or {}
-    scaled = None
-    if scale.get("unit", "PERCENT") == "PERCENT" and scale.get("value") is not None:
-        scaled = round(service.get("desiredCount", 0) * float(scale["value"]) / 100.0)
-    return task_count(task_set.get("runningCount"), task_set.get("computedDesiredCount"), scaled)
+    """What a task set should run: its computedDesiredCount (its running count follows the data plane's tasks)."""
+    desired = task_set.get("computedDesiredCount")
+    if desired is None:
+        desired = computed_desired_count(service.get("desiredCount", 0), task_set.get("scale"))
+    return task_count(desired)
 
 
 def deployments_of(service):

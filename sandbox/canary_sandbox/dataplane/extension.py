@@ -22,9 +22,10 @@ import urllib.request
 from botocore.exceptions import ClientError
 from werkzeug.wrappers import Response
 
+from .. import moto_fidelity
 from ..guard import assert_loopback
 from ..server import Extension
-from .discovery import DiscoveryCache, discover
+from .discovery import MAX_TASKS, DiscoveryCache, discover
 from .metrics import MetricsRecorder, publish
 from .proxy import GroupRoute, ListenerServer
 from .tasks import TaskFleet
@@ -141,6 +142,7 @@ class DataPlane(Extension):
             ignored |= set(self._routes)
             self._ignored = frozenset(ignored)
             servers = self._retired + self._fleet.take_all() + [state.server for state in self._listeners.values()]
+            moto_fidelity.report_running({})
             self._retired = []
             self._listeners = {}
             self._routes = {}
@@ -289,6 +291,7 @@ class DataPlane(Extension):
     def _apply(self, snapshot, taken):
         """Match ports, tasks and routes to the snapshot (under the lock); returns servers to close."""
         to_close = self._fleet.reconcile(snapshot.tasks)
+        moto_fidelity.report_running(self._fleet.running_by_task_set(), cap=MAX_TASKS)
         routes = {arn: GroupRoute(arn=arn, targets=targets, cookie_seconds=snapshot.stickiness.get(arn)) for arn, targets in self._fleet.targets().items()}
         for arn in snapshot.stickiness:
             routes.setdefault(arn, GroupRoute(arn=arn, cookie_seconds=snapshot.stickiness[arn]))

@@ -113,6 +113,13 @@ class TaskFleet:
             by_group.setdefault(spec.target_group_arn, []).extend(server.target() for server in servers)
         return {arn: tuple(targets) for arn, targets in by_group.items()}
 
+    def running_by_task_set(self):
+        """Task set (or deployment) id -> tasks running for it (one per task, whatever its target groups)."""
+        counts = {}
+        for spec, servers in self._running.items():
+            counts[spec.task_set_id] = max(counts.get(spec.task_set_id, 0), len(servers))
+        return counts
+
     def describe(self):
         return [
             {

@@ -1,0 +1,157 @@
+"""Where moto answers differently from AWS, the sandbox patches moto's models, once per process.
+
+Each patch names what AWS answers and what moto did instead. They run in the sandbox's own
+process (moto is served in-process), before the first request.
+"""
+
+import math
+import threading
+
+_applied = False
+_lock = threading.Lock()
+_running = {}  # task set or deployment id -> tasks the data plane runs for it
+_sample_cap = [None]  # the data plane runs at most this many real tasks for one task set
+
+
+def apply():
+    global _applied
+    with _lock:
+        if _applied:
+            return
+        _task_definitions_say_when_they_were_registered()
+        _task_definitions_list_sorted_and_paged()
+        _task_sets_and_services_count_their_tasks()
+        _new_alarms_start_with_insufficient_data()
+        _applied = True
+
+
+def report_running(counts, cap=None):
+    """The data plane's running tasks by task set (or deployment) id, after each reconcile; it runs at
+    most `cap` real tasks for one, standing for all of its desired count."""
+    with _lock:
+        _running.clear()
+        _running.update(counts)
+        _sample_cap[0] = cap
+
+
+def running(task_set_id, desired):
+    """How many of `desired` tasks run: all once the data plane runs its sample of them."""
+    with _lock:
+        count, cap = _running.get(task_set_id, 0), _sample_cap[0]
+    if count >= (desired if cap is None else min(desired, cap)):
+        return desired
+    return count
+
+
+def _task_definitions_say_when_they_were_registered():
+    """AWS answers registeredAt and registeredBy on every task definition; moto leaves both out."""
+    import moto.ecs.models as ecs_models
+    from moto.core.utils import utcnow
+
+    original = ecs_models.TaskDefinition.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.registered_at = utcnow()
+        account = self.arn.split(":")[4]
+        self.registered_by = f"arn:aws:iam::{account}:root"
+
+    ecs_models.TaskDefinition.__init__ = __init__
+
+
+def _task_definitions_list_sorted_and_paged():
+    """ListTaskDefinitions as AWS answers it: sorted by family and revision (sort ASC or DESC), maxResults a page
+    with a nextToken; moto returns every ARN in insertion order and ignores both."""
+    from moto.core.responses import ActionResult
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    def list_task_definitions(self):
+        arns = self.ecs_backend.list_task_definitions(self._get_param("familyPrefix"), self._get_param("status", "ACTIVE"))
+
+        def order(arn):
+            family, revision = arn.rsplit("/", 1)[-1].rsplit(":", 1)
+            return family, int(revision)
+
+        arns = sorted(arns, key=order, reverse=self._get_param("sort", "ASC") == "DESC")
+        start = int(self._get_param("nextToken") or 0)
+        size = int(self._get_param("maxResults") or 100)
+        page = {"taskDefinitionArns": arns[start : start + size]}
+        if start + size < len(arns):
+            page["nextToken"] = str(start + size)
+        return ActionResult(page)
+
+    EC2ContainerServiceResponse.list_task_definitions = list_task_definitions
+
+
+def computed_desired_count(desired_count, scale):
+    """AWS: the service's desiredCount times the task set's scale percentage, always rounded up."""
+    scale = scale or {}
+    if scale.get("unit", "PERCENT") != "PERCENT" or scale.get("value") is None:
+        return desired_count
+    return math.ceil(desired_count * float(scale["value"]) / 100.0 - 1e-9)
+
+
+def _task_sets_and_services_count_their_tasks():
+    """AWS answers computedDesiredCount, runningCount and pendingCount on every task set, and a service's
+    runningCount and pendingCount follow its tasks as they start; moto leaves the task set counts out and
+    keeps a service at runningCount 0 (MOTO_ECS_SERVICE_RUNNING). Here the counts are the data plane's
+    real tasks: a task is running once its HTTP server listens."""
+    import moto.ecs.models as ecs_models
+
+    original_create = ecs_models.EC2ContainerServiceBackend.create_task_set
+
+    def create_task_set(self, *args, **kwargs):
+        task_set = original_create(self, *args, **kwargs)
+        task_set.owner = next((service for service in self.services.values() if task_set in service.task_sets), None)
+        return task_set
+
+    ecs_models.EC2ContainerServiceBackend.create_task_set = create_task_set
+
+    def task_set_desired(self):
+        owner = getattr(self, "owner", None)
+        return computed_desired_count(owner.desired_count if owner is not None else 0, self.scale)
+
+    def task_set_running(self):
+        return running(self.id, task_set_desired(self))
+
+    ecs_models.TaskSet.computed_desired_count = property(task_set_desired)
+    ecs_models.TaskSet.running_count = property(task_set_running)
+    ecs_models.TaskSet.pending_count = property(lambda self: max(0, task_set_desired(self) - task_set_running(self)))
+
+    # moto reads both while Service.__init__ is still running: task sets and deployments may not exist yet
+    def service_running(self):
+        task_sets = getattr(self, "task_sets", None)
+        if task_sets:
+            return sum(task_set_running(task_set) for task_set in task_sets)
+        ids = [deployment["id"] for deployment in getattr(self, "deployments", None) or ()] + [f"service:{self.name}"]
+        return min(self.desired_count, sum(running(task_id, self.desired_count) for task_id in ids))
+
+    def service_pending(self):
+        task_sets = getattr(self, "task_sets", None)
+        if task_sets:
+            return sum(max(0, task_set_desired(task_set) - task_set_running(task_set)) for task_set in task_sets)
+        return max(0, self.desired_count - service_running(self))
+
+    # moto assigns both in places (create, update, delete); what it writes is ignored
+    ecs_models.Service.running_count = property(service_running, lambda self, value: None)
+    ecs_models.Service.pending_count = property(service_pending, lambda self, value: None)
+
+
+def _new_alarms_start_with_insufficient_data():
+    """AWS: a new alarm is INSUFFICIENT_DATA ("Unchecked: Initial alarm creation") until evaluated, and
+    PutMetricAlarm on an existing alarm leaves its state unchanged; moto starts every put at OK."""
+    import moto.cloudwatch.models as cloudwatch_models
+
+    original = cloudwatch_models.CloudWatchBackend.put_metric_alarm
+
+    def put_metric_alarm(self, name, *args, **kwargs):
+        previous = self.alarms.get(name)
+        alarm = original(self, name, *args, **kwargs)
+        if previous is None:
+            alarm.state_value = "INSUFFICIENT_DATA"
+        else:
+            alarm.state_value, alarm.state_reason = previous.state_value, previous.state_reason
+            alarm.state_reason_data, alarm.state_updated_timestamp = previous.state_reason_data, previous.state_updated_timestamp
+        return alarm
+
+    cloudwatch_models.CloudWatchBackend.put_metric_alarm = put_metric_alarm
