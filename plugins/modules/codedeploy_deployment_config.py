@@ -46,13 +46,13 @@ options:
     version_added: 0.1.0
   percentage:
     description:
-      - Percentage of the traffic shifted in the first step (V(canary), 1 to 99) or in each step (V(linear), 1 to 100).
+      - Percentage of the traffic shifted in the first step (V(canary)) or in each step (V(linear)), 1 to 99 (a step of 100 is V(all_at_once)).
       - Required for V(canary) and V(linear); not allowed with V(all_at_once).
     type: int
     version_added: 0.1.0
   interval:
     description:
-      - Minutes between the first and the second step (V(canary)) or between steps (V(linear)).
+      - Minutes between the first and the second step (V(canary)) or between steps (V(linear)), 1 to 2880.
       - Required for V(canary) and V(linear); not allowed with V(all_at_once).
     type: int
     version_added: 0.1.0

@@ -22,6 +22,7 @@ def apply():
         _task_definitions_list_sorted_and_paged()
         _task_sets_and_services_count_their_tasks()
         _new_alarms_start_with_insufficient_data()
+        _target_groups_answer_every_default_attribute()
         _applied = True
 
 
@@ -155,3 +156,29 @@ def _new_alarms_start_with_insufficient_data():
         return alarm
 
     cloudwatch_models.CloudWatchBackend.put_metric_alarm = put_metric_alarm
+
+
+# What DescribeTargetGroupAttributes answers on AWS for an HTTP(S) target group nobody changed.
+HTTP_TARGET_GROUP_DEFAULTS = {
+    "stickiness.lb_cookie.duration_seconds": "86400",
+    "stickiness.app_cookie.cookie_name": "",
+    "stickiness.app_cookie.duration_seconds": "86400",
+    "load_balancing.algorithm.anomaly_mitigation": "off",
+}
+
+
+def _target_groups_answer_every_default_attribute():
+    """AWS lists every attribute of a target group with its default; moto leaves out the lb_cookie and
+    app_cookie durations until someone sets them (and amazon.aws elb_target_group then fails comparing a
+    changed duration against the missing one)."""
+    import moto.elbv2.models as elbv2_models
+
+    original = elbv2_models.FakeTargetGroup.__init__
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if self.protocol in ("HTTP", "HTTPS"):
+            for key, value in HTTP_TARGET_GROUP_DEFAULTS.items():
+                self.attributes.setdefault(key, value)
+
+    elbv2_models.FakeTargetGroup.__init__ = __init__

@@ -76,3 +76,20 @@ def test_a_task_sets_desired_count_rounds_up_and_nothing_runs_unseen():
     assert moto_fidelity.computed_desired_count(4, {"value": 50.0, "unit": "PERCENT"}) == 2
     assert moto_fidelity.computed_desired_count(3, {"value": 0.0, "unit": "PERCENT"}) == 0
     assert moto_fidelity.running("no-such-task-set", 4) == 0
+
+
+def test_a_target_group_lists_every_default_attribute_as_aws_does(aws):
+
+    ec2, elbv2 = aws("ec2"), aws("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.91.0.0/16")["Vpc"]["VpcId"]
+    group = elbv2.create_target_group(Name="defaults", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0]
+    attributes = {item["Key"]: item["Value"] for item in elbv2.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])["Attributes"]}
+    assert attributes["stickiness.enabled"] == "false" and attributes["stickiness.type"] == "lb_cookie"
+    assert attributes["stickiness.lb_cookie.duration_seconds"] == "86400"
+    assert attributes["stickiness.app_cookie.duration_seconds"] == "86400"
+    elbv2.modify_target_group_attributes(
+        TargetGroupArn=group["TargetGroupArn"],
+        Attributes=[{"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "600"}],
+    )
+    attributes = {item["Key"]: item["Value"] for item in elbv2.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])["Attributes"]}
+    assert (attributes["stickiness.enabled"], attributes["stickiness.lb_cookie.duration_seconds"]) == ("true", "600")

@@ -182,6 +182,16 @@ BAD_INPUTS = [
     ({"stack_log_retention_days": 13}, "stack_log_retention_days"),
     ({"stack_ready_wait_minutes": "soon"}, "stack_ready_wait_minutes"),
     ({"stack_ready_wait_minutes": 2881}, "stack_ready_wait_minutes"),
+    # values only AWS would refuse, after some resources existed: checked first
+    ({"stack_deployment_config": "CodeDeployDefault.ECSCanary50Percent1Minutes"}, "stack_deployment_config"),
+    ({"stack_custom_deployment_configs": [{"name": "c", "traffic_routing": "canary", "percentage": 0, "interval": 5}]}, "stack_custom_deployment_configs"),
+    ({"stack_custom_deployment_configs": [{"name": "c", "traffic_routing": "linear", "percentage": 100, "interval": 1}]}, "stack_custom_deployment_configs"),
+    ({"stack_custom_deployment_configs": [{"name": "c", "traffic_routing": "canary", "percentage": 10, "interval": -1}]}, "stack_custom_deployment_configs"),
+    ({"stack_extra_alarm_names": ["no-such-alarm"]}, "stack_extra_alarm_names"),
+    ({"stack_tags": {"k" * 129: "v"}}, "stack_tags"),
+    ({"stack_subnet_cidrs": ["10.72.0.0/24", "10.71.1.0/24"]}, "stack_subnet_cidrs"),
+    ({"stack_subnet_cidrs": ["10.71.0.0/24", "10.71.0.0/25"]}, "stack_subnet_cidrs"),
+    ({"aws_region": "us-east-9"}, "aws_region"),
 ]
 
 

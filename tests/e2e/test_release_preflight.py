@@ -48,6 +48,19 @@ def test_a_service_without_the_code_deploy_controller(stack, sandbox_env, run_pl
         ecs.delete_service(cluster=stack.cluster, service="plain-rolling", force=True)
 
 
+def test_an_image_tag_with_a_space_fails_naming_image_tag(stack, sandbox_env, run_playbook, nothing_created):
+    run = run_playbook("deploy.yml", "-e", '{"image_tag": "v 2"}', expect_failure=True, extra_vars=release_vars(sandbox_env.endpoint))
+    assert release_result(run)["msg"].startswith("image_tag 'v 2' is not an image tag")
+
+
+def test_an_unknown_deployment_config_for_one_release_fails_before_registering(stack, sandbox_env, run_playbook, nothing_created):
+    run = run_playbook(
+        "deploy.yml", "-e", "image_tag=v2", "-e", "release_deployment_config=NoSuchConfig", expect_failure=True, extra_vars=release_vars(sandbox_env.endpoint)
+    )
+    message = release_result(run)["msg"]
+    assert message.startswith("deployment_config_name 'NoSuchConfig' is not a CodeDeploy deployment config") and "Nothing was registered" in message
+
+
 def test_a_container_that_is_not_behind_the_load_balancer(stack, sandbox_env, nothing_created):
     message = release(sandbox_env, stack, image_tag="v2", container="no-such-container")
     assert "Container 'no-such-container' is not behind the load balancer" in message

@@ -24,8 +24,10 @@ ROUTING_TYPES = {
     "linear": ("TimeBasedLinear", "timeBasedLinear", "linear"),
     "all_at_once": ("AllAtOnce", None, None),
 }
-# Percentages AWS accepts: a canary shifts the rest in its second step, so 100 is not one.
-PERCENTAGE_RANGE = {"canary": (1, 99), "linear": (1, 100)}
+# Percentages CodeDeploy accepts: 1 to 99 for both (a canary shifts the rest in its second
+# step; a linear step of 100 is all at once, which has its own traffic_routing).
+PERCENTAGE_RANGE = {"canary": (1, 99), "linear": (1, 99)}
+MAX_INTERVAL_MINUTES = 2880  # CodeDeploy waits at most two days between traffic shifts
 
 
 def is_predefined(name):
@@ -43,8 +45,10 @@ def validate_routing(kind, percentage, interval):
     low, high = PERCENTAGE_RANGE[kind]
     if percentage is None or not low <= percentage <= high:
         errors.append("percentage must be between %d and %d for traffic_routing=%s, got %s." % (low, high, kind, percentage))
-    if interval is None or interval < 1:
-        errors.append("interval must be a number of minutes of at least 1 for traffic_routing=%s, got %s." % (kind, interval))
+    if percentage == 100 and kind == "linear":
+        errors[-1] += " A linear step of 100 is traffic_routing=all_at_once."
+    if interval is None or not 1 <= interval <= MAX_INTERVAL_MINUTES:
+        errors.append("interval must be 1 to %d minutes for traffic_routing=%s, got %s." % (MAX_INTERVAL_MINUTES, kind, interval))
     return errors
 
 

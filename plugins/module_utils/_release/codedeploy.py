@@ -97,7 +97,10 @@ class CodeDeployBackend(object):
         return appspec.task_definition_of(deployment)
 
     def plan(self, group, config_name, minute_seconds=60):
+        """The release's plan under `config_name`; None when no such deployment config exists."""
         config = codedeploy_api.get_deployment_config(self._codedeploy, config_name) if config_name else None
+        if config_name and config is None:
+            return None
         return plan(config, group, minute_seconds)
 
     # ------------------------------------------------------------------ acting

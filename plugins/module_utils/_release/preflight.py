@@ -136,6 +136,19 @@ def alarm_warnings(group):
     ]
 
 
+def config_problem(config_name, given, group_name):
+    if given:
+        return (
+            "deployment_config_name '%s' is not a CodeDeploy deployment config in this region: use a predefined one "
+            "(CodeDeployDefault.ECSCanary10Percent5Minutes, ...) or create it first (canary.ecs.codedeploy_deployment_config). "
+            "Nothing was registered." % config_name
+        )
+    return (
+        "Deployment group '%s' uses deployment config '%s', which does not exist: set the group's config "
+        "(canary.ecs.codedeploy_deployment_group) or give deployment_config_name. Nothing was registered." % (group_name, config_name)
+    )
+
+
 def image_problem(image, detail, registry):
     if detail is not None:
         return None

@@ -91,6 +91,8 @@ def release(module, backend):
 
     config_name = params.get("deployment_config_name") or ctx.group.get("deploymentConfigName")
     the_plan = backend.plan(ctx.group, config_name, minute_seconds(module))
+    if the_plan is None:
+        fail(preflight.config_problem(config_name, given=bool(params.get("deployment_config_name")), group_name=ctx.group_name))
     result.update(deployment_config_name=config_name, plan=the_plan, changed=True)
     if module.check_mode:
         result.update(

@@ -35,6 +35,9 @@ REGISTERABLE_KEYS = (
     "enableFaultInjection",
 )
 
+# Docker's grammar: a tag is 1 to 128 of [A-Za-z0-9_.-], not starting with . or -; a reference has no spaces.
+_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}")
 _ECR_HOST_RE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
 
 
@@ -60,8 +63,30 @@ def split_image(reference):
     return reference, tag, digest
 
 
+def tag_problem(tag, option="image_tag"):
+    """Why `tag` cannot be an image tag (None when it can)."""
+    if _TAG_RE.fullmatch(tag or ""):
+        return None
+    return "%s %r is not an image tag: a tag is 1 to 128 letters, digits, '_', '.' or '-', and does not start with '.' or '-'." % (option, tag)
+
+
+def image_problem(image, option="image"):
+    """Why `image` cannot be an image reference (None when it can)."""
+    repository, tag, digest = split_image(image or "")
+    if not repository or any(char.isspace() for char in image) or repository != repository.lower():
+        return "%s %r is not an image reference: REPOSITORY[:TAG][@sha256:DIGEST], lowercase repository, no spaces." % (option, image)
+    if tag is not None and not _TAG_RE.fullmatch(tag):
+        return tag_problem(tag, "the tag of %s" % option)
+    if digest is not None and not _DIGEST_RE.fullmatch(digest):
+        return "%s %r has a digest that is not sha256: followed by 64 hex digits." % (option, image)
+    return None
+
+
 def image_with_tag(current_image, tag):
     """The current image's repository with another tag (any digest pin is dropped)."""
+    problem = tag_problem(tag)
+    if problem:
+        raise TaskDefinitionError(problem)
     repository, _tag, _digest = split_image(current_image)
     return "%s:%s" % (repository, tag)
 
@@ -129,6 +154,9 @@ def derive(live, container_name, image=None, environment=None):
     desired = registerable(live)
     container = find_container(desired, container_name)
     if image:
+        problem = image_problem(image)
+        if problem:
+            raise TaskDefinitionError(problem)
         container["image"] = image
     if environment:
         container["environment"] = merge_environment(container.get("environment"), environment)

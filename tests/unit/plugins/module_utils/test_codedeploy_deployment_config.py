@@ -47,8 +47,11 @@ def test_routing_request(kind, percentage, interval, expected):
     [
         ("canary", 100, 5, "percentage must be between 1 and 99"),
         ("canary", None, 5, "percentage"),
-        ("linear", 0, 5, "percentage must be between 1 and 100"),
-        ("linear", 10, 0, "interval"),
+        ("linear", 0, 5, "percentage must be between 1 and 99"),
+        ("linear", 100, 5, "A linear step of 100 is traffic_routing=all_at_once"),
+        ("linear", 10, 0, "interval must be 1 to 2880 minutes"),
+        ("canary", 10, 2881, "interval must be 1 to 2880 minutes"),
+        ("canary", 10, -1, "interval must be 1 to 2880 minutes"),
         ("all_at_once", 10, None, "remove percentage"),
     ],
 )

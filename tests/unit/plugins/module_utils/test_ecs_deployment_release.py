@@ -155,6 +155,24 @@ def test_another_release_in_flight_fails_naming_it():
     clients("codedeploy").create_deployment.assert_not_called()
 
 
+def test_an_image_tag_with_a_space_fails_before_anything_is_read_or_registered():
+    clients = fake_clients()
+    error = release_error(clients, image_tag="v 2")
+    assert error.message.startswith("image_tag 'v 2' is not an image tag")
+    clients("ecs").register_task_definition.assert_not_called()
+    clients("codedeploy").create_deployment.assert_not_called()
+
+
+def test_an_unknown_deployment_config_fails_before_anything_is_registered():
+    clients = fake_clients()
+    clients("codedeploy").get_deployment_config.side_effect = client_error("DeploymentConfigDoesNotExistException", "GetDeploymentConfig")
+    with pytest.raises(AnsibleCanaryECSError) as caught:
+        release.release(module(image_tag="v2", deployment_config_name="Nope"), backend(clients))
+    assert caught.value.message.startswith("deployment_config_name 'Nope' is not a CodeDeploy deployment config")
+    clients("ecs").register_task_definition.assert_not_called()
+    clients("codedeploy").create_deployment.assert_not_called()
+
+
 def test_check_mode_registers_and_starts_nothing():
     clients = fake_clients()
     result, failed = release.release(module(check_mode=True, image_tag="v2"), backend(clients))

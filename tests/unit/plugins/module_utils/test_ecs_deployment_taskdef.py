@@ -122,3 +122,31 @@ def test_labels():
     assert taskdef.image_label("app@sha256:0123456789abcdef0123") == "sha256:0123456789ab"
     assert taskdef.task_definition_label(LIVE) == "app:4"
     assert taskdef.arn_label(LIVE["taskDefinitionArn"]) == "app:4"
+
+
+@pytest.mark.parametrize("tag", ["v 2", "", "-v2", ".v2", "v2/x", "v" * 129, "v2\n"])
+def test_a_tag_docker_would_refuse_fails_naming_image_tag(tag):
+    with pytest.raises(taskdef.TaskDefinitionError) as error:
+        taskdef.image_with_tag("web:v1", tag)
+    assert str(error.value).startswith("image_tag %r is not an image tag" % tag)
+
+
+@pytest.mark.parametrize("tag", ["v2", "2026.12.02-rc_1", "V" * 128, "_x"])
+def test_a_tag_docker_takes_is_kept(tag):
+    assert taskdef.image_with_tag("host:5000/team/web:v1", tag) == "host:5000/team/web:" + tag
+
+
+@pytest.mark.parametrize(
+    "image, words",
+    [
+        ("nginx:v 2", "is not an image reference"),
+        ("Nginx:v2", "lowercase repository"),
+        ("nginx:-v2", "the tag of image"),
+        ("nginx@sha256:abc", "64 hex digits"),
+        ("", "is not an image reference"),
+    ],
+)
+def test_an_image_docker_would_refuse_fails_naming_image(image, words):
+    with pytest.raises(taskdef.TaskDefinitionError) as error:
+        taskdef.derive(LIVE, "web", image=image or " ")
+    assert words in str(error.value) and "image" in str(error.value)
