@@ -115,9 +115,12 @@ def _task_sets_and_services_count_their_tasks():
     def task_set_running(self):
         return running(self.id, task_set_desired(self))
 
+    def task_set_pending(self):
+        return max(0, task_set_desired(self) - task_set_running(self))
+
     ecs_models.TaskSet.computed_desired_count = property(task_set_desired)
     ecs_models.TaskSet.running_count = property(task_set_running)
-    ecs_models.TaskSet.pending_count = property(lambda self: max(0, task_set_desired(self) - task_set_running(self)))
+    ecs_models.TaskSet.pending_count = property(task_set_pending)
 
     # moto reads both while Service.__init__ is still running: task sets and deployments may not exist yet
     def service_running(self):
@@ -130,7 +133,7 @@ def _task_sets_and_services_count_their_tasks():
     def service_pending(self):
         task_sets = getattr(self, "task_sets", None)
         if task_sets:
-            return sum(max(0, task_set_desired(task_set) - task_set_running(task_set)) for task_set in task_sets)
+            return sum(task_set_pending(task_set) for task_set in task_sets)
         return max(0, self.desired_count - service_running(self))
 
     # moto assigns both in places (create, update, delete); what it writes is ignored
