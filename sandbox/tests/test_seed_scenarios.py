@@ -50,6 +50,10 @@ def seed():
         setup_group(aws, stack, "seed")
         release = Release(aws, stack, "seed")
         url = listener_url(sandbox.endpoint, "seed-alb", 80)
+        # As before a real release: the service is stable (every target healthy) first; a
+        # request sent while the first task still starts would get the ALB's 503.
+        traffic = Traffic(url)
+        wait_for(lambda: versions(traffic.sample(10)) == Counter({"v1": 10}), 30, interval=0.2, what="v1 serving")
         yield sandbox, aws, stack, release, url
 
 
