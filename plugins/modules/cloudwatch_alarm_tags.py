@@ -72,9 +72,9 @@ tags:
   sample: {"canary-ecs:stack": "canary"}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
 
+from ansible_collections.canary.ecs.plugins.module_utils.common import retry_decorator
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags, tags_diff
 
@@ -116,10 +116,13 @@ def main():
     )
     name = module.params["alarm_name"]
     desired = module.params["tags"]
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("cloudwatch", retry_decorator=retry_decorator("cloudwatch"))
 
     arn = find_alarm_arn(module, client, name)
     if arn is None:
+        if desired is not None and module.check_mode:
+            # An earlier task of the same check-mode run would have created it.
+            module.exit_json(changed=True, exists=False, alarm_name=name, tags=desired, diff=tags_diff({}, desired))
         if desired is not None:
             module.fail_json(msg="Alarm %s does not exist: create it first (amazon.aws.cloudwatch_metric_alarm), then tag it." % name)
         module.exit_json(changed=False, exists=False, alarm_name=name, tags={})

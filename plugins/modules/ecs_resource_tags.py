@@ -81,9 +81,9 @@ tags:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
 
+from ansible_collections.canary.ecs.plugins.module_utils.common import retry_decorator
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags, tags_diff
 
@@ -152,11 +152,14 @@ def main():
     )
     params = module.params
     desired = params["tags"]
-    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ecs", retry_decorator=retry_decorator("ecs"))
     name = params["resource"] or params["cluster"]
 
     arn, status = find_resource(module, client, params["resource_type"], params["cluster"], params["resource"])
     if arn is None:
+        if desired is not None and module.check_mode:
+            # An earlier task of the same check-mode run would have created it.
+            module.exit_json(changed=True, exists=False, tags=desired, diff=tags_diff({}, desired))
         if desired is not None:
             module.fail_json(msg="ECS %s %s does not exist: create it first, then tag it." % (params["resource_type"], name))
         module.exit_json(changed=False, exists=False, tags={})

@@ -152,8 +152,8 @@ traffic_drift:
 """
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.canary.ecs.plugins.module_utils.common import retry_decorator
 from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import (
     ListenerClient,
     desired_settings,
@@ -272,7 +272,7 @@ def main():
     if not 1 <= module.params["port"] <= 65535:
         module.fail_json(msg="port must be between 1 and 65535, got %s" % module.params["port"])
 
-    client = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("elbv2", retry_decorator=retry_decorator("elbv2"))
     listeners = ListenerClient(module, client)
     load_balancer_arn = module.params["load_balancer_arn"]
     if module.params["state"] == "absent":

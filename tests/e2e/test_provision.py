@@ -209,6 +209,20 @@ def test_bad_input_fails_naming_the_variable_before_any_write(override, variable
 # --------------------------------------------------------------------------- the life of a stack
 
 
+def test_check_mode_on_a_fresh_account_lists_what_it_would_create(run_playbook, stack_vars, state):
+    """--check --diff before anything exists: no id is known yet, and nothing may fail or be made."""
+    run = run_playbook("provision.yml", "--diff", check=True, extra_vars=stack_vars)
+    would = [str(task["result"].get("msg")) for task in run.tasks if task["task"] == "What the run would create" and task["result"].get("changed")]
+    assert any(f"VPC {STACK}-vpc" in message for message in would), would
+    assert any(f"load balancer {STACK}-alb" in message and f"target group {STACK}-app-tg-blue" in message for message in would), would
+    assert any(f"service {STACK}-canary-app-service" in message for message in would), would
+    assert any(f"deployment group {STACK}-canary-app / {STACK}-canary-app-dg" in message for message in would), would
+    # the resources that need no other id are compared as usual
+    assert run.task("VPC")["changed"] and run.task("Cluster")["changed"] and run.task("CodeDeploy application")["changed"]
+    assert "nothing was changed" in " ".join(run.task("What a real run would do")["msg"])
+    assert state.owned() == []
+
+
 def test_provision_creates_every_resource(run_playbook, stack_vars, state, sandbox_env, figures, tmp_path):
     run, seconds, calls = timed(sandbox_env, run_playbook, "provision.yml", stack_vars, tmp_path)
     figures["fresh provision"] = (seconds, calls)
@@ -274,6 +288,21 @@ def test_provision_again_changes_nothing(run_playbook, stack_vars, state, sandbo
     figures["provision re-run"] = (seconds, calls)
     assert run.changed_tasks == []
     assert state.revisions() == revisions
+
+
+def test_check_mode_on_the_stack_previews_a_change_without_making_it(run_playbook, stack_vars, state):
+    unchanged = run_playbook("provision.yml", "--diff", check=True, extra_vars=stack_vars)
+    assert unchanged.changed_tasks == []
+
+    change = {"stack_deployment_config": "CodeDeployDefault.ECSLinear10PercentEvery1Minutes", "stack_5xx_threshold": 9}
+    run = run_playbook("provision.yml", "--diff", check=True, extra_vars=dict(stack_vars, **change))
+    group_task = run.task("Deployment group (blue/green, alarms, automatic rollback)")
+    assert group_task["changed"] and "CodeDeployDefault.ECSLinear10PercentEvery1Minutes" in json.dumps(group_task.get("diff"))
+    assert run.task("Alarms on each target group")["changed"]
+    assert set(run.changed_tasks) == {"Deployment group (blue/green, alarms, automatic rollback)", "Alarms on each target group"}
+    # read back: the preview changed nothing
+    assert state.deployment_group()["deploymentConfigName"] == "CodeDeployDefault.ECSCanary10Percent15Minutes"
+    assert {alarm["Threshold"] for name, alarm in state.alarms().items() if "5XX" in name} == {5.0}
 
 
 def as_command_line(values):
