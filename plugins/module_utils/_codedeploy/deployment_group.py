@@ -267,6 +267,10 @@ def wanted_group(current, params, references):
             if arn in pair["prodTrafficRoute"]["listenerArns"]:
                 fail("test_listener is the production listener (%s): the test listener must be another listener." % arn)
             pair["testTrafficRoute"] = {"listenerArns": [arn]}
+    if any(params.get(option) is not None for option in ("target_groups", "production_listener", "test_listener")):
+        listeners = [("production_listener", arn) for arn in pair["prodTrafficRoute"]["listenerArns"]]
+        listeners += [("test_listener", arn) for arn in (pair.get("testTrafficRoute") or {}).get("listenerArns", [])]
+        references.check_listeners_serve_target_groups([group["name"] for group in pair["targetGroups"]], listeners)
 
     wanted["alarmConfiguration"] = merge_alarms(current["alarmConfiguration"], params.get("alarms"))
     if params.get("alarms") and params["alarms"].get("names"):

@@ -27,6 +27,12 @@ def _is_arn(value):
     return value.startswith("arn:")
 
 
+def _load_balancer_name(arn):
+    """name out of arn:...:loadbalancer/app/<name>/<id>"""
+    parts = arn.split("/")
+    return parts[-2] if len(parts) >= 3 else arn
+
+
 @ELBv2ErrorHandler.common_error_handler("describe the target group")
 def _describe_target_group(elbv2, value):
     request = {"TargetGroupArns": [value]} if _is_arn(value) else {"Names": [value]}
@@ -67,6 +73,43 @@ class References:
 
     def __init__(self, clients):
         self._clients = clients
+        self._load_balancer_of_listener = {}  # listener ARN -> load balancer ARN, from the lookups made
+        self._target_groups = {}  # name -> DescribeTargetGroups entry, from the lookups made
+
+    def _listener_load_balancer(self, arn):
+        if arn not in self._load_balancer_of_listener:
+            listeners = _describe_listeners(self._clients("elbv2"), ListenerArns=[arn])
+            self._load_balancer_of_listener[arn] = listeners[0].get("LoadBalancerArn") if listeners else None
+        return self._load_balancer_of_listener[arn]
+
+    def check_listeners_serve_target_groups(self, target_groups, listeners):
+        """Fail when a listener is on another load balancer than the target groups' own.
+
+        CodeDeploy accepts such a group, and a release would then shift that other load
+        balancer's traffic. listeners: (option, ARN) pairs. Target groups that no listener
+        forwards to yet (no load balancer) leave the choice open.
+        """
+        balancers = set()
+        for name in target_groups:
+            group = self._target_groups.get(name) or _describe_target_group(self._clients("elbv2"), name)
+            balancers.update(group.get("LoadBalancerArns") or [])
+        if not balancers:
+            return
+        for option, arn in listeners:
+            balancer = self._listener_load_balancer(arn)
+            if balancer and balancer not in balancers:
+                fail(
+                    "%s: listener %s is on load balancer %s, but target groups %s are behind %s; a release would shift the "
+                    "traffic of the other load balancer. Give a listener of %s."
+                    % (
+                        option,
+                        arn,
+                        _load_balancer_name(balancer),
+                        " and ".join(target_groups),
+                        ", ".join(sorted(_load_balancer_name(item) for item in balancers)),
+                        " or ".join(sorted(_load_balancer_name(item) for item in balancers)),
+                    )
+                )
 
     def target_group_names(self, values):
         """Names of the two target groups (each given by name or ARN), checked to exist."""
@@ -79,6 +122,7 @@ class References:
             except is_ansible_aws_error_code(["TargetGroupNotFound", "ValidationError"]):
                 fail("target_groups[%d]: target group %s does not exist in this region." % (index, value))
             names.append(group["TargetGroupName"])
+            self._target_groups[group["TargetGroupName"]] = group
         if len(set(names)) != 2:
             fail("target_groups %s name the same target group twice: a blue/green pair needs two." % (values,))
         return names
@@ -90,9 +134,10 @@ class References:
             fail("%s: give either arn, or load_balancer and port, not both." % option)
         if arn:
             try:
-                _describe_listeners(self._clients("elbv2"), ListenerArns=[arn])
+                found = _describe_listeners(self._clients("elbv2"), ListenerArns=[arn])
             except is_ansible_aws_error_code(["ListenerNotFound", "ValidationError"]):
                 fail("%s.arn: listener %s does not exist." % (option, arn))
+            self._load_balancer_of_listener[arn] = found[0].get("LoadBalancerArn") if found else None
             return arn
         if not load_balancer and port is None:
             return None
@@ -106,6 +151,7 @@ class References:
         listeners = _describe_listeners(elbv2, LoadBalancerArn=balancer["LoadBalancerArn"])
         for candidate in listeners:
             if candidate.get("Port") == port:
+                self._load_balancer_of_listener[candidate["ListenerArn"]] = balancer["LoadBalancerArn"]
                 return candidate["ListenerArn"]
         ports = ", ".join(str(candidate.get("Port")) for candidate in listeners) or "none"
         fail("%s.port: load balancer %s has no listener on port %s (its listener ports: %s)." % (option, load_balancer, port, ports))

@@ -101,6 +101,9 @@ class FakeReferences:
             return None
         return PROD if listener["port"] == 80 else TEST
 
+    def check_listeners_serve_target_groups(self, target_groups, listeners):
+        self.looked_up.append("check_listeners_serve_target_groups")
+
     def check_alarms(self, names):
         self.looked_up.append("check_alarms")
 

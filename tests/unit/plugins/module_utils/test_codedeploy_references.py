@@ -119,3 +119,32 @@ def test_deployment_config_must_exist_and_be_ecs(clients):
     clients["codedeploy"].get_deployment_config.side_effect = None
     clients["codedeploy"].get_deployment_config.return_value = {"deploymentConfigInfo": {"computePlatform": "Server"}}
     assert "for the Server compute platform" in message(refs(clients).check_deployment_config, "X")
+
+
+OTHER_LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/other/2"
+
+
+def test_a_listener_of_another_load_balancer_is_refused(clients):
+    """CodeDeploy would accept it, and a release would then move the other load balancer's traffic."""
+    clients["elbv2"].describe_target_groups.return_value = {"TargetGroups": [{"TargetGroupName": "blue", "LoadBalancerArns": [LB_ARN]}]}
+    other_listener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/other/2/80"
+    clients["elbv2"].describe_listeners.return_value = {"Listeners": [{"ListenerArn": other_listener, "LoadBalancerArn": OTHER_LB, "Port": 80}]}
+    references = refs(clients)
+    assert references.listener_arn("production_listener", {"arn": other_listener, "load_balancer": None, "port": None}) == other_listener
+    text = message(references.check_listeners_serve_target_groups, ["blue", "green"], [("production_listener", other_listener)])
+    assert text.startswith("production_listener: listener %s is on load balancer other, but target groups blue and green are behind alb" % other_listener)
+    assert "Give a listener of alb." in text
+
+
+def test_listeners_of_the_target_groups_load_balancer_pass(clients):
+    clients["elbv2"].describe_target_groups.return_value = {"TargetGroups": [{"TargetGroupName": "blue", "LoadBalancerArns": [LB_ARN]}]}
+    references = refs(clients)
+    assert references.listener_arn("production_listener", {"arn": None, "load_balancer": "alb", "port": 80}) == L80
+    assert references.listener_arn("test_listener", {"arn": None, "load_balancer": "alb", "port": 8080}) == L8080
+    references.check_listeners_serve_target_groups(["blue", "green"], [("production_listener", L80), ("test_listener", L8080)])
+
+
+def test_target_groups_behind_no_load_balancer_leave_the_listener_open(clients):
+    clients["elbv2"].describe_target_groups.return_value = {"TargetGroups": [{"TargetGroupName": "blue", "LoadBalancerArns": []}]}
+    clients["elbv2"].describe_listeners.return_value = {"Listeners": [{"ListenerArn": L80, "LoadBalancerArn": OTHER_LB, "Port": 80}]}
+    refs(clients).check_listeners_serve_target_groups(["blue", "green"], [("production_listener", L80)])
