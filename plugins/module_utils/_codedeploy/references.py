@@ -54,6 +54,11 @@ def _get_role(iam, name):
     return iam.get_role(aws_retry=True, RoleName=name)["Role"]
 
 
+@IAMErrorHandler.common_error_handler("read the account of the caller")
+def _get_account(sts):
+    return sts.get_caller_identity()["Account"]
+
+
 @ECSErrorHandler.common_error_handler("describe the ECS service")
 def _describe_services(ecs, cluster, service):
     return ecs.describe_services(aws_retry=True, cluster=cluster, services=[service])
@@ -157,16 +162,29 @@ class References:
         fail("%s.port: load balancer %s has no listener on port %s (its listener ports: %s)." % (option, load_balancer, port, ports))
 
     def role_arn(self, value):
-        """service_role as an ARN; a name is looked up (an ARN is used as given: it may be another account's)."""
-        if _is_arn(value):
-            return value
+        """service_role as an ARN; a name is looked up, and so is an ARN of this account.
+
+        An ARN of another account is used as given (this account cannot read it). Without
+        the check, CodeDeploy's InvalidRoleException for a role that does not exist looks
+        like IAM's propagation delay, which is retried for most of a minute.
+        """
+        name = value.rsplit("/", 1)[-1] if _is_arn(value) else value
         try:
-            return _get_role(self._clients("iam"), value)["Arn"]
+            role = _get_role(self._clients("iam"), name)
+        except is_ansible_aws_error_code("AccessDenied"):
+            if _is_arn(value):
+                return value
+            raise
         except is_ansible_aws_error_code("NoSuchEntity"):
-            fail(
-                "service_role: IAM role %s does not exist. Create it (trusting codedeploy.amazonaws.com, with the "
-                "AWSCodeDeployRoleForECS policy) or give its ARN." % value
-            )
+            role = None
+        if role is not None and (not _is_arn(value) or role["Arn"] == value):
+            return role["Arn"]
+        if _is_arn(value) and value.split(":")[4] != _get_account(self._clients("sts")):
+            return value
+        fail(
+            "service_role: IAM role %s does not exist. Create it (trusting codedeploy.amazonaws.com, with the "
+            "AWSCodeDeployRoleForECS policy) or give its ARN." % value
+        )
 
     def ecs_service(self, cluster, service):
         """{serviceName, clusterName} of an ECS service that CodeDeploy can deploy (CODE_DEPLOY controller)."""

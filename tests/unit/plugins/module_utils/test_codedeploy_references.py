@@ -90,10 +90,23 @@ def test_target_groups_must_be_a_pair(clients):
 
 def test_role_by_name_or_arn(clients):
     clients["iam"].get_role.return_value = {"Role": {"Arn": "arn:aws:iam::123456789012:role/cd"}}
+    clients["sts"] = MagicMock()
+    clients["sts"].get_caller_identity.return_value = {"Account": "123456789012"}
     assert refs(clients).role_arn("cd") == "arn:aws:iam::123456789012:role/cd"
+    assert refs(clients).role_arn("arn:aws:iam::123456789012:role/cd") == "arn:aws:iam::123456789012:role/cd"
+    # another account's role cannot be read from here: used as given
     assert refs(clients).role_arn("arn:aws:iam::999999999999:role/x") == "arn:aws:iam::999999999999:role/x"
     clients["iam"].get_role.side_effect = client_error("NoSuchEntity")
     assert message(refs(clients).role_arn, "nope").startswith("service_role: IAM role nope does not exist.")
+    # an ARN of this account that does not exist fails at once (CodeDeploy's answer would be retried as propagation)
+    text = message(refs(clients).role_arn, "arn:aws:iam::123456789012:role/nope")
+    assert text.startswith("service_role: IAM role arn:aws:iam::123456789012:role/nope does not exist.")
+    assert refs(clients).role_arn("arn:aws:iam::999999999999:role/x") == "arn:aws:iam::999999999999:role/x"
+
+
+def test_role_arn_without_iam_read_access_is_used_as_given(clients):
+    clients["iam"].get_role.side_effect = client_error("AccessDenied")
+    assert refs(clients).role_arn("arn:aws:iam::123456789012:role/cd") == "arn:aws:iam::123456789012:role/cd"
 
 
 def test_ecs_service_must_use_code_deploy(clients):
