@@ -11,7 +11,9 @@
                    from the json callback), .changed_tasks, .stats
 
 Playbooks run from the collection's build tree (make tree), the way users run them
-from a checkout, with ANSIBLE_COLLECTIONS_PATH pointing at build/collections.
+from a checkout, with ANSIBLE_COLLECTIONS_PATH pointing at build/collections; the shared
+stack's provision and cleanup, and the good canary of test_release.py, run from the built
+and installed Galaxy artifact instead (installed_collection).
 """
 
 import contextlib
@@ -20,7 +22,7 @@ import os
 import subprocess
 
 import pytest
-from release_helpers import playbook
+from release_helpers import playbook, playbook_command
 
 from canary_sandbox.__main__ import environment
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback
@@ -125,15 +127,15 @@ def own_sandbox_env():
 
 @pytest.fixture
 def run_playbook(sandbox_env):
-    def run(name, *args, check=False, extra_vars=None, expect_failure=False, timeout=900, env=None):
-        command = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", os.path.join("playbooks", name)]
+    def run(name, *args, check=False, extra_vars=None, expect_failure=False, timeout=900, env=None, installed=None):
+        command, cwd, extra_env = playbook_command(name, installed)
         command += list(args)
         if check:
             command.append("--check")
         if extra_vars:
             command += ["-e", json.dumps(extra_vars)]
         process = subprocess.run(
-            command, cwd=TREE, env=dict(sandbox_env.env, **(env or {})), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            command, cwd=cwd, env=dict(sandbox_env.env, **extra_env, **(env or {})), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
         )
         outcome = PlaybookRun(command, process.returncode, process.stdout, process.stderr)
         if expect_failure:
@@ -145,26 +147,49 @@ def run_playbook(sandbox_env):
     return run
 
 
+@pytest.fixture(scope="session")
+def installed_collection(tmp_path_factory):
+    """The Galaxy artifact built from the tree and installed as a user installs it: a collections
+    path for ANSIBLE_COLLECTIONS_PATH. Offline and without dependencies (they are the venv's)."""
+    work = tmp_path_factory.mktemp("galaxy")
+    galaxy = os.path.join(VENV_BIN, "ansible-galaxy")
+    env = dict(os.environ, ANSIBLE_GALAXY_SERVER_LIST="", ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false")
+    subprocess.run([galaxy, "collection", "build", "--output-path", str(work), TREE], check=True, capture_output=True, env=env, stdin=subprocess.DEVNULL)
+    (artifact,) = [name for name in os.listdir(work) if name.endswith(".tar.gz")]
+    installed = work / "collections"
+    subprocess.run(
+        [galaxy, "collection", "install", "--offline", "--no-deps", "-p", str(installed), str(work / artifact)],
+        check=True,
+        capture_output=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert os.path.isfile(installed / "ansible_collections" / "canary" / "ecs" / "MANIFEST.json")
+    return str(installed)
+
+
 _PROVISIONED = {}  # sandbox endpoint -> Stack: provision.yml runs once per session, for every release test module
 
 
 @pytest.fixture(scope="module")
-def stack(sandbox_env, request):
+def stack(sandbox_env, installed_collection, request):
     """The stack of provision.yml, shared by the release test modules; cleanup.yml runs at the end of the session.
 
     Provisioning takes minutes on a busy machine, so the modules share one stack (and each
-    test reads the state it starts from rather than assuming a fresh one).
+    test reads the state it starts from rather than assuming a fresh one). Provision and
+    cleanup run from the installed Galaxy artifact (ansible-playbook canary.ecs.provision),
+    as a user without a checkout runs them.
     """
     if sandbox_env.endpoint not in _PROVISIONED:
-        playbook(sandbox_env, "provision.yml")
+        playbook(sandbox_env, "provision.yml", installed=installed_collection)
         _PROVISIONED[sandbox_env.endpoint] = Stack(sandbox_env.clients)
-        request.session.addfinalizer(lambda: _clean_up(sandbox_env, _PROVISIONED.pop(sandbox_env.endpoint)))
+        request.session.addfinalizer(lambda: _clean_up(sandbox_env, _PROVISIONED.pop(sandbox_env.endpoint), installed_collection))
     return _PROVISIONED[sandbox_env.endpoint]
 
 
-def _clean_up(sandbox_env, provisioned):
+def _clean_up(sandbox_env, provisioned, installed):
     """cleanup.yml, with a release possibly left in flight by a failed test; then nothing may be left."""
-    playbook(sandbox_env, "cleanup.yml")
+    playbook(sandbox_env, "cleanup.yml", installed=installed)
     ecs = sandbox_env.clients("ecs")
     left = [s for s in ecs.describe_services(cluster=provisioned.cluster, services=[provisioned.service])["services"] if s["status"] == "ACTIVE"]
     assert not left, f"cleanup.yml left the service {provisioned.service} behind"

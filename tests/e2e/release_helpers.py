@@ -68,16 +68,29 @@ def release_result(run):
     return found[-1]
 
 
-def playbook(sandbox_env, name, *args, extra_vars=None, expect_failure=False, timeout=900):
-    """ansible-playbook from the tree with the default callback: (rc, stdout + stderr).
+def playbook_command(name, installed=None):
+    """(command, cwd, extra env) of one playbook: from the tree (playbooks/NAME), or with
+    installed (a collections path holding the built artifact) the way a Galaxy user runs it:
+    ansible-playbook canary.ecs.NAME, from a directory that is no checkout."""
+    if installed is None:
+        return [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", os.path.join("playbooks", name)], TREE, {}
+    stem = os.path.splitext(name)[0]
+    # the installed canary.ecs comes first; the tree's path still provides amazon.aws and community.aws
+    path = installed + os.pathsep + os.path.dirname(os.path.dirname(os.path.dirname(TREE)))
+    return [os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", "canary.ecs." + stem], installed, {"ANSIBLE_COLLECTIONS_PATH": path}
+
+
+def playbook(sandbox_env, name, *args, extra_vars=None, expect_failure=False, timeout=900, installed=None):
+    """ansible-playbook with the default callback: (rc, stdout + stderr).
 
     For the module-scoped stack fixture: conftest's run_playbook is function-scoped.
     """
-    command = [os.path.join(VENV_BIN, "ansible-playbook"), os.path.join("playbooks", name), *args]
+    command, cwd, extra_env = playbook_command(name, installed)
+    command += list(args)
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
-    env = dict(sandbox_env.env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
-    process = subprocess.run(command, cwd=TREE, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    env = dict(sandbox_env.env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", **extra_env)
+    process = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     output = process.stdout + process.stderr
     assert (process.returncode != 0) == expect_failure, f"{name}: rc={process.returncode}\n{output[-6000:]}"
     return process.returncode, output

@@ -33,13 +33,14 @@ def test_check_mode_starts_nothing(stack, sandbox_env, run_playbook):
     assert stack.live_image() == live
 
 
-def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, run_playbook):
+def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, run_playbook, installed_collection):
     old = version_of(stack.live_image())
     assert old != "v2", "v2 is already live: this test needs a fresh stack"
     known = [d["deploymentId"] for d in stack.deployments()]
     with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
         started = time.time()
-        run = run_playbook("deploy.yml", "-e", "image_tag=v2", extra_vars=release_vars(sandbox_env.endpoint))
+        # from the installed artifact: ansible-playbook canary.ecs.deploy, no checkout
+        run = run_playbook("deploy.yml", "-e", "image_tag=v2", extra_vars=release_vars(sandbox_env.endpoint), installed=installed_collection)
         ended = time.time()
         time.sleep(2)
         after = traffic.window(since=ended)

@@ -53,12 +53,40 @@ def test_an_image_tag_with_a_space_fails_naming_image_tag(stack, sandbox_env, ru
     assert release_result(run)["msg"].startswith("image_tag 'v 2' is not an image tag")
 
 
-def test_an_unknown_deployment_config_for_one_release_fails_before_registering(stack, sandbox_env, run_playbook, nothing_created):
+def failure_messages(run):
+    return " ".join(str(task["result"].get("msg", "")) for task in run.tasks if task["result"].get("failed")) + run.stdout
+
+
+def test_an_unknown_deployment_config_for_one_release_fails_naming_the_variable(stack, sandbox_env, run_playbook, nothing_created):
     run = run_playbook(
         "deploy.yml", "-e", "image_tag=v2", "-e", "release_deployment_config=NoSuchConfig", expect_failure=True, extra_vars=release_vars(sandbox_env.endpoint)
     )
-    message = release_result(run)["msg"]
+    assert 'release_deployment_config "NoSuchConfig" is not an ECS deployment config' in failure_messages(run)
+
+
+def test_an_unknown_deployment_config_given_to_the_module_fails_before_registering(stack, sandbox_env, nothing_created):
+    message = release(sandbox_env, stack, image_tag="v2", deployment_config_name="NoSuchConfig")
     assert message.startswith("deployment_config_name 'NoSuchConfig' is not a CodeDeploy deployment config") and "Nothing was registered" in message
+
+
+@pytest.mark.parametrize(
+    "playbook,setting,variable",
+    [
+        ("deploy.yml", "release_wait_timeout=soon", "release_wait_timeout"),
+        ("deploy.yml", "release_poll_interval=0", "release_poll_interval"),
+        ("deploy.yml", "release_wait=maybe", "release_wait"),
+        ("deploy.yml", "release_fail_on_rollback=perhaps", "release_fail_on_rollback"),
+        ("deploy.yml", "release_environment=notadict", "release_environment"),
+        ("promote.yml", "promote_wait_type=later", "promote_wait_type"),
+        ("rollback.yml", "release_wait_timeout=0", "release_wait_timeout"),
+        ("status.yml", "status_history=0", "status_history"),
+    ],
+)
+def test_a_bad_release_variable_fails_naming_it(playbook, setting, variable, stack, sandbox_env, run_playbook, nothing_created):
+    """-e key=value as a user types it: the failure names the playbook variable, not the module option it feeds."""
+    run = run_playbook(playbook, "-e", "image_tag=v2", "-e", setting, expect_failure=True)
+    assert variable in failure_messages(run)
+    assert not run.changed_tasks
 
 
 def test_a_container_that_is_not_behind_the_load_balancer(stack, sandbox_env, nothing_created):
