@@ -6,7 +6,10 @@
     GET    /_sandbox/faults  {"faults": [{... as posted, "remaining": 2, "hits": 1}]}
     DELETE /_sandbox/faults  forget them all (a sandbox reset does too)
 
-`operation` is the API operation name (the X-Amz-Target suffix or the query Action);
+`operation` is the API operation name (the X-Amz-Target suffix or the query Action), or
+"*" for every operation (of `service`, when given). With "rate" (0 to 1) a matching request
+fails only with that probability, drawn from a random generator seeded with "seed": a
+seeded share of throttling across a whole playbook run, `count` then capping the failures.
 `service`, optional, is the SigV4 signing name of the request's credential scope
 (codedeploy, ecs, elasticloadbalancing, monitoring, ec2, iam, ecr, logs, sts). The error
 is answered in the request's protocol, so botocore raises a ClientError with that code
@@ -20,6 +23,7 @@ let through, so a fault hits the code under test and nothing else.
 """
 
 import json
+import random
 import threading
 import uuid
 from xml.sax.saxutils import escape
@@ -42,9 +46,14 @@ def parse_spec(spec):
     """A checked copy of a posted fault: operation, service, error, message, status, count."""
     if not isinstance(spec, dict):
         raise FaultError('a fault is a JSON object such as {"operation": "GetDeployment", "error": "ThrottlingException"}')
-    unknown = sorted(set(spec) - {"operation", "service", "error", "message", "status", "count", "lost"})
+    unknown = sorted(set(spec) - {"operation", "service", "error", "message", "status", "count", "lost", "rate", "seed"})
     if unknown:
-        raise FaultError(f"unknown fault fields {unknown}: use operation, service, error, message, status, count, lost")
+        raise FaultError(f"unknown fault fields {unknown}: use operation, service, error, message, status, count, lost, rate, seed")
+    rate, seed = spec.get("rate", 1.0), spec.get("seed")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1:
+        raise FaultError("rate: the share of matching requests that fail, more than 0 and at most 1")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise FaultError("seed: an integer that makes the random failures of a rate repeatable")
     if not isinstance(spec.get("lost", False), bool):
         raise FaultError("lost: true to carry the request out and lose its answer, false (the default) to refuse it")
     operation, error = spec.get("operation"), spec.get("error", "ThrottlingException")
@@ -67,6 +76,8 @@ def parse_spec(spec):
         "status": status,
         "count": count,
         "lost": spec.get("lost", False),
+        "rate": float(rate),
+        "seed": seed,
         "message": str(spec.get("message") or f"Injected by the sandbox: {error}"),
     }
 
@@ -117,17 +128,20 @@ class Faults:
     def __init__(self):
         self._lock = threading.Lock()
         self._faults = []
+        self._draws = []  # one random generator per fault, for its rate
 
     def add(self, spec):
         parsed = parse_spec(spec)
         fault = dict(parsed, remaining=parsed["count"], hits=0)
         with self._lock:
             self._faults.append(fault)
+            self._draws.append(random.Random(parsed["seed"]))
         return dict(fault)
 
     def clear(self):
         with self._lock:
             self._faults = []
+            self._draws = []
 
     def listing(self):
         with self._lock:
@@ -141,8 +155,10 @@ class Faults:
         if operation is None:
             return None
         with self._lock:
-            for fault in self._faults:
-                if fault["remaining"] > 0 and fault["operation"] == operation and fault["service"] in (None, service):
+            for fault, draw in zip(self._faults, self._draws, strict=True):
+                if fault["remaining"] > 0 and fault["operation"] in ("*", operation) and fault["service"] in (None, service):
+                    if fault["rate"] < 1 and draw.random() >= fault["rate"]:
+                        continue
                     fault["remaining"] -= 1
                     fault["hits"] += 1
                     break

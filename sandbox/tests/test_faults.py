@@ -83,6 +83,9 @@ def test_the_sandbox_and_test_clients_are_never_faulted(sandbox, aws, faults):
         ({"operation": "GetDeployment", "status": 200}, "status"),
         ({"operation": "GetDeployment", "eror": "X"}, "unknown fault fields ['eror']"),
         ({"operation": "GetDeployment", "lost": "yes"}, "lost"),
+        ({"operation": "*", "rate": 0}, "rate"),
+        ({"operation": "*", "rate": 1.5}, "rate"),
+        ({"operation": "*", "rate": 0.5, "seed": "x"}, "seed"),
     ],
 )
 def test_a_bad_fault_is_refused_naming_the_field(sandbox, faults, spec, field):
@@ -133,3 +136,29 @@ def test_a_lost_answer_of_a_moto_operation_registers_once(sandbox, faults):
     assert len(ecs.list_task_definitions(familyPrefix="lost-answer")["taskDefinitionArns"]) == 1
     registered = ecs.register_task_definition(family="lost-answer", containerDefinitions=[container])["taskDefinition"]
     assert registered["revision"] == 2  # the retry registers again: the leftover a release must clean up
+
+
+def failures_at_rate(sandbox, faults, seed, calls=200):
+    faults(operation="*", service="ecs", error="ThrottlingException", rate=0.25, seed=seed, count=1000)
+    ecs = plain_client(sandbox, "ecs")
+    pattern = []
+    for _ in range(calls):
+        try:
+            ecs.list_clusters()
+            pattern.append(False)
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ThrottlingException"
+            pattern.append(True)
+    admin(sandbox, "DELETE")
+    return pattern
+
+
+def test_a_rate_fails_a_seeded_share_of_every_operation(sandbox, faults):
+    first = failures_at_rate(sandbox, faults, seed=7)
+    # 25% of 200: binomial 3-sigma is about 18 requests either way
+    assert 50 - 19 <= sum(first) <= 50 + 19, sum(first)
+    assert failures_at_rate(sandbox, faults, seed=7) == first  # the same seed, the same requests fail
+    assert failures_at_rate(sandbox, faults, seed=8) != first
+    # "*" of one service leaves the others alone
+    faults(operation="*", service="ecs", error="ThrottlingException", rate=1.0, count=5)
+    assert plain_client(sandbox, "codedeploy").list_applications()["applications"] == []
