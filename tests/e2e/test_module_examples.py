@@ -25,6 +25,9 @@ from release_helpers import TREE, VENV_BIN, playbook
 
 from canary_sandbox.stack import make_ecs_stack, put_5xx_alarm
 
+# Its own sandbox and stack: a group of its own for pytest-xdist (make e2e, --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("examples")
+
 MODULES = os.path.join(TREE, "plugins", "modules")
 ORDER = [
     "codedeploy_deployment_config",

@@ -10,6 +10,9 @@ from release_helpers import release_result, release_vars, run_module
 
 from canary_sandbox.engine.testing import wait_for
 
+# The release modules share the provisioned stack: pytest-xdist (make e2e, --dist loadgroup) runs them on one worker.
+pytestmark = pytest.mark.xdist_group("stack")
+
 ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/canary-missing:v9"
 
 
@@ -65,7 +68,7 @@ def test_an_unknown_deployment_config_for_one_release_fails_naming_the_variable(
 
 
 def test_an_unknown_deployment_config_given_to_the_module_fails_before_registering(stack, sandbox_env, nothing_created):
-    message = release(sandbox_env, stack, image_tag="v2", deployment_config_name="NoSuchConfig")
+    message = release(sandbox_env, stack, image_tag="v9", deployment_config_name="NoSuchConfig")
     assert message.startswith("deployment_config_name 'NoSuchConfig' is not a CodeDeploy deployment config") and "Nothing was registered" in message
 
 

@@ -1,0 +1,69 @@
+"""A stack's whole life under a seeded share of throttling and 5xx answers, for several seeds.
+
+Every client call of every service (the sandbox's own engine and this test's read-backs are
+never faulted) fails with the service's throttling code at RATE, and with a 503 at a smaller
+rate. provision.yml, a release (deploy.yml), a second release stopped by rollback.yml, and
+cleanup.yml must all come out as without faults: no deployment started twice, the first
+release live after the rollback, and nothing the stack owned left behind.
+"""
+
+import pytest
+from stack_state import StackState
+
+from canary_sandbox.faults import clear_faults, inject_fault, injected_faults
+
+pytestmark = pytest.mark.xdist_group("provision-faults")
+
+RATE = 0.12
+UNAVAILABLE_RATE = 0.02
+# Each service's throttling answer, by the signing name of its requests.
+THROTTLING = {
+    "ec2": ("RequestLimitExceeded", 503),
+    "elasticloadbalancing": ("Throttling", 400),
+    "ecs": ("ThrottlingException", 400),
+    "monitoring": ("Throttling", 400),
+    "iam": ("Throttling", 400),
+    "logs": ("ThrottlingException", 400),
+    "codedeploy": ("ThrottlingException", 400),
+    "sts": ("Throttling", 400),
+}
+SEEDS = (101, 202)
+
+
+def inject_random_faults(endpoint, seed):
+    for offset, (service, (error, status)) in enumerate(sorted(THROTTLING.items())):
+        inject_fault(endpoint, operation="*", service=service, error=error, status=status, rate=RATE, seed=seed + offset, count=100000)
+    inject_fault(endpoint, operation="*", error="ServiceUnavailable", status=503, rate=UNAVAILABLE_RATE, seed=seed, count=100000)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_stack_lives_through_random_throttling(seed, run_playbook, sandbox_env):
+    name = f"e2erand{seed}"
+    octet = 80 + SEEDS.index(seed)
+    stack_vars = {"stack_name": name, "stack_vpc_cidr": f"10.{octet}.0.0/16", "stack_subnet_cidrs": [f"10.{octet}.0.0/24", f"10.{octet}.1.0/24"]}
+    release = dict(stack_vars, release_poll_interval=1)
+    state = StackState(sandbox_env.clients, name)
+    codedeploy = sandbox_env.clients("codedeploy")
+    inject_random_faults(sandbox_env.endpoint, seed)
+    try:
+        run_playbook("provision.yml", extra_vars=stack_vars)
+        run_playbook("deploy.yml", "-e", "image_tag=v2", extra_vars=dict(release, release_deployment_config="CodeDeployDefault.ECSAllAtOnce"))
+        run_playbook("deploy.yml", "-e", "image_tag=v3", extra_vars=dict(release, release_wait=False))
+        run_playbook("rollback.yml", extra_vars=release)
+        deployments = codedeploy.list_deployments(applicationName=f"{name}-canary-app", deploymentGroupName=f"{name}-canary-app-dg")["deployments"]
+        infos = [codedeploy.get_deployment(deploymentId=d)["deploymentInfo"] for d in deployments]
+        live = state.service()
+        image = sandbox_env.clients("ecs").describe_task_definition(taskDefinition=live["taskDefinition"])["taskDefinition"]["containerDefinitions"][0]["image"]
+        run_playbook("cleanup.yml", extra_vars=stack_vars)
+        met = sum(fault["hits"] for fault in injected_faults(sandbox_env.endpoint))
+    finally:
+        clear_faults(sandbox_env.endpoint)
+        if state.owned():
+            run_playbook("cleanup.yml", extra_vars=stack_vars)
+    # the user's two releases, each started once; a rollback CodeDeploy started itself may follow
+    started_by_user = [info for info in infos if info.get("creator") == "user"]
+    assert len(started_by_user) == 2, [(info["deploymentId"], info["status"], info.get("creator")) for info in infos]
+    assert sorted(info["status"] for info in started_by_user) == ["Stopped", "Succeeded"]
+    assert image.endswith(":v2"), image
+    assert state.owned() == []
+    assert met >= 20, f"only {met} calls met a fault: the rate did not bite"

@@ -1,0 +1,164 @@
+"""provision.yml and cleanup.yml for stacks with a story of their own: what cleanup leaves
+alone, a release in flight at cleanup, two stacks sharing a cluster and an application, and
+cleanup under throttling. Each test uses its own stack name; state is read back with boto3.
+"""
+
+import json
+import time
+
+import pytest
+from stack_state import TAG, StackState, register_image
+
+from canary_sandbox.stack import put_5xx_alarm
+
+FOREIGN = "e2eforeign"
+pytestmark = pytest.mark.xdist_group("provision-stacks")
+
+
+def test_cleanup_leaves_what_the_stack_did_not_create(run_playbook, sandbox_env):
+    """Resources with a stack's names but without its tag survive that stack's cleanup."""
+    logs, iam, cloudwatch = (sandbox_env.clients(name) for name in ("logs", "iam", "cloudwatch"))
+    logs.create_log_group(logGroupName=f"/ecs/{FOREIGN}-app")
+    iam.create_role(RoleName=f"{FOREIGN}-ecs-task-execution", AssumeRolePolicyDocument="{}")
+    alarm = f"{FOREIGN}-Canary-5XX-Error-Alarm-blue"
+    put_5xx_alarm(cloudwatch, alarm)
+    try:
+        run = run_playbook("cleanup.yml", extra_vars={"stack_name": FOREIGN})
+        assert run.changed_tasks == []
+        assert logs.describe_log_groups(logGroupNamePrefix=f"/ecs/{FOREIGN}-app")["logGroups"]
+        assert iam.get_role(RoleName=f"{FOREIGN}-ecs-task-execution")["Role"]
+        assert cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    finally:
+        logs.delete_log_group(logGroupName=f"/ecs/{FOREIGN}-app")
+        iam.delete_role(RoleName=f"{FOREIGN}-ecs-task-execution")
+        cloudwatch.delete_alarms(AlarmNames=[alarm])
+
+
+def test_cleanup_stops_a_deployment_in_flight_and_removes_the_stack(run_playbook, sandbox_env):
+    """A service in the middle of a canary release: cleanup stops it (with rollback) and removes everything."""
+    name = "e2eflight"
+    stack_vars = {"stack_name": name, "stack_vpc_cidr": "10.72.0.0/16", "stack_subnet_cidrs": ["10.72.0.0/24", "10.72.1.0/24"]}
+    run_playbook("provision.yml", extra_vars=stack_vars)
+    state = StackState(sandbox_env.clients, name)
+    ecs, codedeploy = sandbox_env.clients("ecs"), sandbox_env.clients("codedeploy")
+    current = ecs.describe_task_definition(taskDefinition=state.service()["taskDefinition"])["taskDefinition"]
+    v2 = register_image(ecs, current, "public.ecr.aws/nginx/nginx:v2")
+    appspec = {
+        "version": 0.0,
+        "Resources": [
+            {
+                "TargetService": {
+                    "Type": "AWS::ECS::Service",
+                    "Properties": {"TaskDefinition": v2, "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 80}},
+                }
+            }
+        ],
+    }
+    deployment_id = codedeploy.create_deployment(
+        applicationName=f"{name}-canary-app",
+        deploymentGroupName=f"{name}-canary-app-dg",
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
+    )["deploymentId"]
+    deadline = time.monotonic() + 120
+    while codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] not in ("InProgress", "Baking"):
+        assert time.monotonic() < deadline, "the sandbox never started the deployment"
+        time.sleep(1)
+
+    run_playbook("cleanup.yml", extra_vars=stack_vars)
+
+    assert state.owned() == []
+    assert codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] in ("Stopped", "Failed")
+
+
+def test_two_stacks_share_a_cluster_and_an_application(run_playbook, sandbox_env):
+    """The first stack keeps a shared cluster and application; its cleanup hands them to the other
+    stack instead of deleting the other's service and deployment group; the last cleanup removes them."""
+    cluster, application = "e2eshared-cluster", "e2eshared-app"
+    first, second = "e2eshara", "e2esharb"
+    stacks = {
+        name: {
+            "stack_name": name,
+            "stack_cluster_name": cluster,
+            "stack_application_name": application,
+            "stack_vpc_cidr": f"10.{octet}.0.0/16",
+            "stack_subnet_cidrs": [f"10.{octet}.0.0/24", f"10.{octet}.1.0/24"],
+        }
+        for name, octet in ((first, 74), (second, 75))
+    }
+    ecs, codedeploy = sandbox_env.clients("ecs"), sandbox_env.clients("codedeploy")
+
+    def cluster_owner():
+        found = ecs.describe_clusters(clusters=[cluster], include=["TAGS"])["clusters"]
+        active = [item for item in found if item["status"] == "ACTIVE"]
+        return {tag["key"]: tag["value"] for tag in active[0].get("tags", [])}.get(TAG) if active else None
+
+    def application_owner():
+        if application not in codedeploy.list_applications()["applications"]:
+            return None
+        arn = f"arn:aws:codedeploy:us-east-1:123456789012:application:{application}"
+        return {tag["Key"]: tag["Value"] for tag in codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"]}.get(TAG)
+
+    def services():
+        if cluster_owner() is None:
+            return []
+        arns = ecs.list_services(cluster=cluster)["serviceArns"]
+        described = ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []
+        return sorted(item["serviceName"] for item in described if item["status"] == "ACTIVE")
+
+    def groups():
+        return sorted(codedeploy.list_deployment_groups(applicationName=application)["deploymentGroups"]) if application_owner() else []
+
+    run_playbook("provision.yml", extra_vars=stacks[first])
+    run_playbook("provision.yml", extra_vars=stacks[second])
+    assert (cluster_owner(), application_owner()) == (first, first), "the second stack took over what the first one made"
+    assert services() == [f"{first}-canary-app-service", f"{second}-canary-app-service"]
+    assert groups() == [f"{first}-canary-app-dg", f"{second}-canary-app-dg"]
+
+    run_playbook("cleanup.yml", extra_vars=stacks[first])
+    assert services() == [f"{second}-canary-app-service"], "the first stack's cleanup touched the second's service"
+    assert groups() == [f"{second}-canary-app-dg"], "the first stack's cleanup touched the second's deployment group"
+    assert (cluster_owner(), application_owner()) == (second, second), "the cluster and application were not handed on"
+    run = run_playbook("provision.yml", extra_vars=stacks[second])
+    assert run.changed_tasks == [], f"provision of the remaining stack changed {run.changed_tasks}"
+
+    run_playbook("cleanup.yml", extra_vars=stacks[second])
+    assert (cluster_owner(), application_owner()) == (None, None), "the last stack's cleanup left the shared cluster or application"
+    for name in (first, second):
+        assert StackState(sandbox_env.clients, name).owned() == []
+
+
+# Throttling and 5xx answers on the calls cleanup.yml makes through the upstream modules (and ours):
+# (service signing name, operation, error, status, count).
+CLEANUP_FAULTS = (
+    ("ecs", "DescribeServices", "ThrottlingException", 400, 2),
+    ("ecs", "DeleteService", "ThrottlingException", 400, 1),
+    ("ecs", "ListTagsForResource", "ThrottlingException", 400, 2),
+    ("ecs", "DeleteCluster", "ServerException", 500, 1),
+    ("elasticloadbalancing", "DescribeTargetGroups", "Throttling", 400, 2),
+    ("elasticloadbalancing", "DeleteLoadBalancer", "Throttling", 400, 1),
+    ("ec2", "DescribeSecurityGroups", "RequestLimitExceeded", 503, 2),
+    ("ec2", "DeleteVpc", "RequestLimitExceeded", 503, 1),
+    ("monitoring", "DescribeAlarms", "Throttling", 400, 2),
+    ("iam", "DeleteRole", "Throttling", 400, 1),
+)
+
+
+def test_cleanup_rides_out_throttling_and_leaves_nothing(run_playbook, sandbox_env):
+    """The upstream modules get retries from stack_aws_config, ours retry each service's throttling codes."""
+    from canary_sandbox.faults import clear_faults, inject_fault, injected_faults
+
+    name = "e2ethrottle"
+    values = {"stack_name": name, "stack_vpc_cidr": "10.73.0.0/16", "stack_subnet_cidrs": ["10.73.0.0/24", "10.73.1.0/24"]}
+    run_playbook("provision.yml", extra_vars=values)
+    state = StackState(sandbox_env.clients, name)
+    assert state.owned(), "provision.yml created nothing"
+    try:
+        for service, operation, error, status, count in CLEANUP_FAULTS:
+            inject_fault(sandbox_env.endpoint, service=service, operation=operation, error=error, status=status, count=count)
+        run_playbook("cleanup.yml", extra_vars=values)
+        met = {(fault["service"], fault["operation"]): fault["hits"] for fault in injected_faults(sandbox_env.endpoint)}
+    finally:
+        clear_faults(sandbox_env.endpoint)
+    assert state.owned() == []
+    # the faults were really met: cleanup made these calls and retried past their errors
+    assert [key for key, hits in met.items() if hits == 0] == [], met
