@@ -49,8 +49,9 @@ def _describe_listeners(elbv2, **request):
     return elbv2.describe_listeners(aws_retry=True, **request)["Listeners"]
 
 
-@IAMErrorHandler.common_error_handler("get the IAM role")
-def _get_role(iam, name):
+@IAMErrorHandler.list_error_handler("get the IAM role")
+def _find_role(iam, name):
+    """The role, or None when it does not exist."""
     return iam.get_role(aws_retry=True, RoleName=name)["Role"]
 
 
@@ -170,13 +171,11 @@ class References:
         """
         name = value.rsplit("/", 1)[-1] if _is_arn(value) else value
         try:
-            role = _get_role(self._clients("iam"), name)
+            role = _find_role(self._clients("iam"), name)
         except is_ansible_aws_error_code("AccessDenied"):
             if _is_arn(value):
                 return value
             raise
-        except is_ansible_aws_error_code("NoSuchEntity"):
-            role = None
         if role is not None and (not _is_arn(value) or role["Arn"] == value):
             return role["Arn"]
         if _is_arn(value) and value.split(":")[4] != _get_account(self._clients("sts")):
