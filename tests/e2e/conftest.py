@@ -157,11 +157,13 @@ def installed_collection(tmp_path_factory):
     subprocess.run([galaxy, "collection", "build", "--output-path", str(work), TREE], check=True, capture_output=True, env=env, stdin=subprocess.DEVNULL)
     (artifact,) = [name for name in os.listdir(work) if name.endswith(".tar.gz")]
     installed = work / "collections"
+    # Only the new path is searched (make exports ANSIBLE_COLLECTIONS_PATH with the tree's canary.ecs,
+    # which would count as installed already), and --force installs even so.
     subprocess.run(
-        [galaxy, "collection", "install", "--offline", "--no-deps", "-p", str(installed), str(work / artifact)],
+        [galaxy, "collection", "install", "--offline", "--no-deps", "--force", "-p", str(installed), str(work / artifact)],
         check=True,
         capture_output=True,
-        env=env,
+        env=dict(env, ANSIBLE_COLLECTIONS_PATH=str(installed)),
         stdin=subprocess.DEVNULL,
     )
     assert os.path.isfile(installed / "ansible_collections" / "canary" / "ecs" / "MANIFEST.json")
