@@ -17,6 +17,7 @@ from ansible_collections.canary.ecs.plugins.module_utils.common import (
     CloudWatchErrorHandler,
     ECSErrorHandler,
     ELBv2ErrorHandler,
+    ErrorHandler,
     IAMErrorHandler,
     fail,
     name_from_arn,
@@ -55,9 +56,9 @@ def _find_role(iam, name):
     return iam.get_role(aws_retry=True, RoleName=name)["Role"]
 
 
-@IAMErrorHandler.common_error_handler("read the account of the caller")
+@ErrorHandler.common_error_handler("read the account of the caller")
 def _get_account(sts):
-    return sts.get_caller_identity()["Account"]
+    return sts.get_caller_identity(aws_retry=True)["Account"]
 
 
 @ECSErrorHandler.common_error_handler("describe the ECS service")
@@ -101,20 +102,14 @@ class References:
             balancers.update(group.get("LoadBalancerArns") or [])
         if not balancers:
             return
+        names = sorted(_load_balancer_name(item) for item in balancers)
         for option, arn in listeners:
             balancer = self._listener_load_balancer(arn)
             if balancer and balancer not in balancers:
                 fail(
                     "%s: listener %s is on load balancer %s, but target groups %s are behind %s; a release would shift the "
                     "traffic of the other load balancer. Give a listener of %s."
-                    % (
-                        option,
-                        arn,
-                        _load_balancer_name(balancer),
-                        " and ".join(target_groups),
-                        ", ".join(sorted(_load_balancer_name(item) for item in balancers)),
-                        " or ".join(sorted(_load_balancer_name(item) for item in balancers)),
-                    )
+                    % (option, arn, _load_balancer_name(balancer), " and ".join(target_groups), ", ".join(names), " or ".join(names))
                 )
 
     def target_group_names(self, values):
