@@ -71,7 +71,7 @@ molecule: tree
 	tools/with-sandbox.sh tools/molecule.sh $(TREE) $(ROLES)
 
 e2e: tree
-	$(PY) -m pytest -q -p no:cacheprovider tests/e2e
+	$(PY) -m pytest -q -p no:cacheprovider --durations=30 tests/e2e
 
 demo: tree
 	tools/with-sandbox.sh $(PY) tools/demo.py

@@ -68,7 +68,8 @@ def test_an_unknown_deployment_config_for_one_release_fails_naming_the_variable(
 
 
 def test_an_unknown_deployment_config_given_to_the_module_fails_before_registering(stack, sandbox_env, nothing_created):
-    message = release(sandbox_env, stack, image_tag="v9", deployment_config_name="NoSuchConfig")
+    # a tag no other test releases: the one live would make the release a no-op before the config is read
+    message = release(sandbox_env, stack, image_tag="config-check", deployment_config_name="NoSuchConfig")
     assert message.startswith("deployment_config_name 'NoSuchConfig' is not a CodeDeploy deployment config") and "Nothing was registered" in message
 
 
