@@ -42,8 +42,10 @@ guard:
 
 # The collection as Ansible and ansible-test want it: build/collections/ansible_collections/canary/ecs,
 # with amazon.aws and community.aws from the venv beside it.
+# tools/test-all.sh builds the tree once and sets CANARY_TREE_READY, so that layers running
+# side by side do not mirror it again under each other's feet.
 tree: $(STAMP)
-	@$(PY) tools/build-tree.py $(TREE)
+	@$(if $(CANARY_TREE_READY),:,$(PY) tools/build-tree.py $(TREE))
 
 test: $(STAMP)
 	@tools/test-all.sh
@@ -70,8 +72,21 @@ integration: tree
 molecule: tree
 	tools/with-sandbox.sh tools/molecule.sh $(TREE) $(ROLES)
 
+# End-to-end files in three lanes run side by side, each its own pytest session with its own
+# sandbox (and shared stack); a file's tests stay in order in one lane. A new file joins the
+# release lane unless it is listed below. `make e2e-release` (etc.) runs one lane.
+E2E_LANE_provision := tests/e2e/test_provision.py tests/e2e/test_provision_faults.py
+E2E_LANE_stacks := tests/e2e/test_provision_stacks.py
+E2E_LANE_release := $(filter-out $(E2E_LANE_provision) $(E2E_LANE_stacks),$(sort $(wildcard tests/e2e/test_*.py)))
+E2E_LANE_TARGETS := e2e-provision e2e-stacks e2e-release
+.PHONY: $(E2E_LANE_TARGETS)
+
 e2e: tree
-	$(PY) -m pytest -q -p no:cacheprovider --durations=30 tests/e2e
+	@CANARY_TREE_READY=1 $(MAKE) --no-print-directory -j3 --output-sync=target $(E2E_LANE_TARGETS)
+
+$(E2E_LANE_TARGETS): e2e-%: tree
+	@echo "=== e2e lane $*: $(E2E_LANE_$*)"
+	$(PY) -m pytest -q -p no:cacheprovider --durations=12 --basetemp=$(ROOT)/build/pytest/e2e-$* $(E2E_LANE_$*)
 
 demo: tree
 	tools/with-sandbox.sh $(PY) tools/demo.py

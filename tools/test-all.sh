@@ -1,28 +1,76 @@
 #!/usr/bin/env bash
-# Every test layer, in order of speed; each runs even if an earlier one failed, and the
-# summary says which failed. Sandboxes are started and stopped per layer by with-sandbox.sh.
+# Every test layer; each runs even if an earlier one failed, and the summary says which
+# failed. The layers run in two lanes side by side (e2e waits on the sandbox's clock much
+# of the time, the others mostly compute): each layer's output is kept in
+# build/test-logs/LAYER.log and printed whole when the layer ends. Sandboxes are started
+# and stopped per layer (with-sandbox.sh, the e2e fixtures). LAYERS="unit lint" runs only
+# those, in one lane.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-layers=(unit sandbox-tests build-check sanity lint integration molecule e2e)
-if [ -n "${LAYERS:-}" ]; then read -r -a layers <<< "$LAYERS"; fi
-passed=() failed=() times=()
-for layer in "${layers[@]}"; do
-  echo
-  echo "==================== $layer ===================="
+lanes=("unit sandbox-tests build-check sanity lint integration molecule" "e2e")
+if [ -n "${LAYERS:-}" ]; then lanes=("$LAYERS"); fi
+logs="$root/build/test-logs"
+rm -rf "$logs" && mkdir -p "$logs"
+
+# The tree is mirrored once, before the lanes start; the layers then leave it as it is.
+make --no-print-directory tree || exit 1
+export CANARY_TREE_READY=1
+
+run_layer() {
+  local layer=$1 start rc took
   start=$(date +%s)
+  echo "[$(date -u +%H:%M:%S)] $layer started" >&2
+  touch "$logs/$layer.running"
   if [ "$layer" = build-check ]; then
-    tools/check-artifact.sh; rc=$?
+    tools/check-artifact.sh > "$logs/$layer.log" 2>&1; rc=$?
   else
-    make --no-print-directory "$layer"; rc=$?
+    make --no-print-directory "$layer" > "$logs/$layer.log" 2>&1; rc=$?
   fi
   took=$(( $(date +%s) - start ))
-  times+=("$layer ${took}s")
-  if [ $rc -eq 0 ]; then passed+=("$layer"); else failed+=("$layer"); fi
+  echo "$layer ${took}s $rc" >> "$logs/results"
+  rm -f "$logs/$layer.running"
+  # one layer's output at a time, whole
+  (
+    flock 9
+    echo
+    echo "==================== $layer ($( [ $rc -eq 0 ] && echo passed || echo "FAILED, rc $rc"), ${took}s) ===================="
+    cat "$logs/$layer.log"
+  ) 9> "$logs/.print-lock"
+}
+
+run_lane() {
+  local layer
+  for layer in $1; do run_layer "$layer"; done
+}
+
+started=$(date +%s)
+pids=()
+for lane in "${lanes[@]}"; do
+  run_lane "$lane" &
+  pids+=($!)
 done
+# a line every five minutes saying what is still running
+( while sleep 300; do
+    running=$(cd "$logs" && ls -- *.running 2>/dev/null | sed 's/\.running$//' | tr '\n' ' ')
+    [ -n "$running" ] && echo "[$(date -u +%H:%M:%S)] still running: $running" >&2
+  done ) &
+ticker=$!
+for pid in "${pids[@]}"; do wait "$pid"; done
+kill "$ticker" 2>/dev/null
+
 echo
-echo "==================== summary ===================="
-printf '  %s\n' "${times[@]}"
+echo "==================== summary ($(( $(date +%s) - started ))s in all) ===================="
+failed=()
+passed=0
+while read -r layer took rc; do
+  echo "  $layer $took"
+  if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed+=("$layer"); fi
+done < "$logs/results"
+expected=$(wc -w <<< "${lanes[*]}")
+if [ $((passed + ${#failed[@]})) -ne "$expected" ]; then
+  failed+=("(only $((passed + ${#failed[@]})) of $expected layers reported)")
+fi
 [ ${#failed[@]} -eq 0 ] || echo "failed layers: ${failed[*]}"
-echo "layers: ${#passed[@]} passed, ${#failed[@]} failed"
+echo "layers: $passed passed, ${#failed[@]} failed"
 [ ${#failed[@]} -eq 0 ]
