@@ -25,8 +25,7 @@ from release_helpers import TREE, VENV_BIN, playbook
 
 from canary_sandbox.stack import make_ecs_stack, put_5xx_alarm
 
-# Its own sandbox and stack: a group of its own for pytest-xdist (make e2e, --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("examples")
+# Its own sandbox and stack (the examples_stack fixture), in the release lane of make e2e.
 
 MODULES = os.path.join(TREE, "plugins", "modules")
 ORDER = [
@@ -40,6 +39,8 @@ ORDER = [
     "ecs_deployment_info",
     "ecs_resource_tags",
     "cloudwatch_alarm_tags",
+    "iam_service_role",
+    "iam_service_role_info",
     "elb_listener",
 ]
 ECR_REPOSITORY = "app"  # ecs_deployment's example releases 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v3
@@ -183,6 +184,9 @@ def _check(module, aws):
     elif module == "cloudwatch_alarm_tags":
         alarms = aws("cloudwatch").describe_alarms(AlarmNames=["canary-Canary-5XX-Error-Alarm-blue"])["MetricAlarms"]
         assert alarms == [], "the last example deletes the alarm its stack owns"
+    elif module in ("iam_service_role", "iam_service_role_info"):
+        names = [role["RoleName"] for role in aws("iam").list_roles()["Roles"]]
+        assert not {"checkout-execution", "checkout-codedeploy"} & set(names), names
     elif module == "elb_listener":
         elbv2 = aws("elbv2")
         load_balancer = elbv2.describe_load_balancers(Names=["canary-alb"])["LoadBalancers"][0]["LoadBalancerArn"]

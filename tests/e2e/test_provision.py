@@ -18,7 +18,6 @@ from stack_state import TAG, StackState, forwarded, register_image, timed
 
 STACK = "e2eprov"
 # one group per module: pytest-xdist (make e2e, --dist loadgroup) keeps the stack's story on one worker, in order
-pytestmark = pytest.mark.xdist_group("provision")
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,6 @@ from stack_state import StackState
 
 from canary_sandbox.faults import clear_faults, inject_fault, injected_faults
 
-pytestmark = pytest.mark.xdist_group("provision-faults")
-
 RATE = 0.12
 UNAVAILABLE_RATE = 0.02
 # Each service's throttling answer, by the signing name of its requests.

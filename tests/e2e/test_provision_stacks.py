@@ -6,13 +6,11 @@ cleanup under throttling. Each test uses its own stack name; state is read back 
 import json
 import time
 
-import pytest
 from stack_state import TAG, StackState, register_image
 
 from canary_sandbox.stack import put_5xx_alarm
 
 FOREIGN = "e2eforeign"
-pytestmark = pytest.mark.xdist_group("provision-stacks")
 
 
 def test_cleanup_leaves_what_the_stack_did_not_create(run_playbook, sandbox_env):

@@ -14,13 +14,11 @@ modules share; each reads the state it starts from.
 
 import time
 
-import pytest
 from release_helpers import FAILING, TRAFFIC_WORKERS, production_url, release_result, release_vars, version_of
 
 from canary_sandbox.traffic import Traffic
 
 # The release modules share the provisioned stack: pytest-xdist (make e2e, --dist loadgroup) runs them on one worker.
-pytestmark = pytest.mark.xdist_group("stack")
 
 CANARY_PERCENT = 10.0
 CANARY_TOLERANCE = 4.0  # percentage points: ~3,000 requests in a 15 s bake make a fair split land within 1-2

@@ -11,7 +11,6 @@ from release_helpers import release_result, release_vars, version_of
 from canary_sandbox.faults import clear_faults, inject_fault, injected_faults
 
 # The release modules share the provisioned stack: pytest-xdist (make e2e, --dist loadgroup) runs them on one worker.
-pytestmark = pytest.mark.xdist_group("stack")
 
 
 @pytest.fixture

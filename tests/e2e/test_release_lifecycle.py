@@ -18,7 +18,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 from release_helpers import (
     TREE,
     VENV_BIN,
@@ -35,7 +34,6 @@ from canary_sandbox.engine.testing import wait_for
 from canary_sandbox.traffic import Traffic, listener_url
 
 # The release modules share the provisioned stack: pytest-xdist (make e2e, --dist loadgroup) runs them on one worker.
-pytestmark = pytest.mark.xdist_group("stack")
 
 BAKE_CONFIG = "CodeDeployDefault.ECSCanary10Percent15Minutes"
 # 27 sandbox minutes of shifting: time enough for a conflicting play and rollback.yml on a busy machine

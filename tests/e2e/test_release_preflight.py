@@ -11,7 +11,6 @@ from release_helpers import release_result, release_vars, run_module
 from canary_sandbox.engine.testing import wait_for
 
 # The release modules share the provisioned stack: pytest-xdist (make e2e, --dist loadgroup) runs them on one worker.
-pytestmark = pytest.mark.xdist_group("stack")
 
 ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/canary-missing:v9"
 
