@@ -86,6 +86,7 @@ e2e: tree
 
 $(E2E_LANE_TARGETS): e2e-%: tree
 	@echo "=== e2e lane $*: $(E2E_LANE_$*)"
+	@mkdir -p $(ROOT)/build/pytest
 	$(PY) -m pytest -q -p no:cacheprovider --durations=12 --basetemp=$(ROOT)/build/pytest/e2e-$* $(E2E_LANE_$*)
 
 demo: tree

@@ -1,6 +1,6 @@
 """provision.yml and cleanup.yml for stacks with a story of their own: what cleanup leaves
 alone, a release in flight at cleanup, two stacks sharing a cluster and an application, and
-cleanup under throttling. Each test uses its own stack name; state is read back with boto3.
+an interrupted provision. Each test uses its own stack name; state is read back with boto3.
 """
 
 import json
@@ -123,43 +123,6 @@ def test_two_stacks_share_a_cluster_and_an_application(run_playbook, sandbox_env
     assert (cluster_owner(), application_owner()) == (None, None), "the last stack's cleanup left the shared cluster or application"
     for name in (first, second):
         assert StackState(sandbox_env.clients, name).owned() == []
-
-
-# Throttling and 5xx answers on the calls cleanup.yml makes through the upstream modules (and ours):
-# (service signing name, operation, error, status, count).
-CLEANUP_FAULTS = (
-    ("ecs", "DescribeServices", "ThrottlingException", 400, 2),
-    ("ecs", "DeleteService", "ThrottlingException", 400, 1),
-    ("ecs", "ListTagsForResource", "ThrottlingException", 400, 2),
-    ("ecs", "DeleteCluster", "ServerException", 500, 1),
-    ("elasticloadbalancing", "DescribeTargetGroups", "Throttling", 400, 2),
-    ("elasticloadbalancing", "DeleteLoadBalancer", "Throttling", 400, 1),
-    ("ec2", "DescribeSecurityGroups", "RequestLimitExceeded", 503, 2),
-    ("ec2", "DeleteVpc", "RequestLimitExceeded", 503, 1),
-    ("monitoring", "DescribeAlarms", "Throttling", 400, 2),
-    ("iam", "DeleteRole", "Throttling", 400, 1),
-)
-
-
-def test_cleanup_rides_out_throttling_and_leaves_nothing(run_playbook, sandbox_env):
-    """The upstream modules get retries from stack_aws_config, ours retry each service's throttling codes."""
-    from canary_sandbox.faults import clear_faults, inject_fault, injected_faults
-
-    name = "e2ethrottle"
-    values = {"stack_name": name, "stack_vpc_cidr": "10.73.0.0/16", "stack_subnet_cidrs": ["10.73.0.0/24", "10.73.1.0/24"]}
-    run_playbook("provision.yml", extra_vars=values)
-    state = StackState(sandbox_env.clients, name)
-    assert state.owned(), "provision.yml created nothing"
-    try:
-        for service, operation, error, status, count in CLEANUP_FAULTS:
-            inject_fault(sandbox_env.endpoint, service=service, operation=operation, error=error, status=status, count=count)
-        run_playbook("cleanup.yml", extra_vars=values)
-        met = {(fault["service"], fault["operation"]): fault["hits"] for fault in injected_faults(sandbox_env.endpoint)}
-    finally:
-        clear_faults(sandbox_env.endpoint)
-    assert state.owned() == []
-    # the faults were really met: cleanup made these calls and retried past their errors
-    assert [key for key, hits in met.items() if hits == 0] == [], met
 
 
 def test_an_interrupted_provision_is_completed_or_removed(run_playbook, sandbox_env):
