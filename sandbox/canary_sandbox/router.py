@@ -13,11 +13,15 @@ import io
 import json
 import re
 import threading
+import time
 
 from werkzeug.wrappers import Request, Response
 
 from .faults import ADMIN_PATH as FAULTS_PATH
-from .faults import Faults
+from .faults import Faults, request_operation
+
+# Operations that only read: every other request may change state (see Router.writes).
+READ_OPERATION_PREFIXES = ("Describe", "List", "Get", "BatchGet")
 
 _REGION_RE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 
@@ -99,6 +103,26 @@ class ResetGate:
                 self._condition.notify_all()
 
 
+class WriteWatch:
+    """For a background loop that mirrors AWS state: due() is True when a request that may have
+    changed state arrived since the last time it was True, or `quiet_seconds` have passed anyway
+    (for what changes with time alone, or a pass that failed)."""
+
+    def __init__(self, router, quiet_seconds):
+        self._router = router
+        self.quiet_seconds = quiet_seconds
+        self._seen = None
+        self._when = float("-inf")
+
+    def due(self):
+        writes, now = self._router.writes, time.monotonic()
+        if writes == self._seen and now - self._when < self.quiet_seconds:
+            return False
+        # noted before the caller's pass: a write during the pass makes the next one due
+        self._seen, self._when = writes, now
+        return True
+
+
 class Router:
     def __init__(self, sandbox, moto_app):
         self.sandbox = sandbox
@@ -109,6 +133,9 @@ class Router:
         self.observers = []  # callables (request, region), told after moto has answered a request
         self.admin = {}  # (method, path) -> callable(request) -> Response
         self.faults = Faults()
+        # Requests that may have changed state, counted as they arrive: background loops that
+        # mirror AWS state (the data plane) look again only when this moved, or now and then.
+        self.writes = 0
         for method in ("GET", "POST", "DELETE"):
             self.admin[(method, FAULTS_PATH)] = self.faults.admin
 
@@ -131,6 +158,9 @@ class Router:
                     observer(request, region)
             else:
                 answer = list(response(environ, reply))
+            if not request.path.startswith("/_sandbox/") and not (request_operation(request)[1] or "").startswith(READ_OPERATION_PREFIXES):
+                # counted once carried out, so a loop that sees the count move also sees the change
+                self.writes += 1  # a lost increment under a race is made up by the next write or a quiet pass
             return answer if fault is None else fault[0](environ, start_response)
 
     def _moto(self, environ, body, start_response):

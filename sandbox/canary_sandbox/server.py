@@ -126,7 +126,7 @@ class Sandbox:
         return self
 
     def _serve(self, moto_app, request_handler):
-        router = Router(self, moto_app)
+        router = self.router = Router(self, moto_app)
         router.admin[("GET", "/_sandbox/status")] = lambda request: self._json(self.status())
         for extension in self.extensions:
             extension.attach(self, router)

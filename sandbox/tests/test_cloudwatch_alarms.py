@@ -382,3 +382,17 @@ def test_alarms_on_the_data_plane_metrics(sandbox, aws):
             sender.join(timeout=10)
     assert errors["StateReason"].startswith("Threshold Crossed: 2 out of the last 2 datapoints [")
     assert json.loads(latency["StateReasonData"])["extendedStatistic"] == "p99"
+
+
+def test_a_pass_that_could_change_nothing_is_skipped_and_a_period_end_still_moves_the_alarm(sandbox, aws):
+    """With no write and no period ended, a pass would find what the last one found: it is skipped.
+    The evaluation range moving past data (a period ending) is still seen, with no write at all."""
+    cloudwatch = aws("cloudwatch")
+    alarm(aws, "ages-out", periods=1, TreatMissingData="notBreaching")
+    put(aws, datum("HTTPCode_Target_5XX_Count", in_period(sandbox, 1), 50.0))
+    wait_for_alarm_state(cloudwatch, "ages-out", "ALARM", WAIT)
+    skipped = evaluator_status(sandbox)["skipped"]
+    wait_passes(sandbox, 3)  # the clock runs at 0.25 s a minute: several passes inside one 5-minute period
+    assert evaluator_status(sandbox)["skipped"] > skipped, "no pass was skipped though nothing was written"
+    # nothing is written from here on: the datapoint leaves the one-period range when the next period ends
+    wait_for_alarm_state(cloudwatch, "ages-out", "OK", WAIT)

@@ -347,7 +347,7 @@ def test_listener_url_explains_a_missing_listener(sandbox, shared):
 def test_stop_closes_every_port_and_thread(sandbox, shared):
     """A second data plane on the same sandbox state: after stop() nothing of it runs or listens."""
     plane = DataPlane()
-    plane.attach(types.SimpleNamespace(clients=sandbox.clients, clock=Clock(0.25), region="us-east-1"), types.SimpleNamespace(admin={}, observers=[]))
+    plane.attach(types.SimpleNamespace(clients=sandbox.clients, clock=Clock(0.25), region="us-east-1"), types.SimpleNamespace(admin={}, observers=[], writes=0))
     plane.start()
     try:
         ports = eventually(lambda: [item["url"] for item in plane.listeners()] if len(plane.listeners()) == 2 else None, "two listeners")

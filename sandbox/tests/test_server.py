@@ -2,6 +2,8 @@
 
 import json
 import os
+import time
+import types
 import urllib.error
 import urllib.request
 
@@ -9,6 +11,7 @@ import pytest
 
 from canary_sandbox.awsclients import client
 from canary_sandbox.guard import NotLoopbackError, assert_environment_loopback, assert_loopback
+from canary_sandbox.router import WriteWatch
 
 
 def test_moto_services_are_served(aws):
@@ -43,6 +46,47 @@ def test_an_operation_outside_codedeploys_model_is_unknown(sandbox):
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(request, timeout=5)
     assert json.loads(error.value.read())["__type"].endswith("UnknownOperationException")
+
+
+def test_writes_are_counted_and_reads_are_not(aws, sandbox):
+    before = sandbox.router.writes
+    aws("ecs").list_clusters()
+    aws("elbv2").describe_load_balancers()
+    aws("cloudwatch").describe_alarms()
+    assert sandbox.router.writes == before
+    aws("ecs").create_cluster(clusterName="counted")
+    aws("cloudwatch").put_metric_data(Namespace="N", MetricData=[{"MetricName": "m", "Value": 1.0}])
+    assert sandbox.router.writes == before + 2
+
+
+def test_a_write_watch_is_due_after_a_write_or_a_quiet_while(monkeypatch):
+    router = types.SimpleNamespace(writes=0)
+    clock = [100.0]
+    monkeypatch.setattr("canary_sandbox.router.time.monotonic", lambda: clock[0])
+    watch = WriteWatch(router, quiet_seconds=2.0)
+    assert watch.due()  # the first look always
+    assert not watch.due()  # nothing written, not quiet long enough
+    router.writes += 1
+    assert watch.due() and not watch.due()
+    clock[0] += 2.0
+    assert watch.due()  # quiet for long enough: look anyway
+
+
+def test_an_idle_stack_costs_few_discovery_passes_and_a_write_brings_one_at_once(aws, sandbox):
+    from canary_sandbox.dataplane.extension import QUIET_PASS_INTERVAL
+
+    plane = sandbox.extension("dataplane")
+    time.sleep(QUIET_PASS_INTERVAL)
+    start, passes = time.monotonic(), plane.status()["passes"]
+    time.sleep(3 * QUIET_PASS_INTERVAL)
+    idle = plane.status()["passes"] - passes
+    assert idle <= 4, f"{idle} discovery passes in {time.monotonic() - start:.1f}s with nothing written"
+    passes = plane.status()["passes"]
+    aws("ecs").create_cluster(clusterName="wakes-discovery")
+    deadline = time.monotonic() + 3 * plane.discovery_interval + 1
+    while plane.status()["passes"] == passes:
+        assert time.monotonic() < deadline, "a write did not bring a discovery pass"
+        time.sleep(0.02)
 
 
 def test_status_endpoint(sandbox):

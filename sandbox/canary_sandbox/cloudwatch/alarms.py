@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from werkzeug.wrappers import Response
 
+from ..router import WriteWatch
 from ..server import Extension
 from .evaluation import (
     Datapoint,
@@ -56,6 +57,8 @@ DEFAULT_INTERVAL_MINUTES = 0.25
 MIN_INTERVAL_SECONDS = 0.25  # however fast the clock: each pass costs a few requests to moto
 # With no alarm anywhere, look rarely: creating an alarm or publishing data wakes the loop at once.
 IDLE_INTERVAL_SECONDS = 2.0
+# A pass is skipped when it would find what the last one found (see _pass_due), but not for longer than this.
+QUIET_PASS_SECONDS = 30.0
 # A period is evaluated once it ended and this many real seconds passed, so a datapoint
 # published right at the end of its period still counts.
 DEFAULT_GRACE_SECONDS = 0.2
@@ -139,7 +142,10 @@ class AlarmEvaluator(Extension):
         self._moto_reset.set()
         self._paused_until = 0.0
         self._thread = None
-        self._counters = {"passes": 0, "writes": 0, "errors": 0}
+        self._counters = {"passes": 0, "skipped": 0, "writes": 0, "errors": 0}
+        self._quiet = None  # WriteWatch (made in attach)
+        self._periods = None  # the alarm periods of the last complete pass, and the newest slot of each then
+        self._slot_ends = None
 
     # --- Extension ---------------------------------------------------------------------
 
@@ -156,6 +162,7 @@ class AlarmEvaluator(Extension):
             )
         )
         router.admin[("GET", "/_sandbox/clock")] = self._clock
+        self._quiet = WriteWatch(router, QUIET_PASS_SECONDS)
 
     def start(self):
         self._stop.clear()
@@ -178,6 +185,7 @@ class AlarmEvaluator(Extension):
             self.samples.clear()
             self._moto_reset.clear()
             self._paused_until = time.monotonic() + RESET_PAUSE_SECONDS
+            self._periods = None
 
     def status(self):
         unsupported = dict(self._unsupported)  # a copy: the pass thread changes it
@@ -241,7 +249,11 @@ class AlarmEvaluator(Extension):
             started = time.monotonic()
             if self._moto_reset.is_set() or started > self._paused_until:
                 try:
-                    self.run_pass()
+                    if self._pass_due():
+                        self.run_pass()
+                    else:
+                        self._counters["passes"] += 1  # it would have found what the last one did
+                        self._counters["skipped"] += 1
                 except Exception:  # keep evaluating; a broken pass must not end the thread
                     self._counters["errors"] += 1
                     LOG.exception("alarm evaluation pass failed")
@@ -250,14 +262,27 @@ class AlarmEvaluator(Extension):
             self._wake.wait(max(interval - (time.monotonic() - started), 0.01))
             self._wake.clear()
 
+    def _pass_due(self):
+        """False only when a pass would find what the last one found: no request has changed
+        anything since it began (no data, alarm, state set by hand, deletion or reset) and no
+        alarm period has ended since, so every evaluation range holds the same datapoints."""
+        if self._quiet is None or self._quiet.due() or self._periods is None:
+            return True
+        return self._newest_slots(self.sandbox.clock.sandbox_now(), self._periods) != self._slot_ends
+
+    def _newest_slots(self, now, periods):
+        return {period: period_slots(now, period, 1, self._grace())[-1] for period in periods}
+
     def run_pass(self):
         """Evaluate every metric alarm of every region once."""
         generation = self._generation
         now = self.sandbox.clock.sandbox_now()
         alarms = 0
+        periods = set()
+        self._periods = None
         for region in self.regions():
             try:
-                alarms += self._evaluate_region(region, now, generation)
+                alarms += self._evaluate_region(region, now, generation, periods)
             except _Superseded:
                 return
             except (BotoCoreError, ClientError) as error:
@@ -265,6 +290,7 @@ class AlarmEvaluator(Extension):
                 LOG.warning("alarm evaluation in %s failed: %s", region, error)
         self._counters["passes"] += 1
         self._idle = alarms == 0
+        self._periods, self._slot_ends = periods, self._newest_slots(now, periods)
 
     def _check_generation(self, generation):
         if generation != self._generation:
@@ -277,7 +303,7 @@ class AlarmEvaluator(Extension):
             self._check_generation(generation)
             yield
 
-    def _evaluate_region(self, region, now, generation):
+    def _evaluate_region(self, region, now, generation, periods):
         cloudwatch = self.sandbox.clients("cloudwatch", region)
         self._check_generation(generation)  # no requests while moto resets
         alarms = _describe_metric_alarms(cloudwatch)
@@ -290,6 +316,7 @@ class AlarmEvaluator(Extension):
                 if plan is not None:
                     plans.append((alarm, memory) + plan)
         self._check_generation(generation)
+        periods.update(source.period for _alarm, _memory, source, _rule in plans)
         series = self._read(cloudwatch, region, plans, now)
         for alarm, memory, source, rule in plans:
             if source.period not in series:

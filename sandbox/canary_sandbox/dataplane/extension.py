@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 
 from .. import moto_fidelity
 from ..guard import assert_loopback
+from ..router import WriteWatch
 from ..server import Extension
 from .discovery import MAX_TASKS, DiscoveryCache, discover
 from .metrics import MetricsRecorder, publish
@@ -37,6 +38,9 @@ DISCOVERY_INTERVAL = 0.3  # real seconds between discovery passes
 DISCOVERY_VARIABLE = "CANARY_SANDBOX_DISCOVERY_SECONDS"
 ACTIONS_TTL = 0.2  # real seconds a listener's cached default actions are trusted (weights move in deployments)
 MAX_WARNINGS = 20
+# With no write request since the last pass (Router.writes), a pass is made this often anyway:
+# discovery reads a dozen things from moto, and an idle stack need not cost a tenth of a core.
+QUIET_PASS_INTERVAL = 1.0
 FORCED_PASS_INTERVAL = 0.5  # real seconds between passes a listener port may force (see catch_up)
 LISTENER_WRITES = frozenset({"ModifyListener", "DeleteListener"})  # ELBv2 calls that change a listener's actions
 
@@ -99,6 +103,7 @@ class DataPlane(Extension):
         self._cache = DiscoveryCache()
         self._generation = 0
         self._applied = 0.0  # monotonic start of the newest pass applied
+        self._quiet = None  # WriteWatch: is a pass due (made in attach)
         self._retired = []  # servers out of the routes, to close (tasks before listeners)
         self._forcing = threading.Lock()
         self._last_forced = 0.0
@@ -115,6 +120,7 @@ class DataPlane(Extension):
         self.metrics = MetricsRecorder(sandbox.clock.sandbox_now)
         router.admin[("GET", ADMIN_PATH)] = self._admin
         router.observers.append(self._observe)
+        self._quiet = WriteWatch(router, QUIET_PASS_INTERVAL)
 
     def start(self):
         # Clients are made here, in one thread: creating boto3 clients concurrently is not safe.
@@ -234,7 +240,8 @@ class DataPlane(Extension):
 
     def _discovery_loop(self):
         while not self._stopping.wait(self.discovery_interval):
-            self.discover_once()
+            if self._quiet is None or self._quiet.due():
+                self.discover_once()
             self._close_retired()
 
     def _close_retired(self):
