@@ -7,6 +7,7 @@
 
 One of each:
     THROTTLING_CODES / retry_decorator(service)   the throttling codes of each service, retried with jittered backoff
+    paginate                                      every item of a paginated listing
     Clients                                       service name -> retrying client, made on first use
     AnsibleCanaryECSError, fail                   errors whose message is for people
     ErrorHandler (and one per service)            AWS errors -> AnsibleCanaryECSError, "missing" codes per service
@@ -49,6 +50,15 @@ def retry_decorator(service, extra_codes=None):
     """Jittered backoff for one service's calls made with aws_retry=True."""
     codes = list(THROTTLING_CODES.get(service, ["ThrottlingException"])) + list(extra_codes or [])
     return AWSRetry.jittered_backoff(retries=RETRIES, delay=RETRY_DELAY, max_delay=RETRY_MAX_DELAY, catch_extra_error_codes=codes)
+
+
+def paginate(client, operation, key, **request):
+    """Every item of a paginated listing, through botocore's paginator. Each service's api module
+    wraps it in its retry_decorator, so a throttled page retries the whole walk."""
+    items = []
+    for page in client.get_paginator(operation).paginate(**request):
+        items.extend(page.get(key, []))
+    return items
 
 
 class Clients(object):

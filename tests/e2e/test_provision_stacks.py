@@ -162,8 +162,22 @@ def test_an_interrupted_provision_is_completed_or_removed(run_playbook, sandbox_
     vpc = state.load_balancer()["VpcId"]
     assert {group["VpcId"] for group in groups.values()} == {vpc} and len(groups) == 2
     assert all(tags(group).get(TAG) == name for group in groups.values())
+
+    # 2b. alarms and the first task definition are created, then tagged in a second call: an
+    # interruption in between leaves them untagged, as untagging them here does. cleanup.yml
+    # knows them (the alarms by the description only this stack's provision writes, the
+    # revision by the stack's execution role it runs as) and removes them with the rest.
+    cloudwatch, ecs = sandbox_env.clients("cloudwatch"), sandbox_env.clients("ecs")
+    alarms = state.alarms()
+    assert alarms, "provision.yml made no alarm"
+    for alarm in alarms.values():
+        cloudwatch.untag_resource(ResourceARN=alarm["AlarmArn"], TagKeys=[TAG])
+    first = ecs.describe_task_definition(taskDefinition=f"{name}-app:1")["taskDefinition"]["taskDefinitionArn"]
+    ecs.untag_resource(resourceArn=first, tagKeys=[TAG])
     run_playbook("cleanup.yml", extra_vars=values)
     assert state.owned() == []
+    assert state.alarms() == {}, "cleanup.yml left the untagged alarms of an interrupted provision"
+    assert ecs.list_task_definitions(familyPrefix=f"{name}-app", status="ACTIVE")["taskDefinitionArns"] == [], "cleanup.yml left the untagged revision"
 
     # 3. a group of the stack's name in another VPC that exists and is not the stack's: named, kept
     other = ec2.create_vpc(CidrBlock="10.78.0.0/16")["Vpc"]["VpcId"]

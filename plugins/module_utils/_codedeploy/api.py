@@ -17,7 +17,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
 
-from ansible_collections.canary.ecs.plugins.module_utils.common import CodeDeployErrorHandler, retry_decorator
+from ansible_collections.canary.ecs.plugins.module_utils.common import CodeDeployErrorHandler, paginate, retry_decorator
 
 ECS = "ECS"
 # BatchGetApplications / BatchGetDeploymentGroups take 100 names per call, BatchGetDeployments 25.
@@ -30,13 +30,7 @@ _MAX_TAG_PAGES = 20
 _retry = retry_decorator("codedeploy")
 
 
-@_retry
-def _paginate(client, operation, key, **request):
-    """Every item of a paginated listing (the whole walk is retried when a page is throttled)."""
-    items = []
-    for page in client.get_paginator(operation).paginate(**request):
-        items.extend(page.get(key, []))
-    return items
+_paginate = _retry(paginate)
 
 
 def _batch_get(call, names_key, names, size, found_key, **request):

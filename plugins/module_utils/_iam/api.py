@@ -13,17 +13,12 @@ import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
 
-from ansible_collections.canary.ecs.plugins.module_utils.common import IAMErrorHandler, retry_decorator
+from ansible_collections.canary.ecs.plugins.module_utils.common import IAMErrorHandler, paginate, retry_decorator
 
 _retry = retry_decorator("iam")
 
 
-@_retry
-def _paginate(client, operation, key, **request):
-    items = []
-    for page in client.get_paginator(operation).paginate(**request):
-        items.extend(page.get(key, []))
-    return items
+_paginate = _retry(paginate)
 
 
 @IAMErrorHandler.list_error_handler("get the IAM role")
