@@ -10,7 +10,7 @@ names), so callers pass those as functions; what to change, check mode, reading 
 the diff are the same everywhere.
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, compare_aws_tags
 
 
 def plan_tags(current, desired, purge):
@@ -38,6 +38,17 @@ def reconcile_tags(check_mode, current, desired, purge, apply, read=None):
         if read is not None:
             after = read()
     return True, after
+
+
+def apply_tag_changes(to_set, to_remove, untag, tag, ecs=False):
+    """Remove, then set, with the service's two calls (the resource already bound, e.g. with
+    functools.partial): untag(TagKeys=...) and tag(Tags=[{Key, Value}]); ECS spells them
+    tagKeys and tags=[{key, value}]."""
+    if to_remove:
+        untag(**{"tagKeys" if ecs else "TagKeys": list(to_remove)})
+    if to_set:
+        names = ("key", "value") if ecs else ("Key", "Value")
+        tag(**{"tags" if ecs else "Tags": ansible_dict_to_boto3_tag_list(to_set, tag_name_key_name=names[0], tag_value_key_name=names[1])})
 
 
 def tags_diff(before, after):

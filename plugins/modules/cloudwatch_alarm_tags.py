@@ -72,11 +72,13 @@ tags:
   sample: {"canary-ecs:stack": "canary"}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
+from functools import partial
+
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.canary.ecs.plugins.module_utils.common import retry_decorator
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
-from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags, tags_diff
+from ansible_collections.canary.ecs.plugins.module_utils.tags import apply_tag_changes, reconcile_tags, tags_diff
 
 
 def find_alarm_arn(module, client, name):
@@ -97,10 +99,9 @@ def read_tags(module, client, arn):
 
 def apply_tags(module, client, arn, to_set, to_remove):
     try:
-        if to_remove:
-            client.untag_resource(aws_retry=True, ResourceARN=arn, TagKeys=to_remove)
-        if to_set:
-            client.tag_resource(aws_retry=True, ResourceARN=arn, Tags=ansible_dict_to_boto3_tag_list(to_set))
+        apply_tag_changes(
+            to_set, to_remove, partial(client.untag_resource, aws_retry=True, ResourceARN=arn), partial(client.tag_resource, aws_retry=True, ResourceARN=arn)
+        )
     except Exception as error:  # pylint: disable=broad-except
         module.fail_json_aws(error, msg="Could not update the tags of alarm %s" % arn)
 

@@ -80,12 +80,14 @@ tags:
   sample: {"canary-ecs:stack": "canary"}
 """
 
+from functools import partial
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.canary.ecs.plugins.module_utils.common import retry_decorator
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
-from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags, tags_diff
+from ansible_collections.canary.ecs.plugins.module_utils.tags import apply_tag_changes, reconcile_tags, tags_diff
 
 
 def find_resource(module, client, resource_type, cluster, resource):
@@ -124,12 +126,8 @@ def read_tags(module, client, arn):
 
 def apply_tags(module, client, arn, to_set, to_remove):
     try:
-        if to_remove:
-            client.untag_resource(aws_retry=True, resourceArn=arn, tagKeys=to_remove)
-        if to_set:
-            client.tag_resource(
-                aws_retry=True, resourceArn=arn, tags=ansible_dict_to_boto3_tag_list(to_set, tag_name_key_name="key", tag_value_key_name="value")
-            )
+        untag, tag = partial(client.untag_resource, aws_retry=True, resourceArn=arn), partial(client.tag_resource, aws_retry=True, resourceArn=arn)
+        apply_tag_changes(to_set, to_remove, untag, tag, ecs=True)
     except Exception as error:  # pylint: disable=broad-except
         module.fail_json_aws(error, msg="Could not update the tags of %s" % arn)
 

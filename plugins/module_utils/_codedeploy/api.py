@@ -13,11 +13,14 @@ application" is written once: `deployment_groups()`.
 Nothing here knows about modules, results or presentation; the layers above do.
 """
 
+from functools import partial
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
 
 from ansible_collections.canary.ecs.plugins.module_utils.common import CodeDeployErrorHandler, paginate, retry_decorator
+from ansible_collections.canary.ecs.plugins.module_utils.tags import apply_tag_changes
 
 ECS = "ECS"
 # BatchGetApplications / BatchGetDeploymentGroups take 100 names per call, BatchGetDeployments 25.
@@ -179,10 +182,9 @@ def list_tags(client, arn):
 
 @CodeDeployErrorHandler.common_error_handler("update the tags of a CodeDeploy resource")
 def apply_tags(client, arn, to_set, to_remove):
-    if to_remove:
-        client.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=list(to_remove))
-    if to_set:
-        client.tag_resource(aws_retry=True, ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_set))
+    apply_tag_changes(
+        to_set, to_remove, partial(client.untag_resource, aws_retry=True, ResourceArn=arn), partial(client.tag_resource, aws_retry=True, ResourceArn=arn)
+    )
 
 
 # ---------------------------------------------------------------------------- deployments

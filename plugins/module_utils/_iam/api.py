@@ -10,10 +10,12 @@ Listings use botocore's paginators; every call retries IAM's throttling codes
 """
 
 import json
+from functools import partial
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
 
 from ansible_collections.canary.ecs.plugins.module_utils.common import IAMErrorHandler, paginate, retry_decorator
+from ansible_collections.canary.ecs.plugins.module_utils.tags import apply_tag_changes
 
 _retry = retry_decorator("iam")
 
@@ -49,42 +51,49 @@ def update_trust_policy(client, name, trust_policy):
     client.update_assume_role_policy(aws_retry=True, RoleName=name, PolicyDocument=json.dumps(trust_policy))
 
 
-@IAMErrorHandler.list_error_handler("list the managed policies of the IAM role", [])
-def list_attached_policy_arns(client, name):
-    return [policy["PolicyArn"] for policy in _paginate(client, "list_attached_role_policies", "AttachedPolicies", RoleName=name)]
+# What IAM keeps attached to a role, each listed and removed the same way:
+# kind -> (listing, its result key, the field naming an item (None: items are names), removal, its parameter).
+_ATTACHMENTS = {
+    "managed policies": ("list_attached_role_policies", "AttachedPolicies", "PolicyArn", "detach_role_policy", "PolicyArn"),
+    "inline policies": ("list_role_policies", "PolicyNames", None, "delete_role_policy", "PolicyName"),
+    "instance profiles": (
+        "list_instance_profiles_for_role",
+        "InstanceProfiles",
+        "InstanceProfileName",
+        "remove_role_from_instance_profile",
+        "InstanceProfileName",
+    ),
+}
+MANAGED_POLICIES, INLINE_POLICIES, INSTANCE_PROFILES = _ATTACHMENTS
+
+
+def list_attached(client, name, kind):
+    """The ARNs or names of the role's managed policies, inline policies or instance profiles."""
+    listing, key, field, _removal, _parameter = _ATTACHMENTS[kind]
+
+    @IAMErrorHandler.list_error_handler("list the %s of the IAM role" % kind, [])
+    def read():
+        items = _paginate(client, listing, key, RoleName=name)
+        return [item[field] for item in items] if field else items
+
+    return read()
+
+
+def remove_attached(client, name, kind, item):
+    """Detach a managed policy, delete an inline policy, or take the role out of an instance profile."""
+    _listing, _key, _field, removal, parameter = _ATTACHMENTS[kind]
+
+    @IAMErrorHandler.deletion_error_handler("remove one of the %s of the IAM role" % kind)
+    def remove():
+        getattr(client, removal)(aws_retry=True, RoleName=name, **{parameter: item})
+        return True
+
+    return remove()
 
 
 @IAMErrorHandler.common_error_handler("attach a managed policy to the IAM role")
 def attach_policy(client, name, arn):
     client.attach_role_policy(aws_retry=True, RoleName=name, PolicyArn=arn)
-
-
-@IAMErrorHandler.deletion_error_handler("detach a managed policy from the IAM role")
-def detach_policy(client, name, arn):
-    client.detach_role_policy(aws_retry=True, RoleName=name, PolicyArn=arn)
-    return True
-
-
-@IAMErrorHandler.list_error_handler("list the inline policies of the IAM role", [])
-def list_inline_policy_names(client, name):
-    return _paginate(client, "list_role_policies", "PolicyNames", RoleName=name)
-
-
-@IAMErrorHandler.deletion_error_handler("delete an inline policy of the IAM role")
-def delete_inline_policy(client, name, policy_name):
-    client.delete_role_policy(aws_retry=True, RoleName=name, PolicyName=policy_name)
-    return True
-
-
-@IAMErrorHandler.list_error_handler("list the instance profiles of the IAM role", [])
-def list_instance_profile_names(client, name):
-    return [profile["InstanceProfileName"] for profile in _paginate(client, "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name)]
-
-
-@IAMErrorHandler.deletion_error_handler("remove the IAM role from an instance profile")
-def remove_from_instance_profile(client, name, profile_name):
-    client.remove_role_from_instance_profile(aws_retry=True, RoleName=name, InstanceProfileName=profile_name)
-    return True
 
 
 @IAMErrorHandler.list_error_handler("list the tags of the IAM role", {})
@@ -94,10 +103,7 @@ def list_tags(client, name):
 
 @IAMErrorHandler.common_error_handler("tag the IAM role")
 def apply_tags(client, name, to_set, to_remove):
-    if to_remove:
-        client.untag_role(aws_retry=True, RoleName=name, TagKeys=list(to_remove))
-    if to_set:
-        client.tag_role(aws_retry=True, RoleName=name, Tags=ansible_dict_to_boto3_tag_list(to_set))
+    apply_tag_changes(to_set, to_remove, partial(client.untag_role, aws_retry=True, RoleName=name), partial(client.tag_role, aws_retry=True, RoleName=name))
 
 
 @IAMErrorHandler.deletion_error_handler("delete the IAM role")

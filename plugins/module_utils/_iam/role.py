@@ -102,7 +102,7 @@ def ensure_role_present(module, client):
         tags = params["tags"] or {}
         return dict(changed=True, role=describe_role(role, wanted_policies, tags), diff=diff_result({}, _diff_view(role, wanted_policies, tags)))
 
-    current_policies = api.list_attached_policy_arns(client, name)
+    current_policies = api.list_attached(client, name, api.MANAGED_POLICIES)
     current_tags = api.list_tags(client, name)
     changed = False
     after = dict(existing)
@@ -125,7 +125,7 @@ def ensure_role_present(module, client):
             for arn in to_attach:
                 api.attach_policy(client, name, arn)
             for arn in to_detach:
-                api.detach_policy(client, name, arn)
+                api.remove_attached(client, name, api.MANAGED_POLICIES, arn)
     after_policies = sorted(set(current_policies) - set(to_detach) | set(to_attach))
 
     tags_changed, after_tags = reconcile_tags(
@@ -139,7 +139,7 @@ def ensure_role_present(module, client):
     changed = changed or tags_changed
     if changed and not module.check_mode:
         after = api.get_role(client, name) or after
-        after_policies = sorted(api.list_attached_policy_arns(client, name))
+        after_policies = sorted(api.list_attached(client, name, api.MANAGED_POLICIES))
     return dict(
         changed=changed,
         role=describe_role(after, after_policies, after_tags),
@@ -154,15 +154,14 @@ def ensure_role_absent(module, client):
     existing = api.get_role(client, name)
     if existing is None:
         return dict(changed=False, role={}, diff=diff_result({}, {}))
-    policies = api.list_attached_policy_arns(client, name)
+    policies = api.list_attached(client, name, api.MANAGED_POLICIES)
     tags = api.list_tags(client, name)
     if not module.check_mode:
         for arn in policies:
-            api.detach_policy(client, name, arn)
-        for policy_name in api.list_inline_policy_names(client, name):
-            api.delete_inline_policy(client, name, policy_name)
-        for profile_name in api.list_instance_profile_names(client, name):
-            api.remove_from_instance_profile(client, name, profile_name)
+            api.remove_attached(client, name, api.MANAGED_POLICIES, arn)
+        for kind in (api.INLINE_POLICIES, api.INSTANCE_PROFILES):
+            for item in api.list_attached(client, name, kind):
+                api.remove_attached(client, name, kind, item)
         api.delete_role(client, name)
     return dict(
         changed=True,
@@ -179,4 +178,4 @@ def role_info(module, client):
     role = api.get_role(client, name)
     if role is None:
         return dict(changed=False, roles=[])
-    return dict(changed=False, roles=[describe_role(role, api.list_attached_policy_arns(client, name), api.list_tags(client, name))])
+    return dict(changed=False, roles=[describe_role(role, api.list_attached(client, name, api.MANAGED_POLICIES), api.list_tags(client, name))])
