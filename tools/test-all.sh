@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test layer; each runs even if an earlier one failed, and the summary says which
-# failed. The layers run in two lanes side by side (e2e waits on the sandbox's clock much
+# failed. The layers run in three lanes side by side (e2e waits on the sandbox's clock much
 # of the time, the others mostly compute): each layer's output is kept in
 # build/test-logs/LAYER.log and printed whole when the layer ends. Sandboxes are started
 # and stopped per layer (with-sandbox.sh, the e2e fixtures). LAYERS="unit lint" runs only
@@ -8,7 +8,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-lanes=("unit sandbox-tests build-check sanity lint integration molecule" "e2e")
+lanes=("unit sandbox-tests build-check sanity lint integration" "molecule" "e2e")
 if [ -n "${LAYERS:-}" ]; then lanes=("$LAYERS"); fi
 logs="$root/build/test-logs"
 rm -rf "$logs" && mkdir -p "$logs"
