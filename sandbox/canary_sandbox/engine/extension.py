@@ -19,7 +19,6 @@ import threading
 from werkzeug.wrappers import Response
 
 from ..background import Every
-from ..router import WriteWatch
 from ..server import Extension
 from . import aws
 from .run import DeploymentRun
@@ -27,7 +26,6 @@ from .run import DeploymentRun
 LOG = logging.getLogger("canary_sandbox.engine.extension")
 
 RECONCILE_SECONDS = 0.5  # real seconds between two scans for services without a task set
-QUIET_RECONCILE_SECONDS = 3.0  # between two scans when no write request came (a bootstrap that failed is retried)
 JOIN_SECONDS = 5.0
 
 
@@ -38,8 +36,7 @@ class DeploymentEngine(Extension):
         self._runs = {}  # (region, deployment id) -> DeploymentRun, while its thread lives
         self._lock = threading.Lock()
         self._bootstrap_lock = threading.Lock()  # one primary task set per service, reconciler or run
-        self._reconciler = Every(RECONCILE_SECONDS, self._reconcile_if_due, name="engine-reconciler", join_seconds=JOIN_SECONDS)
-        self._quiet = None  # WriteWatch (made in attach)
+        self._reconciler = Every(RECONCILE_SECONDS, self._reconcile_regions, name="engine-reconciler", join_seconds=JOIN_SECONDS)
         self._bootstrap_failures = {}  # (region, service ARN) -> error text, logged once
 
     @property
@@ -49,7 +46,6 @@ class DeploymentEngine(Extension):
     def attach(self, sandbox, router):
         super().attach(sandbox, router)
         router.admin[("GET", "/_sandbox/engine/timeline")] = self._timeline_endpoint
-        self._quiet = WriteWatch(router, QUIET_RECONCILE_SECONDS)
 
     def start(self):
         self._reconciler.start()
@@ -127,11 +123,6 @@ class DeploymentEngine(Extension):
         if created is not None:
             LOG.info("primary task set %s created for service %s/%s", created["id"], cluster, service_name)
         return service
-
-    def _reconcile_if_due(self):
-        # only a write (CreateService, DeleteTaskSet, a reset...) can leave a service without a task set
-        if self._quiet is None or self._quiet.due():
-            self._reconcile_regions()
 
     def _reconcile_regions(self):
         for region in self._regions():
