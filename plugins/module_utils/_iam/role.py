@@ -34,10 +34,14 @@ def trust_policy(services):
     }
 
 
+def check_name(name):
+    if not _NAME.match(name or ""):
+        fail("name must be 1 to 64 letters, digits or any of _+=,.@- (IAM's rule for role names), got %r" % name)
+
+
 def check_params(params):
     """Every option checked before the first call, each error naming its option."""
-    if not _NAME.match(params["name"] or ""):
-        fail("name must be 1 to 64 letters, digits or any of _+=,.@- (IAM's rule for role names), got %r" % params["name"])
+    check_name(params["name"])
     if params["state"] == "absent":
         return
     services = params["trusted_services"] or []
@@ -65,16 +69,12 @@ def describe_role(role, policies, tags):
     return view
 
 
+_DIFF_KEYS = ("role_name", "description", "assume_role_policy_document", "managed_policies", "tags")
+
+
 def _diff_view(role, policies, tags):
-    if not role:
-        return {}
-    return {
-        "role_name": role["RoleName"],
-        "description": role.get("Description"),
-        "assume_role_policy_document": role.get("AssumeRolePolicyDocument"),
-        "managed_policies": sorted(policies),
-        "tags": dict(tags or {}),
-    }
+    view = describe_role(role, policies, tags)
+    return dict((key, view.get(key)) for key in _DIFF_KEYS) if view else {}
 
 
 def _create(module, client, name, policy, description, policies, tags):
@@ -173,8 +173,8 @@ def ensure_role_absent(module, client):
 
 def role_info(module, client):
     """The named role as the present/absent results describe it, in a list: empty when it does not exist."""
-    check_params(dict(module.params, state="absent"))
     name = module.params["name"]
+    check_name(name)
     role = api.get_role(client, name)
     if role is None:
         return dict(changed=False, roles=[])
