@@ -23,6 +23,9 @@ def apply():
         _task_sets_and_services_count_their_tasks()
         _new_alarms_start_with_insufficient_data()
         _target_groups_answer_every_default_attribute()
+        _services_keep_their_health_check_grace_period()
+        _clusters_count_their_services()
+        _tasks_without_security_groups_get_their_vpcs_default()
         _applied = True
 
 
@@ -185,3 +188,72 @@ def _target_groups_answer_every_default_attribute():
                 self.attributes.setdefault(key, value)
 
     elbv2_models.FakeTargetGroup.__init__ = __init__
+
+
+def _services_keep_their_health_check_grace_period():
+    """AWS keeps CreateService's healthCheckGracePeriodSeconds and answers it; moto drops it at creation
+    (UpdateService's value it keeps)."""
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    original = EC2ContainerServiceResponse.create_service
+
+    def create_service(self):
+        result = original(self)
+        grace = self._get_param("healthCheckGracePeriodSeconds")
+        if grace is not None:
+            self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName")).health_check_grace_period_seconds = grace
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service
+
+
+def _clusters_count_their_services():
+    """AWS answers a cluster's activeServicesCount and its services' running and pending tasks, and refuses
+    DeleteCluster while services are ACTIVE or DRAINING (ClusterContainsServicesException); moto answers 0
+    services, task counts that drift below 0 as services scale and go, and deletes the cluster under them."""
+    import moto.ecs.models as ecs_models
+    from moto.ecs.exceptions import ECSException
+
+    def active_services(backend, cluster):
+        return [s for s in backend.services.values() if s.cluster_arn == cluster.arn and s.status in ("ACTIVE", "DRAINING")]
+
+    original_describe = ecs_models.EC2ContainerServiceBackend.describe_clusters
+
+    def describe_clusters(self, *args, **kwargs):
+        clusters, failures = original_describe(self, *args, **kwargs)
+        for cluster in clusters:
+            services = active_services(self, cluster)
+            cluster.active_services_count = len([s for s in services if s.status == "ACTIVE"])
+            cluster.running_tasks_count = sum(s.running_count for s in services)
+            cluster.pending_tasks_count = sum(s.pending_count for s in services)
+        return clusters, failures
+
+    original_delete = ecs_models.EC2ContainerServiceBackend.delete_cluster
+
+    def delete_cluster(self, cluster_str):
+        if active_services(self, self._get_cluster(cluster_str)):
+            raise ECSException("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.")
+        return original_delete(self, cluster_str)
+
+    ecs_models.EC2ContainerServiceBackend.describe_clusters = describe_clusters
+    ecs_models.EC2ContainerServiceBackend.delete_cluster = delete_cluster
+
+
+def _tasks_without_security_groups_get_their_vpcs_default():
+    """AWS takes an awsvpcConfiguration without securityGroups and uses the default security group of the
+    subnets' VPC; moto fails with a KeyError (HTTP 500)."""
+    import moto.ecs.models as ecs_models
+    from moto.ec2.models import ec2_backends
+
+    original = ecs_models.Service._validate_network
+
+    def _validate_network(self, nc):
+        vpc_config = (nc or {}).get("awsvpcConfiguration") or {}
+        if vpc_config.get("subnets") and not vpc_config.get("securityGroups"):
+            ec2 = ec2_backends[self._account_id][self.region_name]
+            subnets = ec2.describe_subnets(subnet_ids=vpc_config["subnets"])
+            defaults = ec2.describe_security_groups(filters={"vpc-id": [subnets[0].vpc_id], "group-name": ["default"]}) if subnets else []
+            vpc_config["securityGroups"] = [group.id for group in defaults]
+        return original(self, nc)
+
+    ecs_models.Service._validate_network = _validate_network

@@ -93,3 +93,53 @@ def test_a_target_group_lists_every_default_attribute_as_aws_does(aws):
     )
     attributes = {item["Key"]: item["Value"] for item in elbv2.describe_target_group_attributes(TargetGroupArn=group["TargetGroupArn"])["Attributes"]}
     assert (attributes["stickiness.enabled"], attributes["stickiness.lb_cookie.duration_seconds"]) == ("true", "600")
+
+
+def test_a_service_keeps_its_health_check_grace_period_from_creation(aws):
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="grace")
+    register(ecs, "grace")
+    created = ecs.create_service(cluster="grace", serviceName="web", taskDefinition="grace:1", desiredCount=0, healthCheckGracePeriodSeconds=45)["service"]
+    described = ecs.describe_services(cluster="grace", services=["web"])["services"][0]
+    assert created["healthCheckGracePeriodSeconds"] == described["healthCheckGracePeriodSeconds"] == 45
+    ecs.update_service(cluster="grace", service="web", healthCheckGracePeriodSeconds=90)
+    assert ecs.describe_services(cluster="grace", services=["web"])["services"][0]["healthCheckGracePeriodSeconds"] == 90
+
+
+def test_a_cluster_counts_its_services_and_is_not_deleted_under_them(aws):
+    ecs = aws("ecs")
+    ecs.create_cluster(clusterName="busy")
+    register(ecs, "busy")
+    ecs.create_service(cluster="busy", serviceName="web", taskDefinition="busy:1", desiredCount=0)
+    ecs.update_service(cluster="busy", service="web", desiredCount=1)
+    ecs.update_service(cluster="busy", service="web", desiredCount=0)
+    cluster = ecs.describe_clusters(clusters=["busy"])["clusters"][0]
+    assert (cluster["activeServicesCount"], cluster["runningTasksCount"], cluster["pendingTasksCount"]) == (1, 0, 0)
+    try:
+        ecs.delete_cluster(cluster="busy")
+        raise AssertionError("DeleteCluster deleted a cluster with an ACTIVE service")
+    except ecs.exceptions.ClusterContainsServicesException as error:
+        assert "Services are active" in str(error)
+    assert ecs.describe_clusters(clusters=["busy"])["clusters"][0]["status"] == "ACTIVE"
+    ecs.delete_service(cluster="busy", service="web")
+    cluster = ecs.describe_clusters(clusters=["busy"])["clusters"][0]
+    assert (cluster["activeServicesCount"], cluster["runningTasksCount"], cluster["pendingTasksCount"]) == (0, 0, 0)
+    assert ecs.delete_cluster(cluster="busy")["cluster"]["status"] == "INACTIVE"
+
+
+def test_a_service_without_security_groups_gets_its_vpcs_default(aws):
+    ec2, ecs = aws("ec2"), aws("ecs")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.1.0/24")["Subnet"]["SubnetId"]
+    default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    ecs.create_cluster(clusterName="nosg")
+    register(ecs, "nosg")
+    ecs.create_service(
+        cluster="nosg",
+        serviceName="web",
+        taskDefinition="nosg:1",
+        desiredCount=0,
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "assignPublicIp": "DISABLED"}},
+    )
+    described = ecs.describe_services(cluster="nosg", services=["web"])["services"][0]
+    assert described["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == [default[0]["GroupId"]]

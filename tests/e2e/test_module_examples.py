@@ -35,6 +35,8 @@ ORDER = [
     "codedeploy_application_info",
     "codedeploy_deployment_group",
     "codedeploy_deployment_group_info",
+    "ecs_cluster",
+    "ecs_service",
     "ecs_deployment",
     "ecs_deployment_info",
     "ecs_resource_tags",
@@ -181,6 +183,12 @@ def _check(module, aws):
         image = aws("ecs").describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]["containerDefinitions"][0]["image"]
         # v3 from ECR was released; v4 was started and then stopped with a rollback
         assert image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v3", image
+    elif module == "ecs_cluster":
+        cluster = aws("ecs").describe_clusters(clusters=["checkout"], include=["TAGS"])["clusters"][0]
+        assert cluster["status"] == "ACTIVE" and {"key": "canary-ecs:stack", "value": "checkout"} in cluster["tags"], cluster
+    elif module == "ecs_service":
+        services = aws("ecs").describe_services(cluster="checkout", services=["checkout"])["services"]
+        assert [s["status"] for s in services] in ([], ["INACTIVE"]), "the last example deletes the service"
     elif module == "cloudwatch_alarm_tags":
         alarms = aws("cloudwatch").describe_alarms(AlarmNames=["canary-Canary-5XX-Error-Alarm-blue"])["MetricAlarms"]
         assert alarms == [], "the last example deletes the alarm its stack owns"

@@ -179,6 +179,19 @@ def test_an_interrupted_provision_is_completed_or_removed(run_playbook, sandbox_
     assert state.alarms() == {}, "cleanup.yml left the untagged alarms of an interrupted provision"
     assert ecs.list_task_definitions(familyPrefix=f"{name}-app", status="ACTIVE")["taskDefinitionArns"] == [], "cleanup.yml left the untagged revision"
 
+    # 2c. interrupted after the cluster: it was created with its ownership tag in the same call,
+    # so cleanup.yml alone removes it (no later provision needed to adopt it)
+    inject_fault(sandbox_env.endpoint, service="ecs", operation="CreateService", error="AccessDeniedException", status=400, count=1)
+    try:
+        run_playbook("provision.yml", expect_failure=True, extra_vars=values)
+    finally:
+        clear_faults(sandbox_env.endpoint)
+    cluster = ecs.describe_clusters(clusters=[f"{name}-cluster"], include=["TAGS"])["clusters"]
+    assert [c["status"] for c in cluster] == ["ACTIVE"] and not state.service(), "the interruption did not happen as staged"
+    assert {"key": TAG, "value": name} in cluster[0].get("tags", []), "the cluster was created without its ownership tag"
+    run_playbook("cleanup.yml", extra_vars=values)
+    assert state.owned() == [], "cleanup.yml left what the interrupted provision made (the cluster?)"
+
     # 3. a group of the stack's name in another VPC that exists and is not the stack's: named, kept
     other = ec2.create_vpc(CidrBlock="10.78.0.0/16")["Vpc"]["VpcId"]
     foreign = elb.create_target_group(Name=blue, Protocol="HTTP", Port=80, VpcId=other, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]

@@ -1,0 +1,282 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: ecs_service
+short_description: Create, scale and delete the ECS service that canary releases then update
+version_added: 0.2.0
+description:
+  - Creates an ECS service with its deployment controller, load balancer, network configuration and tags, in one
+    call; on an existing service corrects only what stays the operator's after the first release (the desired
+    count, the health check grace period and the tags); deletes the service and waits until it is gone.
+  - The task definition, load balancers, network configuration, launch type and tag propagation are used when the
+    service is created. Afterwards a release (M(canary.ecs.ecs_deployment)) owns the task definition, and under
+    V(CODE_DEPLOY) CodeDeploy owns the task sets that carry the rest; re-running a provision never reverts them.
+  - A service whose deployment controller differs from O(deployment_controller) is refused before any change.
+  - Unlike M(community.aws.ecs_service), it never returns the service as C(ansible_facts) (which sets host
+    variables such as C(tags)), and it retries ECS's throttling.
+author:
+  - canary.ecs contributors (@canary-ecs)
+options:
+  name:
+    description:
+      - Name of the service, 1 to 255 letters, digits, hyphens or underscores.
+    type: str
+    required: true
+    aliases: ['service']
+  cluster:
+    description:
+      - Name or ARN of the cluster of the service.
+    type: str
+    required: true
+  task_definition:
+    description:
+      - The task definition the service starts with (ARN, C(family:revision) or family). Required to create it;
+        not compared afterwards.
+    type: str
+  desired_count:
+    description:
+      - How many tasks the service runs. V(1) when a service is created without it; left as it is when not given.
+    type: int
+  launch_type:
+    description:
+      - Launch type of the service's tasks, at creation.
+    type: str
+    default: FARGATE
+    choices: ['FARGATE', 'EC2', 'EXTERNAL']
+  deployment_controller:
+    description:
+      - Who deploys new revisions. V(CODE_DEPLOY) for CodeDeploy blue/green deployments, V(ECS) for ECS's own
+        rolling, blue/green, linear and canary deployments.
+    type: str
+    default: ECS
+    choices: ['ECS', 'CODE_DEPLOY', 'EXTERNAL']
+  load_balancers:
+    description:
+      - The target group the service's tasks register in, at creation. One under V(CODE_DEPLOY).
+    type: list
+    elements: dict
+    suboptions:
+      target_group_arn:
+        description: ARN of the target group.
+        type: str
+        required: true
+      container_name:
+        description: The container that receives the traffic.
+        type: str
+        required: true
+      container_port:
+        description: Its port, 1 to 65535.
+        type: int
+        required: true
+  network_configuration:
+    description:
+      - The awsvpc network of the tasks, at creation.
+    type: dict
+    suboptions:
+      subnets:
+        description: Subnet IDs.
+        type: list
+        elements: str
+        required: true
+      security_groups:
+        description: Security group IDs.
+        type: list
+        elements: str
+      assign_public_ip:
+        description: Whether tasks get a public IP.
+        type: bool
+        default: false
+  health_check_grace_period_seconds:
+    description:
+      - Seconds the load balancer's health checks are ignored after a task starts, 0 to 2147483647. Left as it is
+        when not given.
+    type: int
+  propagate_tags:
+    description:
+      - Where the tasks' tags come from, at creation.
+    type: str
+    default: SERVICE
+    choices: ['SERVICE', 'TASK_DEFINITION', 'NONE']
+  force_deletion:
+    description:
+      - Delete a service that still wants tasks (they are stopped). Without it, deleting a service whose desired
+        count is above 0 is refused.
+    type: bool
+    default: false
+  wait:
+    description:
+      - After a deletion, wait until the service is INACTIVE (its tasks stopped).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for that.
+    type: int
+    default: 600
+  state:
+    description:
+      - V(present) creates or updates the service, V(absent) deletes it.
+    type: str
+    default: present
+    choices: ['present', 'absent']
+notes:
+  - Supports check mode and diff mode.
+  - Needs C(ecs:DescribeServices), C(ecs:CreateService), C(ecs:UpdateService), C(ecs:DeleteService),
+    C(ecs:ListTagsForResource), C(ecs:TagResource), C(ecs:UntagResource) and C(iam:PassRole) for the roles the
+    task definition names.
+seealso:
+  - module: community.aws.ecs_service
+  - module: canary.ecs.ecs_deployment
+  - module: canary.ecs.ecs_cluster
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: The blue target group the service starts behind
+  community.aws.elb_target_group_info:
+    names: [checkout-blue]
+  register: blue
+
+- name: The subnets of its VPC
+  amazon.aws.ec2_vpc_subnet_info:
+    filters:
+      vpc-id: "{{ blue.target_groups[0].vpc_id }}"
+  register: subnets
+
+- name: A service that CodeDeploy releases, behind the blue target group
+  canary.ecs.ecs_service:
+    name: checkout
+    cluster: checkout
+    task_definition: checkout-app:1
+    desired_count: 2
+    deployment_controller: CODE_DEPLOY
+    load_balancers:
+      - target_group_arn: "{{ blue.target_groups[0].target_group_arn }}"
+        container_name: web
+        container_port: 80
+    network_configuration:
+      subnets: "{{ subnets.subnets | map(attribute='subnet_id') | list }}"
+    health_check_grace_period_seconds: 60
+    tags:
+      canary-ecs:stack: checkout
+  register: service
+
+- name: Scale it
+  canary.ecs.ecs_service:
+    name: checkout
+    cluster: checkout
+    desired_count: 4
+    deployment_controller: CODE_DEPLOY
+
+- name: Delete it with its tasks
+  canary.ecs.ecs_service:
+    name: checkout
+    cluster: checkout
+    force_deletion: true
+    state: absent
+"""
+
+RETURN = r"""
+service:
+  description:
+    - The service (without its event log); empty when O(state=absent) found nothing to delete, the deleted service
+      after a deletion. In check mode, before creation, what the module would create.
+  returned: always
+  type: dict
+  contains:
+    service_name:
+      description: Name of the service.
+      type: str
+      sample: checkout
+    service_arn:
+      description: ARN of the service (missing in check mode before creation).
+      type: str
+      sample: arn:aws:ecs:us-east-1:123456789012:service/checkout/checkout
+    status:
+      description: Status of the service.
+      type: str
+      sample: ACTIVE
+    task_definition:
+      description: The service's task definition (a release changes it; under CODE_DEPLOY the primary task set's is live).
+      type: str
+      sample: arn:aws:ecs:us-east-1:123456789012:task-definition/checkout:3
+    desired_count:
+      description: Tasks the service wants.
+      type: int
+      sample: 2
+    deployment_controller:
+      description: The deployment controller.
+      type: dict
+      sample: {"type": "CODE_DEPLOY"}
+    load_balancers:
+      description: The service's load balancers.
+      type: list
+      elements: dict
+      sample: [{"target_group_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/checkout-blue/0123456789abcdef",
+                "container_name": "web", "container_port": 80}]
+    tags:
+      description: The service's tags (keys as given, not converted to snake_case).
+      type: dict
+      sample: {"canary-ecs:stack": "checkout"}
+msg:
+  description: What was deleted.
+  returned: when O(state=absent) and the service existed
+  type: str
+  sample: Deleted ECS service checkout in cluster checkout
+"""
+
+from ansible_collections.canary.ecs.plugins.module_utils._ecs.service import ensure_service_absent, ensure_service_present
+from ansible_collections.canary.ecs.plugins.module_utils.common import Clients, run_module
+from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True, aliases=["service"]),
+        cluster=dict(type="str", required=True),
+        task_definition=dict(type="str"),
+        desired_count=dict(type="int"),
+        launch_type=dict(type="str", default="FARGATE", choices=["FARGATE", "EC2", "EXTERNAL"]),
+        deployment_controller=dict(type="str", default="ECS", choices=["ECS", "CODE_DEPLOY", "EXTERNAL"]),
+        load_balancers=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                target_group_arn=dict(type="str", required=True),
+                container_name=dict(type="str", required=True),
+                container_port=dict(type="int", required=True),
+            ),
+        ),
+        network_configuration=dict(
+            type="dict",
+            options=dict(
+                subnets=dict(type="list", elements="str", required=True),
+                security_groups=dict(type="list", elements="str"),
+                assign_public_ip=dict(type="bool", default=False),
+            ),
+        ),
+        health_check_grace_period_seconds=dict(type="int"),
+        propagate_tags=dict(type="str", default="SERVICE", choices=["SERVICE", "TASK_DEFINITION", "NONE"]),
+        force_deletion=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=600),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+    module = AnsibleCanaryECSModule(argument_spec=argument_spec, supports_check_mode=True)
+    ensure = ensure_service_present if module.params["state"] == "present" else ensure_service_absent
+    run_module(module, ensure, module, Clients(module)("ecs"))
+
+
+if __name__ == "__main__":
+    main()
