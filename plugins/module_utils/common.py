@@ -23,7 +23,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 # Kept in step with galaxy.yml (a unit test compares them) so the boto user agent
 # names the exact collection release that made each AWS call.
 CANARY_ECS_COLLECTION_NAME = "canary.ecs"
-CANARY_ECS_COLLECTION_VERSION = "0.1.0"
+CANARY_ECS_COLLECTION_VERSION = "0.2.0"
 
 # ---------------------------------------------------------------------------- retries
 

@@ -80,56 +80,42 @@ tags:
   sample: {"canary-ecs:stack": "canary"}
 """
 
-from functools import partial
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.canary.ecs.plugins.module_utils._ecs import api
 from ansible_collections.canary.ecs.plugins.module_utils.common import retry_decorator
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
-from ansible_collections.canary.ecs.plugins.module_utils.tags import apply_tag_changes, reconcile_tags, tags_diff
+from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags, tags_diff
 
 
 def find_resource(module, client, resource_type, cluster, resource):
-    """(arn, status) of the resource, or (None, None) when it does not exist."""
+    """(arn, status) of the resource, or (None, None) when it does not exist (an INACTIVE one counts as missing)."""
+    if resource_type == "cluster":
+        found = _or_fail(module, api.describe_cluster, client, cluster)
+        return (found["clusterArn"], found.get("status")) if found else (None, None)
+    if resource_type == "service":
+        found = _or_fail(module, api.describe_service, client, cluster, resource)
+        return (found["serviceArn"], found.get("status")) if found else (None, None)
     try:
-        if resource_type == "cluster":
-            found = client.describe_clusters(aws_retry=True, clusters=[cluster])["clusters"]
-            found = [item for item in found if item.get("status") != "INACTIVE"]
-            return (found[0]["clusterArn"], found[0].get("status")) if found else (None, None)
-        if resource_type == "service":
-            found = client.describe_services(aws_retry=True, cluster=cluster, services=[resource])["services"]
-            found = [item for item in found if item.get("status") != "INACTIVE"]
-            return (found[0]["serviceArn"], found[0].get("status")) if found else (None, None)
         found = client.describe_task_definition(aws_retry=True, taskDefinition=resource)["taskDefinition"]
         return found["taskDefinitionArn"], found.get("status")
-    except is_boto3_error_code(["ClusterNotFoundException", "ServiceNotFoundException"]):
-        return None, None
-    except is_boto3_error_code("ClientException") as error:  # pylint: disable=duplicate-except
+    except is_boto3_error_code("ClientException"):
         # describe_task_definition answers ClientException for a revision that does not exist
-        if resource_type == "task_definition":
-            return None, None
-        module.fail_json_aws(error, msg="Could not describe %s %s" % (resource_type, resource or cluster))
+        return None, None
     except Exception as error:  # pylint: disable=broad-except
-        module.fail_json_aws(error, msg="Could not describe %s %s" % (resource_type, resource or cluster))
+        module.fail_json_aws(error, msg="Could not describe task definition %s" % resource)
 
 
-def read_tags(module, client, arn):
+def _or_fail(module, call, *args):
     try:
-        # The key is missing, not empty, when some implementations have no tag to list.
-        return boto3_tag_list_to_ansible_dict(
-            client.list_tags_for_resource(aws_retry=True, resourceArn=arn).get("tags") or [], tag_name_key_name="key", tag_value_key_name="value"
-        )
-    except Exception as error:  # pylint: disable=broad-except
-        module.fail_json_aws(error, msg="Could not read the tags of %s" % arn)
+        return call(*args)
+    except AnsibleAWSError as error:
+        module.fail_json_aws_error(error)
 
 
-def apply_tags(module, client, arn, to_set, to_remove):
-    try:
-        untag, tag = partial(client.untag_resource, aws_retry=True, resourceArn=arn), partial(client.tag_resource, aws_retry=True, resourceArn=arn)
-        apply_tag_changes(to_set, to_remove, untag, tag, ecs=True)
-    except Exception as error:  # pylint: disable=broad-except
-        module.fail_json_aws(error, msg="Could not update the tags of %s" % arn)
+def list_tags(module, client, arn):
+    return _or_fail(module, api.list_tags, client, arn)
 
 
 def main():
@@ -162,7 +148,7 @@ def main():
             module.fail_json(msg="ECS %s %s does not exist: create it first, then tag it." % (params["resource_type"], name))
         module.exit_json(changed=False, exists=False, tags={})
 
-    current = read_tags(module, client, arn)
+    current = list_tags(module, client, arn)
     if desired is None:
         module.exit_json(changed=False, exists=True, arn=arn, status=status, tags=current)
 
@@ -171,8 +157,8 @@ def main():
         current,
         desired,
         params["purge_tags"],
-        lambda to_set, to_remove: apply_tags(module, client, arn, to_set, to_remove),
-        lambda: read_tags(module, client, arn),
+        lambda to_set, to_remove: _or_fail(module, api.apply_tags, client, arn, to_set, to_remove),
+        lambda: list_tags(module, client, arn),
     )
     result = dict(changed=changed, exists=True, arn=arn, status=status, tags=after)
     if changed:

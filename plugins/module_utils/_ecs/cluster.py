@@ -61,6 +61,19 @@ def check_params(params):
         fail("capacity_provider_strategy needs a weight above 0 for at least one capacity provider")
 
 
+def reconcile_ecs_tags(module, client, arn, current):
+    """(changed, tags afterwards) of an ECS resource, by the module's tags and purge_tags."""
+    params = module.params
+    return reconcile_tags(
+        module.check_mode,
+        current,
+        params["tags"],
+        params["purge_tags"],
+        lambda to_set, to_remove: api.apply_tags(client, arn, to_set, to_remove),
+        read=lambda: api.list_tags(client, arn),
+    )
+
+
 def describe_cluster(cluster, tags=None):
     """The module's view: snake_case, tags as a dict (keys unchanged)."""
     if not cluster:
@@ -132,14 +145,7 @@ def ensure_cluster_present(module, client):
         if not module.check_mode:
             after = api.put_capacity_providers(client, name, providers, strategy)
 
-    tags_changed, after_tags = reconcile_tags(
-        module.check_mode,
-        current_tags,
-        params["tags"],
-        params["purge_tags"],
-        lambda to_set, to_remove: api.apply_tags(client, existing["clusterArn"], to_set, to_remove),
-        read=lambda: api.list_tags(client, existing["clusterArn"]),
-    )
+    tags_changed, after_tags = reconcile_ecs_tags(module, client, existing["clusterArn"], current_tags)
     changed = changed or tags_changed
     if changed and not module.check_mode:
         after = api.describe_cluster(client, name) or after

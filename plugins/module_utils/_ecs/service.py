@@ -17,9 +17,8 @@ import re
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.canary.ecs.plugins.module_utils._ecs import api
-from ansible_collections.canary.ecs.plugins.module_utils._ecs.cluster import check_name
+from ansible_collections.canary.ecs.plugins.module_utils._ecs.cluster import check_name, reconcile_ecs_tags
 from ansible_collections.canary.ecs.plugins.module_utils.common import diff_result, fail
-from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags
 
 _TARGET_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]+$")
 _TASK_DEFINITION = re.compile(r"^(arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?[A-Za-z0-9_-]{1,255}(:\d+)?$")
@@ -126,13 +125,14 @@ def ensure_service_present(module, client):
             fail("task_definition is required to create ECS service %s in cluster %s" % (name, cluster))
         request = create_request(params)
         if module.check_mode:
-            planned = dict((key, value) for key, value in request.items() if key not in ("cluster",))
-            planned.update(status="ACTIVE", clusterArn=cluster)
-            return dict(changed=True, service=describe_service(planned, params["tags"] or {}), diff=diff_result({}, _diff_view(planned, params["tags"] or {})))
-        if api.describe_cluster(client, cluster) is None:
-            fail("ECS cluster %s does not exist: create it first (canary.ecs.ecs_cluster), then service %s in it." % (cluster, name))
-        service = api.create_service(client, request)
-        return dict(changed=True, service=describe_service(service, params["tags"] or {}), diff=diff_result({}, _diff_view(service, params["tags"] or {})))
+            service = dict((key, value) for key, value in request.items() if key not in ("cluster",))
+            service.update(status="ACTIVE", clusterArn=cluster)
+        else:
+            if api.describe_cluster(client, cluster) is None:
+                fail("ECS cluster %s does not exist: create it first (canary.ecs.ecs_cluster), then service %s in it." % (cluster, name))
+            service = api.create_service(client, request)
+        tags = params["tags"] or {}
+        return dict(changed=True, service=describe_service(service, tags), diff=diff_result({}, _diff_view(service, tags)))
 
     controller = (existing.get("deploymentController") or {}).get("type") or "ECS"
     if controller != params["deployment_controller"]:
@@ -147,14 +147,7 @@ def ensure_service_present(module, client):
     after.update(changes)
     if changes and not module.check_mode:
         after = api.update_service(client, cluster, name, changes)
-    tags_changed, after_tags = reconcile_tags(
-        module.check_mode,
-        current_tags,
-        params["tags"],
-        params["purge_tags"],
-        lambda to_set, to_remove: api.apply_tags(client, existing["serviceArn"], to_set, to_remove),
-        read=lambda: api.list_tags(client, existing["serviceArn"]),
-    )
+    tags_changed, after_tags = reconcile_ecs_tags(module, client, existing["serviceArn"], current_tags)
     return dict(
         changed=bool(changes) or tags_changed,
         service=describe_service(after, after_tags),
