@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: canary.ecs contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The statistics of a canary judge: is the canary worse than the baseline that runs beside it?
+
+Pure functions, no AWS calls and no third-party packages (modules run where only boto3 is
+sure to be installed), each checked in the unit tests against values scipy computes:
+
+    fisher_greater(a, n1, b, n2)          P(canary errors >= a) under "both fail alike" (exact)
+    proportion_worse(a, n1, b, n2, m)     one-sided z test that the canary's rate exceeds baseline's + m
+    mann_whitney_greater(xs, ys)          one-sided Mann-Whitney U, tie-corrected normal approximation
+    error_rate_verdict / latency_verdict  pass, fail or not enough data, with the numbers behind it
+
+A verdict is "fail" only when the data say, at the asked confidence, that the canary is
+worse than the baseline by more than the margin; "not enough data" until the minimum
+sample is there; "pass" otherwise. A canary equal to or better than its baseline can only
+fail by chance, at most 1 - confidence of the time.
+"""
+
+import math
+
+PASS, FAIL, NOT_ENOUGH_DATA = "pass", "fail", "not enough data"
+
+
+def normal_sf(z):
+    """P(Z > z) for a standard normal Z."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def fisher_greater(canary_errors, canary_total, baseline_errors, baseline_total):
+    """One-sided Fisher exact test: the probability, with the margins fixed, of the canary having
+    `canary_errors` errors or more if canary and baseline fail alike (scipy's alternative='greater')."""
+    errors = canary_errors + baseline_errors
+    total = canary_total + baseline_total
+    denominator = math.comb(total, canary_total)
+    upper = min(errors, canary_total)
+    return min(1.0, sum(math.comb(errors, k) * math.comb(total - errors, canary_total - k) for k in range(canary_errors, upper + 1)) / denominator)
+
+
+def proportion_worse(canary_errors, canary_total, baseline_errors, baseline_total, margin=0.0):
+    """One-sided z test of H1: canary rate > baseline rate + margin; returns (z, p value).
+
+    Unpooled standard error, so a margin above 0 is tested as such; a zero variance (no error
+    on either side, or every request failing) leaves the question open: (0, 1).
+    """
+    p1, p2 = canary_errors / float(canary_total), baseline_errors / float(baseline_total)
+    variance = p1 * (1 - p1) / canary_total + p2 * (1 - p2) / baseline_total
+    if variance <= 0:
+        return 0.0, 1.0 if p1 <= p2 + margin else 0.0
+    z = (p1 - p2 - margin) / math.sqrt(variance)
+    return z, normal_sf(z)
+
+
+def _ranks(values):
+    """Average ranks (1-based) of `values`, and the tie correction sum of t^3 - t."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    ties = 0.0
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        rank = (start + end) / 2.0 + 1
+        for index in order[start : end + 1]:
+            ranks[index] = rank
+        count = end - start + 1
+        ties += count**3 - count
+        start = end + 1
+    return ranks, ties
+
+
+def mann_whitney_greater(canary, baseline):
+    """One-sided Mann-Whitney U test that the canary's values tend to be greater; returns (U, p value).
+
+    Normal approximation with tie correction and continuity correction (scipy's
+    method='asymptotic', use_continuity=True); fit for the per-minute samples a judge sees.
+    """
+    n1, n2 = len(canary), len(baseline)
+    ranks, ties = _ranks(list(canary) + list(baseline))
+    u = sum(ranks[:n1]) - n1 * (n1 + 1) / 2.0
+    n = n1 + n2
+    sigma = math.sqrt(n1 * n2 / 12.0 * ((n + 1) - ties / (n * (n - 1))))
+    if sigma == 0:
+        return u, 1.0
+    z = (u - n1 * n2 / 2.0 - 0.5) / sigma
+    return u, normal_sf(z)
+
+
+def error_rate_verdict(canary_errors, canary_requests, baseline_errors, baseline_requests, margin=0.0, confidence=0.95, min_requests=50):
+    """The error-rate verdict with its numbers.
+
+    margin: how much higher the canary's rate may be (0.01 = one percentage point) before it counts as worse.
+    Exact (Fisher) when there is no margin; the z test otherwise.
+    """
+    result = {
+        "metric": "error rate",
+        "canary": {"errors": canary_errors, "requests": canary_requests, "rate": _rate(canary_errors, canary_requests)},
+        "baseline": {"errors": baseline_errors, "requests": baseline_requests, "rate": _rate(baseline_errors, baseline_requests)},
+        "margin": margin,
+        "confidence": confidence,
+    }
+    if canary_requests < min_requests or baseline_requests < min_requests:
+        result.update(verdict=NOT_ENOUGH_DATA, p_value=None, reason="fewer than %d requests on a side" % min_requests)
+        return result
+    if margin:
+        _z, p_value = proportion_worse(canary_errors, canary_requests, baseline_errors, baseline_requests, margin)
+        test = "z test"
+    else:
+        p_value = fisher_greater(canary_errors, canary_requests, baseline_errors, baseline_requests)
+        test = "Fisher exact test"
+    worse = p_value < 1 - confidence
+    result.update(verdict=FAIL if worse else PASS, p_value=p_value, test=test)
+    return result
+
+
+def latency_verdict(canary, baseline, margin=0.0, confidence=0.95, min_samples=5):
+    """The latency verdict (Mann-Whitney U on samples, e.g. per-minute p99s) with its numbers.
+
+    margin: seconds the canary may add before it counts as slower (subtracted from its samples).
+    """
+    result = {
+        "metric": "latency",
+        "canary": {"samples": len(canary), "median": _median(canary)},
+        "baseline": {"samples": len(baseline), "median": _median(baseline)},
+        "margin": margin,
+        "confidence": confidence,
+    }
+    if len(canary) < min_samples or len(baseline) < min_samples:
+        result.update(verdict=NOT_ENOUGH_DATA, p_value=None, reason="fewer than %d samples on a side" % min_samples)
+        return result
+    _u, p_value = mann_whitney_greater([value - margin for value in canary], baseline)
+    result.update(verdict=FAIL if p_value < 1 - confidence else PASS, p_value=p_value, test="Mann-Whitney U")
+    return result
+
+
+def _rate(errors, total):
+    return errors / float(total) if total else None
+
+
+def _median(values):
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
