@@ -129,9 +129,40 @@ options:
         the module waits by itself (under C(async)).
     type: int
     default: 15
+  judge:
+    description:
+      - Compare the canary's target group with the baseline's while part of the traffic is on the new version, and
+        stop the deployment with rollback as soon as the canary's 5xx rate is worse than the baseline's by more than
+        O(judge.error_margin) at O(judge.confidence). Each look reads both target groups' metrics since the traffic
+        shift began (one DescribeTargetGroups and one GetMetricData call).
+      - The verdict, with both rates, their request counts, the test and its p value, is in each look's
+        C(judge) of RV(observation), in the progress lines, and in RV(outcome.judge) when the judge stopped the release.
+      - Every look tests again on more data, so each tests at (1 - confidence) / 10; over up to 10 looks the chance
+        of rolling back a canary as good as its baseline stays below 1 - confidence.
+    type: dict
+    version_added: 0.3.0
+    suboptions:
+      enabled:
+        description: Judge the canary.
+        type: bool
+        default: false
+      confidence:
+        description: How sure the judge must be that the canary is worse before it rolls back, at least 0.5 and below 1.
+        type: float
+        default: 0.95
+      error_margin:
+        description:
+          - How much higher the canary's 5xx rate may be than the baseline's before it counts as worse,
+            0 or more and below 1 (0.01 is one percentage point). 0 uses Fisher's exact test, above 0 a z test.
+        type: float
+        default: 0.0
+      min_requests:
+        description: Requests each side needs before any verdict; fewer give "not enough data", which does not stop the release.
+        type: int
+        default: 50
   fail_on_rollback:
     description:
-      - Fail the task when the release is rolled back (an alarm fired, or the deployment was stopped).
+      - Fail the task when the release is rolled back (an alarm fired, the judge stopped it, or it was stopped).
     type: bool
     default: true
 notes:
@@ -393,11 +424,20 @@ outcome:
     alarm_at:
       description: When the alarm fired (ISO 8601, UTC).
       type: str
+    judge:
+      description:
+        - The verdict that stopped the release when O(judge.enabled) and the judge found the canary worse, with
+          C(metric), C(canary) and C(baseline) (errors, requests, rate), C(test), C(p_value), C(confidence), C(margin),
+          C(traffic_share) and the target groups.
+      type: dict
+      version_added: 0.3.0
     message:
       description: The outcome in a sentence.
       type: str
 observation:
-  description: The last raw look at the deployment (status, task sets with weights, lifecycle events, alarm states; times as epoch seconds).
+  description:
+    - The last raw look at the deployment (status, task sets with weights, lifecycle events, alarm states; times as epoch seconds).
+    - With O(judge.enabled), C(judge) holds the look's verdict during the canary step (pass, fail or not enough data, with its numbers).
   returned: when a deployment was followed
   type: dict
 stopped:
@@ -440,6 +480,15 @@ ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
     poll_interval=dict(type="int", default=DEFAULT_INTERVAL),
     fail_on_rollback=dict(type="bool", default=True),
+    judge=dict(
+        type="dict",
+        options=dict(
+            enabled=dict(type="bool", default=False),
+            confidence=dict(type="float", default=0.95),
+            error_margin=dict(type="float", default=0.0),
+            min_requests=dict(type="int", default=50),
+        ),
+    ),
 )
 
 

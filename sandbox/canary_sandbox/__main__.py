@@ -28,12 +28,18 @@ def environment(endpoint, region=DEFAULT_REGION, minute_seconds=None):
     """Variables that point boto3, the AWS CLI and amazon.aws modules at the sandbox.
 
     CANARY_SANDBOX_MINUTE_SECONDS tells canary.ecs's release modules the sandbox's time
-    scale (for their time-left estimates); they read it only when the endpoint is loopback.
-    It is asked of the running sandbox unless given.
+    scale (for their time-left estimates) and CANARY_SANDBOX_CLOCK_ORIGIN the real moment its
+    faster time axis starts from (metrics are stamped on that axis, which the judge reads);
+    they read both only when the endpoint is loopback. Both are asked of the running sandbox
+    unless given.
     """
     assert_loopback(endpoint)
+    origin = None
     if minute_seconds is None:
-        minute_seconds = _get(endpoint, "/_sandbox/status")["minute_seconds"]
+        status = _get(endpoint, "/_sandbox/status")
+        minute_seconds, origin = status["minute_seconds"], status.get("clock_origin")
+    elif float(minute_seconds) != 60.0:
+        origin = _get(endpoint, "/_sandbox/status").get("clock_origin")
     return {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_URL": endpoint,
@@ -46,6 +52,7 @@ def environment(endpoint, region=DEFAULT_REGION, minute_seconds=None):
         "AWS_EC2_METADATA_DISABLED": "true",
         "CANARY_SANDBOX_ENDPOINT": endpoint,
         "CANARY_SANDBOX_MINUTE_SECONDS": "%g" % float(minute_seconds),
+        **({"CANARY_SANDBOX_CLOCK_ORIGIN": "%.6f" % float(origin)} if origin is not None else {}),
     }
 
 

@@ -21,6 +21,11 @@ class Clock:
         self._stop = threading.Event()
         self._started = time.time()
 
+    @property
+    def origin(self):
+        """The real moment at which sandbox time and real time coincide (the clock's start)."""
+        return self._started
+
     def sandbox_now(self):
         """Sandbox time as epoch seconds: it starts at real time and runs 60/minute_seconds times faster.
 

@@ -26,6 +26,7 @@ def apply():
         _services_keep_their_health_check_grace_period()
         _clusters_count_their_services()
         _tasks_without_security_groups_get_their_vpcs_default()
+        _target_groups_know_the_load_balancers_that_forward_to_them()
         _applied = True
 
 
@@ -257,3 +258,42 @@ def _tasks_without_security_groups_get_their_vpcs_default():
         return original(self, nc)
 
     ecs_models.Service._validate_network = _validate_network
+
+
+def _target_groups_know_the_load_balancers_that_forward_to_them():
+    """AWS lists a load balancer in a target group's LoadBalancerArns (once) as soon as one of its listeners
+    or rules forwards to the group, including a listener changed to forward to it later (the weights CodeDeploy
+    moves); moto adds it only at CreateListener and CreateRule (CreateRule once more each time)."""
+    import moto.elbv2.models as elbv2_models
+
+    backend_class = elbv2_models.ELBv2Backend
+
+    def register(backend, load_balancer_arn, actions):
+        for action in actions or []:
+            if action.type != "forward":
+                continue
+            for arn in backend._get_target_group_arns_from(action_data=action.data):
+                group = backend.target_groups.get(arn)
+                if group is not None and load_balancer_arn not in group.load_balancer_arns:
+                    group.load_balancer_arns.append(load_balancer_arn)
+
+    def once(backend):
+        for group in backend.target_groups.values():
+            group.load_balancer_arns[:] = list(dict.fromkeys(group.load_balancer_arns))
+
+    original_listener = backend_class.modify_listener
+
+    def modify_listener(self, arn, *args, **kwargs):
+        listener = original_listener(self, arn, *args, **kwargs)
+        register(self, listener.load_balancer_arn, listener.default_actions)
+        return listener
+
+    original_rule = backend_class.create_rule
+
+    def create_rule(self, *args, **kwargs):
+        rule = original_rule(self, *args, **kwargs)
+        once(self)
+        return rule
+
+    backend_class.modify_listener = modify_listener
+    backend_class.create_rule = create_rule

@@ -172,6 +172,7 @@ class Sandbox:
             "endpoint": self.endpoint,
             "region": self.region,
             "minute_seconds": self.clock.minute_seconds,
+            "clock_origin": self.clock.origin,
             "pid": os.getpid(),
             "extensions": {extension.name: extension.status() for extension in self.extensions},
         }

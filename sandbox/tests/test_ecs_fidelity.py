@@ -143,3 +143,30 @@ def test_a_service_without_security_groups_gets_its_vpcs_default(aws):
     )
     described = ecs.describe_services(cluster="nosg", services=["web"])["services"][0]
     assert described["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"] == [default[0]["GroupId"]]
+
+
+def test_a_target_group_lists_the_load_balancer_a_changed_listener_forwards_from(aws):
+    ec2, elbv2 = aws("ec2"), aws("elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.79.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.79.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"] for i, z in ((1, "a"), (2, "b"))
+    ]
+    balancer = elbv2.create_load_balancer(Name="lbarns", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    blue, green = (
+        elbv2.create_target_group(Name=n, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        for n in ("lb-blue", "lb-green")
+    )
+    listener = elbv2.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}])[
+        "Listeners"
+    ][0]
+    assert elbv2.describe_target_groups(TargetGroupArns=[green])["TargetGroups"][0]["LoadBalancerArns"] == []
+    weighted = {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 90}, {"TargetGroupArn": green, "Weight": 10}]}
+    elbv2.modify_listener(ListenerArn=listener["ListenerArn"], DefaultActions=[{"Type": "forward", "ForwardConfig": weighted}])
+    elbv2.create_rule(
+        ListenerArn=listener["ListenerArn"],
+        Priority=1,
+        Conditions=[{"Field": "path-pattern", "Values": ["/x"]}],
+        Actions=[{"Type": "forward", "TargetGroupArn": blue}],
+    )
+    for arn in (blue, green):
+        assert elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]["LoadBalancerArns"] == [balancer]

@@ -143,3 +143,16 @@ def test_sandbox_process_runs_a_second_sandbox_with_its_own_state(sandbox, aws):
         pid = status["pid"]
     with pytest.raises(ProcessLookupError):  # stopped on leaving the block
         os.kill(pid, 0)
+
+
+def test_the_environment_tells_where_the_fast_time_axis_starts(sandbox):
+    """Metrics are stamped on the sandbox's faster axis; a release's judge maps real moments onto it
+    with CANARY_SANDBOX_CLOCK_ORIGIN and CANARY_SANDBOX_MINUTE_SECONDS."""
+    import time
+
+    from canary_sandbox.__main__ import environment
+
+    env = environment(sandbox.endpoint)
+    origin, minute_seconds = float(env["CANARY_SANDBOX_CLOCK_ORIGIN"]), float(env["CANARY_SANDBOX_MINUTE_SECONDS"])
+    now = time.time()
+    assert abs(origin + (now - origin) * 60.0 / minute_seconds - sandbox.clock.sandbox_now()) < 60.0 / minute_seconds

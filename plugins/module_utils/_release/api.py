@@ -15,7 +15,7 @@ import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
-from ansible_collections.canary.ecs.plugins.module_utils.common import CloudWatchErrorHandler, ECRErrorHandler, ECSErrorHandler, fail
+from ansible_collections.canary.ecs.plugins.module_utils.common import CloudWatchErrorHandler, ECRErrorHandler, ECSErrorHandler, ELBv2ErrorHandler, fail
 
 # DescribeAlarms takes at most 100 names per call.
 BATCH_ALARMS = 100
@@ -109,6 +109,43 @@ def _went_to_alarm(item):
         return json.loads(item.get("HistoryData") or "{}").get("newState", {}).get("stateValue") == "ALARM"
     except ValueError:
         return (item.get("HistorySummary") or "").endswith("to ALARM")
+
+
+@ELBv2ErrorHandler.common_error_handler("describe the target groups")
+def describe_target_groups(elbv2, names):
+    return elbv2.describe_target_groups(aws_retry=True, Names=list(names))["TargetGroups"]
+
+
+# What the judge reads of each target group: (result key, metric, statistic).
+TARGET_GROUP_METRICS = (("requests", "RequestCount", "Sum"), ("errors", "HTTPCode_Target_5XX_Count", "Sum"), ("latency", "TargetResponseTime", "Average"))
+
+
+@CloudWatchErrorHandler.common_error_handler("read the target groups' metrics")
+def target_group_metrics(cloudwatch, dimensions, start, end, period=60):
+    """{key: ALB dimensions} -> {key: {requests: [per-period values], errors: [...], latency: [...]}}, in one
+    GetMetricData call (three queries per target group; a period without traffic has no datapoint)."""
+    queries, names = [], {}
+    for index, (key, dims) in enumerate(sorted(dimensions.items())):
+        for number, (field, metric, stat) in enumerate(TARGET_GROUP_METRICS):
+            query_id = "m%d_%d" % (index, number)
+            names[query_id] = (key, field)
+            queries.append(
+                {
+                    "Id": query_id,
+                    "MetricStat": {"Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": metric, "Dimensions": dims}, "Period": period, "Stat": stat},
+                    "ReturnData": True,
+                }
+            )
+    found = dict((key, dict((field, []) for field, _m, _s in TARGET_GROUP_METRICS)) for key in dimensions)
+    request = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end, "ScanBy": "TimestampAscending"}
+    while True:
+        response = cloudwatch.get_metric_data(aws_retry=True, **request)
+        for item in response.get("MetricDataResults", []):
+            key, field = names[item["Id"]]
+            found[key][field].extend(item.get("Values") or [])
+        if not response.get("NextToken"):
+            return found
+        request["NextToken"] = response["NextToken"]
 
 
 @ECRErrorHandler.common_error_handler("look up the image in ECR")

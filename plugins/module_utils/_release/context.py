@@ -15,22 +15,38 @@ from ansible_collections.canary.ecs.plugins.module_utils.common import fail
 # exports how many real seconds one of its minutes lasts. Only honoured for a loopback
 # endpoint, so it can never skew an estimate against AWS itself.
 SANDBOX_MINUTE_SECONDS = "CANARY_SANDBOX_MINUTE_SECONDS"
+# The real moment the sandbox's faster time axis starts from: it stamps metrics on that axis.
+SANDBOX_CLOCK_ORIGIN = "CANARY_SANDBOX_CLOCK_ORIGIN"
 _LOOPBACK_PREFIXES = ("http://127.", "https://127.", "http://localhost", "https://localhost", "http://[::1]", "https://[::1]")
+
+
+def _sandbox_setting(module, name):
+    """A number the sandbox exports, None when unset or when the endpoint is not loopback."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    _region, endpoint, _params = get_aws_connection_info(module)
+    if not endpoint or not endpoint.startswith(_LOOPBACK_PREFIXES):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        fail("%s must be a number of seconds, got %r." % (name, value))
 
 
 def minute_seconds(module):
     """Real seconds per deployment minute, for time-left estimates: 60, except against the sandbox."""
-    value = os.environ.get(SANDBOX_MINUTE_SECONDS)
-    if not value:
-        return 60.0
-    _region, endpoint, _params = get_aws_connection_info(module)
-    if not endpoint or not endpoint.startswith(_LOOPBACK_PREFIXES):
-        return 60.0
-    try:
-        seconds = float(value)
-    except ValueError:
-        fail("%s must be a number of seconds, got %r." % (SANDBOX_MINUTE_SECONDS, value))
-    return seconds if seconds > 0 else 60.0
+    seconds = _sandbox_setting(module, SANDBOX_MINUTE_SECONDS)
+    return seconds if seconds and seconds > 0 else 60.0
+
+
+def metric_time(module):
+    """real epoch -> the epoch CloudWatch stamps that moment's metrics with: the same on AWS; the
+    sandbox's faster axis (origin + elapsed x 60 / minute_seconds) against the sandbox."""
+    seconds, origin = minute_seconds(module), _sandbox_setting(module, SANDBOX_CLOCK_ORIGIN)
+    if origin is None or seconds == 60.0:
+        return lambda moment: moment
+    return lambda moment: origin + (moment - origin) * 60.0 / seconds
 
 
 class Context(object):

@@ -12,6 +12,7 @@ sure to be installed), each checked in the unit tests against values scipy compu
     proportion_worse(a, n1, b, n2, m)     one-sided z test that the canary's rate exceeds baseline's + m
     mann_whitney_greater(xs, ys)          one-sided Mann-Whitney U, tie-corrected normal approximation
     error_rate_verdict / latency_verdict  pass, fail or not enough data, with the numbers behind it
+    describe(verdict)                     an error-rate verdict in one line for people
 
 A verdict is "fail" only when the data say, at the asked confidence, that the canary is
 worse than the baseline by more than the margin; "not enough data" until the minimum
@@ -146,3 +147,36 @@ def _median(values):
         return None
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
+def describe(verdict):
+    """One line for people: the metric, both rates with their samples, the test and the confidence."""
+    canary, baseline = verdict["canary"], verdict["baseline"]
+    numbers = "%s %s (%d of %d requests) against %s (%d of %d) on the baseline" % (
+        verdict["metric"],
+        _percent(canary["rate"]),
+        canary["errors"],
+        canary["requests"],
+        _percent(baseline["rate"]),
+        baseline["errors"],
+        baseline["requests"],
+    )
+    if verdict["verdict"] == NOT_ENOUGH_DATA:
+        return "judge: not enough data yet, %s (%s)" % (numbers, verdict["reason"])
+    margin = (", margin %s points" % _points(verdict["margin"])) if verdict["margin"] else ""
+    return "judge: %s, %s; %s p=%.3g at %g%% confidence%s" % (
+        verdict["verdict"],
+        numbers,
+        verdict["test"],
+        verdict["p_value"],
+        verdict["confidence"] * 100,
+        margin,
+    )
+
+
+def _percent(rate):
+    return "n/a" if rate is None else "%.2f%%" % (rate * 100)
+
+
+def _points(margin):
+    return "%g" % (margin * 100)

@@ -5,6 +5,7 @@
 
 """How a release ended, in a module result: succeeded, or rolled back and why."""
 
+from ansible_collections.canary.ecs.plugins.module_utils._release.judge import describe
 from ansible_collections.canary.ecs.plugins.module_utils._release.observe import TERMINAL, iso, phase, rolled_back
 
 
@@ -26,6 +27,7 @@ def outcome(tracker, snap, release=None):
         "alarm": None,
         "alarm_traffic_share": None,
         "alarm_at": None,
+        "judge": None,
         "message": None,
     }
     if status == "Succeeded":
@@ -42,7 +44,14 @@ def outcome(tracker, snap, release=None):
         if name:
             fired = {"name": name, "at": (snap["alarms"].get(name) or {}).get("updated"), "traffic_share": tracker.max_share}
     why = snap.get("error_message") or snap.get("rollback_message") or "no reason given"
-    if fired:
+    judged = tracker.judge_failed
+    if judged:
+        result["judge"] = judged
+        cause = "the judge found the canary worse than its baseline at %g%% of traffic on the new version (%s)" % (
+            judged.get("traffic_share") or 0,
+            describe(judged),
+        )
+    elif fired:
         result.update(alarm=fired["name"], alarm_traffic_share=fired["traffic_share"], alarm_at=iso(fired.get("at")))
         cause = "alarm %s went to ALARM at %g%% of traffic on the new version%s" % (
             fired["name"],

@@ -9,6 +9,7 @@ No AWS calls, so the module (waiting in one run) and the action plugin (looking 
 short module runs) tell the same story.
 """
 
+from ansible_collections.canary.ecs.plugins.module_utils._release.judge import FAIL, describe
 from ansible_collections.canary.ecs.plugins.module_utils._release.observe import duration, iso, phase, rolled_back
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import planned_share, remaining
 
@@ -25,6 +26,7 @@ class Tracker(object):
         self.last = None
         self.alarm_fired = None  # first alarm seen in ALARM: {name, at, traffic_share, reason}
         self.shift_started = None  # when CodeDeploy's AllowTraffic event began
+        self.judge_failed = None  # the judge's failed verdict, with the traffic share and moment it came at
 
     def observe(self, snap):
         """Record what changed since the last snapshot; returns the new timeline events."""
@@ -53,6 +55,7 @@ class Tracker(object):
                 self.max_share = max(self.max_share, share)
             events.append(self._event("traffic", now, "%g%% of production traffic on the replacement task set" % share, snap, traffic_share=share))
         events.extend(self._alarm_events(snap, previous.get("alarms") or {}, now))
+        events.extend(self._judge_events(snap, previous.get("judge") or {}, now))
         events.extend(self._fired_between_polls(snap, events))
         events.sort(key=lambda event: event["epoch"] or 0)
         self.timeline.extend(events)
@@ -74,6 +77,15 @@ class Tracker(object):
                     self.alarm_fired = {"name": name, "at": at, "traffic_share": extra["traffic_share"], "reason": alarm.get("reason")}
             events.append(self._event("alarm", at, "alarm %s is %s" % (name, alarm.get("state")), snap, **extra))
         return events
+
+    def _judge_events(self, snap, previous, now):
+        """A line when the judge's verdict changes (and the one that stops the release)."""
+        verdict = snap.get("judge")
+        if not verdict or verdict.get("verdict") == previous.get("verdict"):
+            return []
+        if verdict["verdict"] == FAIL and self.judge_failed is None:
+            self.judge_failed = dict(verdict, traffic_share=snap.get("traffic_share"), at=iso(now))
+        return [self._event("judge", now, describe(verdict), snap, verdict=verdict["verdict"], traffic_share=snap.get("traffic_share"))]
 
     def _fired_between_polls(self, snap, pending):
         """ALARM transitions from the alarms' history that no poll saw (the alarm fired and cleared in between)."""

@@ -18,9 +18,9 @@ the backend's (codedeploy.CodeDeployBackend); waiting is watch.watch().
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
-from ansible_collections.canary.ecs.plugins.module_utils._release import observe, outcome, preflight, progress, taskdef
+from ansible_collections.canary.ecs.plugins.module_utils._release import judging, observe, outcome, preflight, progress, taskdef
 from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend, target_id
-from ansible_collections.canary.ecs.plugins.module_utils._release.context import Context, minute_seconds
+from ansible_collections.canary.ecs.plugins.module_utils._release.context import Context, metric_time, minute_seconds
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import describe_plan
 from ansible_collections.canary.ecs.plugins.module_utils._release.watch import WaitTimeout, watch
 from ansible_collections.canary.ecs.plugins.module_utils.common import Clients, fail
@@ -408,6 +408,9 @@ def promote(module, backend):
 
 def run(module):
     backend = CodeDeployBackend(Clients(module))
+    options = judging.settings(module.params.get("judge"))
+    if options["enabled"]:
+        backend = judging.Judged(backend, options, metric_time(module))
     state = module.params["state"]
     if state == "stopped":
         return stop(module, backend)

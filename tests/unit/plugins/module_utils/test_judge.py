@@ -4,11 +4,15 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The judge's statistics against values scipy computed once (scipy 1.x, stats.fisher_exact,
-stats.mannwhitneyu(method='asymptotic', use_continuity=True), stats.norm.sf), and its verdicts."""
+stats.mannwhitneyu(method='asymptotic', use_continuity=True), stats.norm.sf), its verdicts, and
+its look at a release (judging.py) with mocked clients."""
+
+from unittest.mock import MagicMock
 
 import pytest
 
-from ansible_collections.canary.ecs.plugins.module_utils._release import judge
+from ansible_collections.canary.ecs.plugins.module_utils._release import judge, judging
+from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
 
 # canary errors, canary requests, baseline errors, baseline requests -> one-sided ("greater") p value
 FISHER = [
@@ -91,3 +95,97 @@ def test_a_slower_canary_fails_and_a_margin_of_its_extra_latency_passes_it():
     assert judge.latency_verdict(canary, baseline)["verdict"] == judge.FAIL
     assert judge.latency_verdict(canary, baseline, margin=0.25)["verdict"] == judge.PASS
     assert judge.latency_verdict(canary[:3], baseline)["verdict"] == judge.NOT_ENOUGH_DATA
+
+
+# ---------------------------------------------------------------------------- the judge's look (judging.py)
+
+LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/canary-alb/50dc6c495c0c9188"
+BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/73e2d6bc24d8a067"
+GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/0123456789abcdef"
+
+
+def canary_snap(share=10.0, status="InProgress"):
+    return {
+        "deployment_id": "d-1",
+        "status": status,
+        "traffic_share": share,
+        "observed_at": 1000.0,
+        "task_sets": [{"label": "Blue", "target_group": "blue"}, {"label": "Green", "target_group": "green"}],
+        "lifecycle_events": [{"name": "AllowTraffic", "status": "InProgress", "start_time": 900.0}],
+    }
+
+
+def clients_with(canary, baseline):
+    """canary, baseline: (errors, requests) as CloudWatch would sum them over two minutes."""
+    elbv2, cloudwatch = MagicMock(), MagicMock()
+    elbv2.describe_target_groups.return_value = {
+        "TargetGroups": [
+            {"TargetGroupName": "blue", "TargetGroupArn": BLUE, "LoadBalancerArns": [LB]},
+            {"TargetGroupName": "green", "TargetGroupArn": GREEN, "LoadBalancerArns": [LB]},
+        ]
+    }
+
+    def get_metric_data(MetricDataQueries, **_request):
+        values = {}
+        for query in MetricDataQueries:
+            dims = {d["Name"]: d["Value"] for d in query["MetricStat"]["Metric"]["Dimensions"]}
+            errors, requests = canary if dims["TargetGroup"] == "targetgroup/green/0123456789abcdef" else baseline
+            metric = query["MetricStat"]["Metric"]["MetricName"]
+            values[query["Id"]] = {"RequestCount": [requests / 2.0] * 2, "HTTPCode_Target_5XX_Count": [errors / 2.0] * 2}.get(metric, [0.1, 0.1])
+        return {"MetricDataResults": [{"Id": key, "Values": value} for key, value in values.items()]}
+
+    cloudwatch.get_metric_data.side_effect = get_metric_data
+    return (lambda service: {"elbv2": elbv2, "cloudwatch": cloudwatch}[service]), elbv2, cloudwatch
+
+
+def test_a_worse_canary_is_stopped_with_rollback_at_once():
+    clients, _elbv2, cloudwatch = clients_with(canary=(10, 200), baseline=(0, 1800))
+    backend = MagicMock()
+    snap = judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(), lambda moment: moment)
+    assert snap["judge"]["verdict"] == judge.FAIL and snap["judge"]["stopped"] is backend.stop.return_value
+    backend.stop.assert_called_once_with("d-1", True)
+    assert cloudwatch.get_metric_data.call_count == 1  # both target groups in one call
+    request = cloudwatch.get_metric_data.call_args.kwargs
+    assert request["StartTime"].timestamp() == 900.0 - 900.0 % 60 and request["EndTime"].timestamp() == 1060.0
+
+
+def test_a_canary_like_its_baseline_passes_and_nothing_is_stopped():
+    clients, _elbv2, _cloudwatch = clients_with(canary=(2, 200), baseline=(18, 1800))
+    backend = MagicMock()
+    snap = judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(), lambda moment: moment)
+    assert snap["judge"]["verdict"] == judge.PASS and backend.stop.call_count == 0
+
+
+def test_the_judge_reads_nothing_outside_the_canary_step():
+    clients, elbv2, cloudwatch = clients_with(canary=(10, 200), baseline=(0, 1800))
+    backend = MagicMock()
+    for snap in (canary_snap(share=0.0), canary_snap(share=100.0), canary_snap(status="Stopped")):
+        assert "judge" not in judging.look(clients, backend, judging.settings({"enabled": True}), snap, lambda moment: moment)
+    assert elbv2.mock_calls == [] and cloudwatch.mock_calls == [] and backend.stop.call_count == 0
+
+
+def test_the_sandbox_axis_maps_the_window():
+    clients, _elbv2, cloudwatch = clients_with(canary=(0, 200), baseline=(0, 1800))
+    judging.look(clients, MagicMock(), judging.settings({"enabled": True}), canary_snap(), lambda moment: moment * 2)
+    request = cloudwatch.get_metric_data.call_args.kwargs
+    assert request["StartTime"].timestamp() == 1800.0 and request["EndTime"].timestamp() == 2060.0
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"confidence": 1.0}, "judge.confidence"),
+        ({"confidence": 0.2}, "judge.confidence"),
+        ({"error_margin": -0.1}, "judge.error_margin"),
+        ({"min_requests": 0}, "judge.min_requests"),
+    ],
+)
+def test_bad_judge_options_fail_naming_them(options, message):
+    with pytest.raises(AnsibleCanaryECSError) as error:
+        judging.settings(dict(options, enabled=True))
+    assert error.value.message.startswith(message)
+
+
+def test_a_verdict_reads_as_a_sentence():
+    line = judge.describe(judge.error_rate_verdict(25, 500, 45, 4500))
+    assert line.startswith("judge: fail, error rate 5.00% (25 of 500 requests) against 1.00% (45 of 4500) on the baseline; Fisher exact test p=")
