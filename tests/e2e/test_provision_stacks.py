@@ -52,9 +52,17 @@ def test_cleanup_stops_a_deployment_in_flight_and_removes_the_stack(run_playbook
             }
         ],
     }
+    # a bake long enough that the deployment is still in flight when cleanup.yml comes to it, however
+    # busy the machine (the stack's 15-minute canary lasts seconds on the sandbox's clock)
+    codedeploy.create_deployment_config(
+        deploymentConfigName=f"{name}-long-bake",
+        computePlatform="ECS",
+        trafficRoutingConfig={"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 2880}},
+    )
     deployment_id = codedeploy.create_deployment(
         applicationName=f"{name}-canary-app",
         deploymentGroupName=f"{name}-canary-app-dg",
+        deploymentConfigName=f"{name}-long-bake",
         revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
     )["deploymentId"]
     deadline = time.monotonic() + 120
@@ -66,6 +74,7 @@ def test_cleanup_stops_a_deployment_in_flight_and_removes_the_stack(run_playbook
 
     assert state.owned() == []
     assert codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] in ("Stopped", "Failed")
+    codedeploy.delete_deployment_config(deploymentConfigName=f"{name}-long-bake")  # not one of the stack's configs
 
 
 def test_two_stacks_share_a_cluster_and_an_application(run_playbook, sandbox_env):
