@@ -116,14 +116,15 @@ def describe_target_groups(elbv2, names):
     return elbv2.describe_target_groups(aws_retry=True, Names=list(names))["TargetGroups"]
 
 
-# What the judge reads of each target group: (result key, metric, statistic).
-TARGET_GROUP_METRICS = (("requests", "RequestCount", "Sum"), ("errors", "HTTPCode_Target_5XX_Count", "Sum"), ("latency", "TargetResponseTime", "Average"))
+# What the judge reads of each target group: (result key, metric, statistic). Only what it judges:
+# GetMetricData is billed by the metric.
+TARGET_GROUP_METRICS = (("requests", "RequestCount", "Sum"), ("errors", "HTTPCode_Target_5XX_Count", "Sum"))
 
 
 @CloudWatchErrorHandler.common_error_handler("read the target groups' metrics")
 def target_group_metrics(cloudwatch, dimensions, start, end, period=60):
-    """{key: ALB dimensions} -> {key: {requests: [per-period values], errors: [...], latency: [...]}}, in one
-    GetMetricData call (three queries per target group; a period without traffic has no datapoint)."""
+    """{key: ALB dimensions} -> {key: {requests: [per-period values], errors: [...]}}, in one GetMetricData
+    call (a query per metric and target group; a period without traffic has no datapoint)."""
     queries, names = [], {}
     for index, (key, dims) in enumerate(sorted(dimensions.items())):
         for number, (field, metric, stat) in enumerate(TARGET_GROUP_METRICS):
