@@ -396,3 +396,48 @@ def test_a_pass_that_could_change_nothing_is_skipped_and_a_period_end_still_move
     assert evaluator_status(sandbox)["skipped"] > skipped, "no pass was skipped though nothing was written"
     # nothing is written from here on: the datapoint leaves the one-period range when the next period ends
     wait_for_alarm_state(cloudwatch, "ages-out", "OK", WAIT)
+
+
+def test_get_metric_data_answers_percentiles_beside_sums(sandbox, aws):
+    """moto fails GetMetricData with a pNN statistic (HTTP 500); CloudWatch, and so the sandbox, answers it."""
+    minute = 60
+    now = sandbox_clock(sandbox)["sandbox_now"]
+    first = math.floor(now / minute) * minute - 3 * minute
+    stamps = [datetime.fromtimestamp(first + offset * minute + 5, timezone.utc) for offset in range(2)]
+    put(
+        aws,
+        datum("TargetResponseTime", stamps[0], Values=[0.1, 0.2, 3.0], Counts=[90.0, 9.0, 1.0], Unit="Seconds"),
+        datum("TargetResponseTime", stamps[1], Values=[0.4], Counts=[10.0], Unit="Seconds"),
+        datum("RequestCount", stamps[0], 100.0),
+        datum("RequestCount", stamps[1], 10.0),
+    )
+
+    def query(query_id, name, stat, dimensions=TG):
+        return {
+            "Id": query_id,
+            "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": name, "Dimensions": dimensions}, "Period": minute, "Stat": stat},
+        }
+
+    answer = aws("cloudwatch").get_metric_data(
+        MetricDataQueries=[
+            query("p99", "TargetResponseTime", "p99"),
+            query("p50", "TargetResponseTime", "p50", list(reversed(TG))),  # CloudWatch ignores dimension order
+            query("requests", "RequestCount", "Sum"),
+            dict(query("hidden", "RequestCount", "SampleCount"), ReturnData=False),
+        ],
+        StartTime=datetime.fromtimestamp(first + 30, timezone.utc),  # aligned down to the period, as CloudWatch does
+        EndTime=datetime.fromtimestamp(first + 3 * minute, timezone.utc),
+        ScanBy="TimestampAscending",
+    )
+    results = {result["Id"]: result for result in answer["MetricDataResults"]}
+    assert sorted(results) == ["p50", "p99", "requests"]
+    assert [stamp.timestamp() for stamp in results["p99"]["Timestamps"]] == [first, first + minute]
+    assert results["p99"]["Values"] == [0.2, 0.4] and results["p50"]["Values"] == [0.1, 0.4]
+    assert results["requests"]["Values"] == [100.0, 10.0]
+    assert all(result["StatusCode"] == "Complete" for result in results.values()) and results["p99"]["Label"] == "TargetResponseTime"
+    newest_first = aws("cloudwatch").get_metric_data(
+        MetricDataQueries=[query("p99", "TargetResponseTime", "p99")],
+        StartTime=datetime.fromtimestamp(first, timezone.utc),
+        EndTime=datetime.fromtimestamp(first + 3 * minute, timezone.utc),
+    )
+    assert newest_first["MetricDataResults"][0]["Values"] == [0.4, 0.2]

@@ -49,6 +49,7 @@ from .evaluation import (
 from .history import AlarmHistory, state_update_data
 from .metrics import read_series, source_from_alarm
 from .protocol import PASS, Interceptor
+from .query import get_metric_data
 from .samples import SampleStore
 
 LOG = logging.getLogger("canary_sandbox.cloudwatch")
@@ -156,6 +157,7 @@ class AlarmEvaluator(Extension):
             Interceptor(
                 {
                     "DescribeAlarmHistory": self._describe_alarm_history,
+                    "GetMetricData": self._get_metric_data,
                     "PutMetricData": self._observe_metric_data,
                     "PutMetricAlarm": self._observe_alarm,
                 }
@@ -202,6 +204,9 @@ class AlarmEvaluator(Extension):
 
     def _describe_alarm_history(self, params, region):
         return self.history.describe(region, params)
+
+    def _get_metric_data(self, params, region):
+        return get_metric_data(self.sandbox.clients("cloudwatch", region), self.samples, region, params)
 
     def _observe_metric_data(self, params, region):
         self._add_region(region)
