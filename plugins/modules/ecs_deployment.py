@@ -131,14 +131,27 @@ options:
     default: 15
   judge:
     description:
-      - Compare the canary's target group with the baseline's while part of the traffic is on the new version, and
-        stop the deployment with rollback as soon as the canary's 5xx rate is worse than the baseline's by more than
-        O(judge.error_margin) at O(judge.confidence). Each look reads both target groups' metrics since the traffic
-        shift began (one DescribeTargetGroups and one GetMetricData call).
-      - The verdict, with both rates, their request counts, the test and its p value, is in each look's
-        C(judge) of RV(observation), in the progress lines, and in RV(outcome.judge) when the judge stopped the release.
-      - Every look tests again on more data, so each tests at (1 - confidence) / 10; over up to 10 looks the chance
-        of rolling back a canary as good as its baseline stays below 1 - confidence.
+      - Compare the canary with the baseline running beside it while part of the traffic is on the new version,
+        and stop the deployment with rollback as soon as the canary is worse. Each look reads every judged metric of
+        both sides since the traffic shift began in one GetMetricData call (with one DescribeTargetGroups and one
+        GetDeploymentConfig).
+      - "Metrics judged: the target groups' 5xx rate (critical: its failure alone rolls back; Fisher's exact test, or a
+        z test with O(judge.error_margin)), their per-minute latency percentile (Mann-Whitney U), and each metric of
+        O(judge.metrics) (Mann-Whitney U on its per-minute values)."
+      - "The canary's score is the share of judged metrics that passed (Kayenta's): under O(judge.marginal_score)
+        it is rolled back at once; under O(judge.pass_score) it is marginal, and a canary still marginal at the end
+        of its step is rolled back. A metric with too little data yet is left out of the score."
+      - At the last look of the canary step (the look within one O(poll_interval), plus the few seconds a look
+        takes, of its end; or, when the end came between two looks, the first looks after it, which judge the
+        step's own window), a verdict still short of data follows O(judge.not_enough_data).
+      - The verdict, with every metric's numbers, the test and its p value, is in each look's C(judge) of
+        RV(observation), in the progress lines, and in RV(outcome.judge) when the judge stopped the release.
+      - Every look tests again on more data, which grows a minute at a time, so a canary step of N minutes makes at
+        most N different tests and each tests at (1 - confidence) / N; over the step the chance of rolling back a
+        canary as good as its baseline stays below 1 - confidence per metric. Reading the step's length is one
+        GetDeploymentConfig call per judged look.
+      - CodeDeploy cannot lengthen a time-based canary step, so the judge cannot extend the bake; choose the
+        deployment config's interval for the traffic you have (docs/releasing.md, "The judge", says how long).
     type: dict
     version_added: 0.3.0
     suboptions:
@@ -157,9 +170,96 @@ options:
         type: float
         default: 0.0
       min_requests:
-        description: Requests each side needs before any verdict; fewer give "not enough data", which does not stop the release.
+        description: Requests each side needs before the error rate gets a verdict; fewer give "not enough data".
         type: int
         default: 50
+      latency:
+        description: Judge the target groups' per-minute latency (C(TargetResponseTime)) too.
+        type: bool
+        default: true
+      latency_statistic:
+        description:
+          - The per-minute latency percentile compared, such as C(p50), C(p90) or C(p99).
+          - The median is the default because it does not depend on how many requests a side gets; a high percentile
+            of the side with more traffic lies higher even for the same version (p99 of 900 requests against p99 of
+            100), so with C(p99) give a O(judge.latency_margin), or use it only where both sides get alike traffic.
+        type: str
+        default: p50
+      latency_margin:
+        description:
+          - How much slower the canary may be before it counts as worse, as a fraction of the baseline's latency,
+            0 or more and below 1 (0.1 is 10% slower).
+        type: float
+        default: 0.0
+      min_periods:
+        description:
+          - Minutes with data each side needs before latency or a metric of O(judge.metrics) gets a verdict, 3 or more.
+            At the default confidence a clear difference needs 6.
+        type: int
+        default: 6
+      metrics:
+        description:
+          - Business metrics to judge besides errors and latency, from CloudWatch, such as a conversion rate the
+            application publishes per version. Each needs dimensions that select the canary's data points and
+            the baseline's. The baseline's must already be in CloudWatch when the release starts (one ListMetrics
+            per metric), or the release is refused before anything is registered.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: The metric's name in verdicts and messages (letters, digits, C(_), C(.), C(-)); not C(error_rate) or C(latency).
+            type: str
+            required: true
+          namespace:
+            description: The CloudWatch namespace.
+            type: str
+            required: true
+          metric_name:
+            description: The CloudWatch metric name.
+            type: str
+            required: true
+          canary_dimensions:
+            description: "Dimensions (name to value) of the canary's data points, for example C({Version: v2})."
+            type: dict
+            required: true
+          baseline_dimensions:
+            description: Dimensions (name to value) of the baseline's data points.
+            type: dict
+            required: true
+          statistic:
+            description: The per-minute statistic compared (C(Average), C(Sum), C(Minimum), C(Maximum), C(SampleCount) or C(pNN)).
+            type: str
+            default: Average
+          worse_when:
+            description: Whether the canary is worse when its values are C(higher) (errors, latency) or C(lower) (conversions).
+            type: str
+            choices: [higher, lower]
+            default: higher
+          margin:
+            description: How much worse the canary may be, as a fraction of the baseline's values, 0 or more and below 1.
+            type: float
+            default: 0.0
+          critical:
+            description: Roll back when this metric alone fails, whatever the score.
+            type: bool
+            default: false
+      pass_score:
+        description: The score (0-100) a canary needs to pass; under it the canary is marginal (Kayenta's default, 95).
+        type: float
+        default: 95.0
+      marginal_score:
+        description: Under this score (0-100, at most O(judge.pass_score)) the canary is rolled back at once (Kayenta's default, 75).
+        type: float
+        default: 75.0
+      not_enough_data:
+        description:
+          - What happens when the canary step is about to end and the judge has too little data to tell.
+          - C(rollback) (the safe default) stops the release with rollback; C(proceed) lets the deployment go on,
+            with the verdict saying why.
+        type: str
+        choices: [rollback, proceed]
+        default: rollback
   fail_on_rollback:
     description:
       - Fail the task when the release is rolled back (an alarm fired, the judge stopped it, or it was stopped).
@@ -426,9 +526,10 @@ outcome:
       type: str
     judge:
       description:
-        - The verdict that stopped the release when O(judge.enabled) and the judge found the canary worse, with
-          C(metric), C(canary) and C(baseline) (errors, requests, rate), C(test), C(p_value), C(confidence), C(margin),
-          C(traffic_share) and the target groups.
+        - The verdict that stopped the release when O(judge.enabled), with C(verdict) (fail), C(score), C(failed) (the
+          metrics that failed), C(metrics) (each metric's verdict with its C(canary) and C(baseline) numbers, C(test),
+          C(p_value), C(margin), C(critical)), C(policy) when O(judge.not_enough_data) decided it, C(confidence),
+          C(traffic_share), C(at) and the target groups.
       type: dict
       version_added: 0.3.0
     message:
@@ -437,7 +538,7 @@ outcome:
 observation:
   description:
     - The last raw look at the deployment (status, task sets with weights, lifecycle events, alarm states; times as epoch seconds).
-    - With O(judge.enabled), C(judge) holds the look's verdict during the canary step (pass, fail or not enough data, with its numbers).
+    - With O(judge.enabled), C(judge) holds the look's verdict during the canary step (pass, marginal, fail or not enough data, with every metric's numbers).
   returned: when a deployment was followed
   type: dict
 stopped:
@@ -487,6 +588,29 @@ ARGUMENT_SPEC = dict(
             confidence=dict(type="float", default=0.95),
             error_margin=dict(type="float", default=0.0),
             min_requests=dict(type="int", default=50),
+            latency=dict(type="bool", default=True),
+            latency_statistic=dict(type="str", default="p50"),
+            latency_margin=dict(type="float", default=0.0),
+            min_periods=dict(type="int", default=6),
+            metrics=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(
+                    name=dict(type="str", required=True),
+                    namespace=dict(type="str", required=True),
+                    metric_name=dict(type="str", required=True),
+                    canary_dimensions=dict(type="dict", required=True),
+                    baseline_dimensions=dict(type="dict", required=True),
+                    statistic=dict(type="str", default="Average"),
+                    worse_when=dict(type="str", choices=["higher", "lower"], default="higher"),
+                    margin=dict(type="float", default=0.0),
+                    critical=dict(type="bool", default=False),
+                ),
+            ),
+            pass_score=dict(type="float", default=95.0, no_log=False),
+            marginal_score=dict(type="float", default=75.0),
+            not_enough_data=dict(type="str", choices=["rollback", "proceed"], default="rollback"),
         ),
     ),
 )

@@ -1,5 +1,6 @@
-"""A stack's whole life under a seeded share of throttling and 5xx answers, for several seeds;
-cleanup.yml under throttling of the very calls it makes.
+"""A stack's whole life under a seeded share of throttling and 5xx answers; cleanup.yml under
+throttling of the very calls it makes. `make test` runs one seed (a stack's life is 8 minutes
+on a busy CI); CANARY_FAULT_SEEDS=101,202,303 runs more.
 
 Every client call of every service (the sandbox's own engine and this test's read-backs are
 never faulted) fails with the service's throttling code at RATE, and with a 503 at a smaller
@@ -7,6 +8,8 @@ rate. provision.yml, a release (deploy.yml), a second release stopped by rollbac
 cleanup.yml must all come out as without faults: no deployment started twice, the first
 release live after the rollback, and nothing the stack owned left behind.
 """
+
+import os
 
 import pytest
 from stack_state import StackState
@@ -26,7 +29,7 @@ THROTTLING = {
     "codedeploy": ("ThrottlingException", 400),
     "sts": ("Throttling", 400),
 }
-SEEDS = (101, 202)
+SEEDS = tuple(int(seed) for seed in os.environ.get("CANARY_FAULT_SEEDS", "101").split(","))
 
 
 def inject_random_faults(endpoint, seed):

@@ -2,20 +2,76 @@
 
 A canary that fails 5% of its requests against a baseline that fails none stays far under the
 seed's alarm (5 errors a minute on its target group, twice), yet the judge rolls it back during
-the canary step, naming both rates, the samples and the test; a canary as good as its baseline
-goes through with the judge on. Both read back from the sandbox (deployment status, live
-image, what HTTP clients were served).
+the canary step, naming both rates, the samples and the test; so is a canary 250 ms slower
+(under the seed's 1 s p99 alarm), and one whose business metric (conversions, published by
+the test per version as an application would) is lower. A canary as good as its baseline goes
+through with the judge on, its conversions judged too; a canary without traffic is rolled back
+by the not-enough-data policy. All read back from the sandbox (deployment status, live image,
+what HTTP clients were served).
 """
 
+import random
+import threading
 import time
 
 from release_helpers import HEALTHY, TRAFFIC_WORKERS, production_url, release_result, release_vars, version_of
 
+from canary_sandbox.cloudwatch.testing import sandbox_clock
 from canary_sandbox.engine.testing import wait_for
 from canary_sandbox.traffic import Traffic
 
 SLIGHTLY_FAILING = {"SANDBOX_FAILURE_RATE": "0.05"}
+SLOWER = {"SANDBOX_FAILURE_RATE": "0", "SANDBOX_LATENCY_MS": "250"}
 JUDGE = {"release_judge": True}
+
+
+def conversions_metric(old, new):
+    return {
+        "name": "conversion",
+        "namespace": "Shop",
+        "metric_name": "Conversions",
+        "canary_dimensions": {"Version": new},
+        "baseline_dimensions": {"Version": old},
+        "worse_when": "lower",
+    }
+
+
+class Conversions:
+    """What an application publishes: its conversion rate per version, a few times a sandbox minute, stamped on the sandbox's clock."""
+
+    def __init__(self, sandbox_env, rates):
+        self.cloudwatch = sandbox_env.clients("cloudwatch")
+        self.sandbox_env = sandbox_env
+        self.rates = rates
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.rng = random.Random(7)
+
+    def _run(self):
+        while not self.stop.is_set():
+            now = sandbox_clock(self.sandbox_env)["sandbox_now"]
+            self.cloudwatch.put_metric_data(
+                Namespace="Shop",
+                MetricData=[
+                    {
+                        "MetricName": "Conversions",
+                        "Dimensions": [{"Name": "Version", "Value": version}],
+                        "Timestamp": now,
+                        "Value": rate * self.rng.uniform(0.9, 1.1),
+                    }
+                    for version, rate in self.rates.items()
+                ],
+            )
+            self.stop.wait(0.2)
+
+    def __enter__(self):
+        self.thread.start()
+        time.sleep(1)  # the baseline's metric is in CloudWatch before the release checks it
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=10)
 
 
 def _alarms_quiet(sandbox_env, stack):
@@ -30,46 +86,92 @@ def _alarms_quiet(sandbox_env, stack):
 
 
 def test_a_canary_as_good_as_its_baseline_goes_through_with_the_judge_on(stack, sandbox_env, run_playbook):
+    old = version_of(stack.live_image())
     _alarms_quiet(sandbox_env, stack)
-    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS):
-        run = run_playbook("deploy.yml", "-e", "image_tag=judged-good", extra_vars=release_vars(sandbox_env.endpoint, release_environment=HEALTHY, **JUDGE))
+    # at 99% (each of the 15 minutes' tests at 0.07%): the chance that the random spread of two equal sides
+    # fails a metric stays far under what a CI run can afford to flake
+    judged = dict(JUDGE, release_judge_confidence=0.99, release_judge_metrics=[conversions_metric(old, "judged-good")])
+    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS), Conversions(sandbox_env, {old: 0.05, "judged-good": 0.05}):
+        run = run_playbook("deploy.yml", "-e", "image_tag=judged-good", extra_vars=release_vars(sandbox_env.endpoint, release_environment=HEALTHY, **judged))
     result = release_result(run)
     assert result["status"] == "Succeeded" and result["outcome"]["succeeded"] and result["outcome"]["judge"] is None, result["msg"]
     verdicts = [event for event in result["timeline"] if event["kind"] == "judge"]
     # the judge looked during the canary step (pass, or not enough data yet on a busy machine) and never failed it
     assert verdicts and all(event["verdict"] != "fail" for event in verdicts), verdicts
+    # its last verdict judged every metric: errors, latency and the conversions
+    assert [metric["metric"] for metric in result["observation"].get("judge", {}).get("metrics", [])] in ([], ["error_rate", "latency", "conversion"])
+    assert "judge: pass" in run.stdout, run.stdout[-3000:]
     assert version_of(stack.live_image()) == "judged-good"
 
 
-def test_a_canary_slightly_worse_than_its_baseline_is_rolled_back_by_the_judge(stack, sandbox_env, run_playbook):
+def _judged_release(stack, sandbox_env, run_playbook, tag, environment, traffic=True, **extra):
+    """A release expected to be stopped by the judge: (result, previous version, HTTP during, HTTP after)."""
     old = version_of(stack.live_image())
     _alarms_quiet(sandbox_env, stack)
-    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
+    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS if traffic else 0) as seen:
         started = time.time()
         run = run_playbook(
             "deploy.yml",
             "-e",
-            "image_tag=judged-bad",
+            "image_tag=%s" % tag,
             expect_failure=True,
-            extra_vars=release_vars(sandbox_env.endpoint, release_environment=SLIGHTLY_FAILING, **JUDGE),
+            extra_vars=release_vars(sandbox_env.endpoint, release_environment=environment, **dict(JUDGE, **extra)),
         )
         ended = time.time()
         time.sleep(2)
-        during = traffic.window(since=started, until=ended)
-        after = traffic.window(since=ended)
+        during, after = seen.window(since=started, until=ended), seen.window(since=ended)
     result = release_result(run)
-    judged = result["outcome"]["judge"]
-    assert judged and judged["verdict"] == "fail", result["msg"]
-    assert "judge found the canary worse" in result["msg"] and "Fisher exact test" in result["msg"]
-    assert judged["canary"]["rate"] > judged["baseline"]["rate"] and judged["canary"]["requests"] >= 50
-    assert judged["p_value"] < (1 - 0.95) / 10
-    assert 0 < judged["traffic_share"] < 100, "the judge acted outside the canary step"
-    assert result["outcome"]["rolled_back"] and result["outcome"]["alarm"] is None
-    # HTTP: the bad canary served some failing requests, then the previous version serves everything
-    assert during.by_version["judged-bad"] > 0 and during.errors("judged-bad") > 0, during.describe()
-    assert after.total > 0 and after.share(old) == 100.0, after.describe()
+    assert result["outcome"]["judge"] and result["outcome"]["judge"]["verdict"] == "fail", result["msg"]
+    assert 0 < result["outcome"]["judge"]["traffic_share"] <= 100
+    assert result["outcome"]["rolled_back"] and result["outcome"]["alarm"] is None, result["msg"]
     # read back: the deployment was stopped, nothing is in flight, the previous version is live
     deployment = [d for d in stack.user_deployments() if d["deploymentId"] == result["deployment_id"]][0]
     assert deployment["status"] in ("Stopped", "Failed"), deployment["status"]
-    assert version_of(stack.live_image()) == old
-    assert stack.in_flight() == []
+    assert version_of(stack.live_image()) == old and stack.in_flight() == []
+    return result, old, during, after
+
+
+def test_a_canary_slower_than_its_baseline_is_rolled_back_by_the_judge(stack, sandbox_env, run_playbook):
+    result, old, during, after = _judged_release(stack, sandbox_env, run_playbook, "judged-slow", SLOWER)
+    judged = result["outcome"]["judge"]
+    assert judged["failed"] == ["latency"] and judged["score"] == 50.0 and "policy" not in judged, judged
+    latency = [metric for metric in judged["metrics"] if metric["metric"] == "latency"][0]
+    assert latency["canary"]["median"] > 0.25 > latency["baseline"]["median"] and latency["test"] == "Mann-Whitney U"
+    assert latency["canary"]["samples"] >= 6 and latency["p_value"] < (1 - 0.95) / 15
+    assert "judge found the canary worse" in result["msg"] and "latency median" in result["msg"]
+    assert 0 < judged["traffic_share"] < 100, "the judge acted outside the canary step"
+    assert during.by_version["judged-slow"] > 0 and after.total > 0 and after.share(old) == 100.0, after.describe()
+
+
+def test_a_canary_that_converts_worse_is_rolled_back_by_the_judge(stack, sandbox_env, run_playbook):
+    old = version_of(stack.live_image())
+    with Conversions(sandbox_env, {old: 0.05, "judged-converts-less": 0.03}):
+        result, old, _during, _after = _judged_release(
+            stack, sandbox_env, run_playbook, "judged-converts-less", HEALTHY, release_judge_metrics=[conversions_metric(old, "judged-converts-less")]
+        )
+    judged = result["outcome"]["judge"]
+    assert "conversion" in judged["failed"] and "error_rate" not in judged["failed"], judged
+    conversion = [metric for metric in judged["metrics"] if metric["metric"] == "conversion"][0]
+    assert conversion["canary"]["median"] < conversion["baseline"]["median"] and conversion["worse_when"] == "lower"
+
+
+def test_a_canary_without_traffic_is_rolled_back_when_the_judge_cannot_tell(stack, sandbox_env, run_playbook):
+    result, _old, during, _after = _judged_release(stack, sandbox_env, run_playbook, "judged-unseen", HEALTHY, traffic=False)
+    judged = result["outcome"]["judge"]
+    assert "not enough data at the end of the canary step: rolled back (not_enough_data=rollback)" in judged["policy"], judged
+    assert "could not clear the canary" in result["msg"]
+    assert during.total == 0
+
+
+def test_a_canary_slightly_worse_than_its_baseline_is_rolled_back_by_the_judge(stack, sandbox_env, run_playbook):
+    result, old, during, after = _judged_release(stack, sandbox_env, run_playbook, "judged-bad", SLIGHTLY_FAILING)
+    judged = result["outcome"]["judge"]
+    assert "error_rate" in judged["failed"], judged
+    errors = [metric for metric in judged["metrics"] if metric["metric"] == "error_rate"][0]
+    assert "judge found the canary worse" in result["msg"] and "Fisher exact test" in result["msg"]
+    assert errors["canary"]["rate"] > errors["baseline"]["rate"] and errors["canary"]["requests"] >= 50
+    assert errors["p_value"] < (1 - 0.95) / 15
+    assert 0 < judged["traffic_share"] < 100, "the judge acted outside the canary step"
+    # HTTP: the bad canary served some failing requests, then the previous version serves everything
+    assert during.by_version["judged-bad"] > 0 and during.errors("judged-bad") > 0, during.describe()
+    assert after.total > 0 and after.share(old) == 100.0, after.describe()

@@ -85,6 +85,22 @@ def test_an_unknown_deployment_config_given_to_the_module_fails_before_registeri
         ("deploy.yml", "release_judge_confidence=high", "release_judge_confidence"),
         ("deploy.yml", "release_judge_error_margin=-0.01", "release_judge_error_margin"),
         ("deploy.yml", "release_judge_min_requests=0", "release_judge_min_requests"),
+        ("deploy.yml", "release_judge_latency_margin=2", "release_judge_latency_margin"),
+        ("deploy.yml", "release_judge_latency_statistic=Average", "release_judge_latency_statistic"),
+        ("deploy.yml", "release_judge_min_periods=1", "release_judge_min_periods"),
+        ("deploy.yml", "release_judge_pass_score=50", "release_judge_pass_score"),
+        ("deploy.yml", "release_judge_not_enough_data=extend", "release_judge_not_enough_data"),
+        (
+            "deploy.yml",
+            '{"release_judge_metrics": [{"name": "conversion", "namespace": "Shop", "metric_name": "Conversions", "canary_dimensions": {"Version": "v2"}}]}',
+            "release_judge_metrics",
+        ),
+        (
+            "deploy.yml",
+            '{"release_judge_metrics": [{"name": "conversion", "namespace": "Shop", "metric_name": "Conversions", '
+            '"canary_dimensions": {"Version": "v2"}, "baseline_dimensions": {"Version": "v1"}, "worse_when": "up"}]}',
+            "release_judge_metrics",
+        ),
         ("promote.yml", "promote_wait_type=later", "promote_wait_type"),
         ("rollback.yml", "release_wait_timeout=0", "release_wait_timeout"),
         ("status.yml", "status_history=0", "status_history"),
@@ -95,6 +111,27 @@ def test_a_bad_release_variable_fails_naming_it(playbook, setting, variable, sta
     run = run_playbook(playbook, "-e", "image_tag=v2", "-e", setting, expect_failure=True)
     assert variable in failure_messages(run)
     assert not run.changed_tasks
+
+
+def test_a_business_metric_whose_baseline_is_not_in_cloudwatch(stack, sandbox_env, nothing_created):
+    metric = {
+        "name": "conversion",
+        "namespace": "Shop",
+        "metric_name": "Conversions",
+        "canary_dimensions": {"Version": "judge-check"},
+        "baseline_dimensions": {"Version": "nowhere"},
+    }
+    cloudwatch = sandbox_env.clients("cloudwatch")
+    # the alarms are checked first: an earlier test's failing version may have left one in ALARM
+    wait_for(
+        lambda: all(a["StateValue"] != "ALARM" for a in cloudwatch.describe_alarms(AlarmNames=list(stack.alarm_names))["MetricAlarms"]),
+        120,
+        interval=1,
+        what="the stack's alarms out of ALARM",
+    )
+    # a tag no other test releases: the one live would make the release a no-op before the judge is checked
+    message = release(sandbox_env, stack, image_tag="judge-check", judge={"enabled": True, "metrics": [metric]})
+    assert message.startswith("judge.metrics[0] (conversion): CloudWatch has no metric Shop/Conversions with the baseline_dimensions Version=nowhere"), message
 
 
 def test_a_container_that_is_not_behind_the_load_balancer(stack, sandbox_env, nothing_created):

@@ -116,37 +116,34 @@ def describe_target_groups(elbv2, names):
     return elbv2.describe_target_groups(aws_retry=True, Names=list(names))["TargetGroups"]
 
 
-# What the judge reads of each target group: (result key, metric, statistic). Only what it judges:
-# GetMetricData is billed by the metric.
-TARGET_GROUP_METRICS = (("requests", "RequestCount", "Sum"), ("errors", "HTTPCode_Target_5XX_Count", "Sum"))
-
-
-@CloudWatchErrorHandler.common_error_handler("read the target groups' metrics")
-def target_group_metrics(cloudwatch, dimensions, start, end, period=60):
-    """{key: ALB dimensions} -> {key: {requests: [per-period values], errors: [...]}}, in one GetMetricData
-    call (a query per metric and target group; a period without traffic has no datapoint)."""
-    queries, names = [], {}
-    for index, (key, dims) in enumerate(sorted(dimensions.items())):
-        for number, (field, metric, stat) in enumerate(TARGET_GROUP_METRICS):
-            query_id = "m%d_%d" % (index, number)
-            names[query_id] = (key, field)
-            queries.append(
-                {
-                    "Id": query_id,
-                    "MetricStat": {"Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": metric, "Dimensions": dims}, "Period": period, "Stat": stat},
-                    "ReturnData": True,
-                }
-            )
-    found = dict((key, dict((field, []) for field, _m, _s in TARGET_GROUP_METRICS)) for key in dimensions)
+@CloudWatchErrorHandler.common_error_handler("read the judge's metrics")
+def metric_data(cloudwatch, series, start, end, period=60):
+    """{key: (namespace, metric name, [dimensions], statistic)} -> {key: [per-period values, oldest first]},
+    in one GetMetricData call (a period without data has no value), every page."""
+    keys = sorted(series)
+    queries = []
+    for index, key in enumerate(keys):
+        namespace, name, dimensions, statistic = series[key]
+        metric = {"Namespace": namespace, "MetricName": name, "Dimensions": dimensions}
+        queries.append({"Id": "m%d" % index, "MetricStat": {"Metric": metric, "Period": period, "Stat": statistic}, "ReturnData": True})
+    found = dict((key, []) for key in keys)
     request = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end, "ScanBy": "TimestampAscending"}
     while True:
         response = cloudwatch.get_metric_data(aws_retry=True, **request)
         for item in response.get("MetricDataResults", []):
-            key, field = names[item["Id"]]
-            found[key][field].extend(item.get("Values") or [])
+            found[keys[int(item["Id"][1:])]].extend(item.get("Values") or [])
         if not response.get("NextToken"):
             return found
         request["NextToken"] = response["NextToken"]
+
+
+@CloudWatchErrorHandler.common_error_handler("look the judge's metrics up")
+def metric_exists(cloudwatch, namespace, name, dimensions):
+    """Whether CloudWatch has this metric with exactly these dimensions (one ListMetrics call, first page)."""
+    filters = [{"Name": item["Name"], "Value": item["Value"]} for item in dimensions]
+    response = cloudwatch.list_metrics(aws_retry=True, Namespace=namespace, MetricName=name, Dimensions=filters)
+    wanted = set((item["Name"], item["Value"]) for item in dimensions)
+    return any(set((item["Name"], item["Value"]) for item in metric.get("Dimensions") or []) == wanted for metric in response.get("Metrics", []))
 
 
 @ECRErrorHandler.common_error_handler("look up the image in ECR")

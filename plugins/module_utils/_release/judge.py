@@ -11,8 +11,9 @@ sure to be installed), each checked in the unit tests against values scipy compu
     fisher_greater(a, n1, b, n2)          P(canary errors >= a) under "both fail alike" (exact)
     proportion_worse(a, n1, b, n2, m)     one-sided z test that the canary's rate exceeds baseline's + m
     mann_whitney_greater(xs, ys)          one-sided Mann-Whitney U, tie-corrected normal approximation
-    error_rate_verdict / latency_verdict  pass, fail or not enough data, with the numbers behind it
-    describe(verdict)                     an error-rate verdict in one line for people
+    error_rate_verdict / series_verdict   one metric's verdict: pass, fail or not enough data, with its numbers
+    combine(verdicts, ...)                the canary's verdict from its metrics' (a Kayenta-like score)
+    describe(verdict)                     a verdict in one line for people
 
 A verdict is "fail" only when the data say, at the asked confidence, that the canary is
 worse than the baseline by more than the margin; "not enough data" until the minimum
@@ -22,7 +23,8 @@ fail by chance, at most 1 - confidence of the time.
 
 import math
 
-PASS, FAIL, NOT_ENOUGH_DATA = "pass", "fail", "not enough data"
+PASS, FAIL, NOT_ENOUGH_DATA, MARGINAL = "pass", "fail", "not enough data", "marginal"
+HIGHER, LOWER = "higher", "lower"  # which way a metric gets worse
 
 
 def normal_sf(z):
@@ -97,7 +99,7 @@ def error_rate_verdict(canary_errors, canary_requests, baseline_errors, baseline
     Exact (Fisher) when there is no margin; the z test otherwise.
     """
     result = {
-        "metric": "error rate",
+        "metric": "error_rate",
         "canary": {"errors": canary_errors, "requests": canary_requests, "rate": _rate(canary_errors, canary_requests)},
         "baseline": {"errors": baseline_errors, "requests": baseline_requests, "rate": _rate(baseline_errors, baseline_requests)},
         "margin": margin,
@@ -117,24 +119,62 @@ def error_rate_verdict(canary_errors, canary_requests, baseline_errors, baseline
     return result
 
 
-def latency_verdict(canary, baseline, margin=0.0, confidence=0.95, min_samples=5):
-    """The latency verdict (Mann-Whitney U on samples, e.g. per-minute p99s) with its numbers.
+def series_verdict(name, canary, baseline, worse_when=HIGHER, margin=0.0, confidence=0.95, min_samples=6):
+    """The verdict on a metric seen as per-period values (latency p99s, a business metric) with its numbers.
 
-    margin: seconds the canary may add before it counts as slower (subtracted from its samples).
+    Mann-Whitney U, one-sided in the direction that is worse; margin: the fraction by which the
+    canary may be worse (0.1: 10% higher, or lower) before it counts, applied to the baseline's values.
+    Six periods a side is the least at which a clear difference can pass a 0.5% test.
     """
     result = {
-        "metric": "latency",
+        "metric": name,
+        "worse_when": worse_when,
         "canary": {"samples": len(canary), "median": _median(canary)},
         "baseline": {"samples": len(baseline), "median": _median(baseline)},
         "margin": margin,
         "confidence": confidence,
     }
     if len(canary) < min_samples or len(baseline) < min_samples:
-        result.update(verdict=NOT_ENOUGH_DATA, p_value=None, reason="fewer than %d samples on a side" % min_samples)
+        result.update(verdict=NOT_ENOUGH_DATA, p_value=None, reason="fewer than %d periods with data on a side" % min_samples)
         return result
-    _u, p_value = mann_whitney_greater([value - margin for value in canary], baseline)
+    if worse_when == HIGHER:
+        _u, p_value = mann_whitney_greater(canary, [value * (1 + margin) for value in baseline])
+    else:
+        _u, p_value = mann_whitney_greater([value * (1 - margin) for value in baseline], canary)
     result.update(verdict=FAIL if p_value < 1 - confidence else PASS, p_value=p_value, test="Mann-Whitney U")
     return result
+
+
+def combine(verdicts, pass_score=95.0, marginal_score=75.0, critical=()):
+    """The canary's verdict from its metrics' verdicts, as Kayenta scores a canary.
+
+    score: the share (0-100) of judged metrics (pass or fail) that passed. A failed critical
+    metric fails the canary whatever the score; so does a score under marginal_score. A critical
+    metric without enough data leaves the whole verdict "not enough data"; a score under
+    pass_score (but not under marginal_score) is "marginal": not yet a reason to stop, and not
+    good enough to end on.
+    """
+    judged = [verdict for verdict in verdicts if verdict["verdict"] in (PASS, FAIL)]
+    failed = [verdict["metric"] for verdict in judged if verdict["verdict"] == FAIL]
+    score = 100.0 * (len(judged) - len(failed)) / len(judged) if judged else None
+    waiting = [verdict["metric"] for verdict in verdicts if verdict["verdict"] == NOT_ENOUGH_DATA]
+    if any(name in critical for name in failed) or (score is not None and score < marginal_score):
+        overall = FAIL
+    elif not judged or any(name in critical for name in waiting):
+        overall = NOT_ENOUGH_DATA
+    elif score < pass_score:
+        overall = MARGINAL
+    else:
+        overall = PASS
+    return {
+        "verdict": overall,
+        "score": score,
+        "failed": failed,
+        "waiting": waiting,
+        "metrics": verdicts,
+        "pass_score": pass_score,
+        "marginal_score": marginal_score,
+    }
 
 
 def _rate(errors, total):
@@ -149,28 +189,44 @@ def _median(values):
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
 
 
-def describe(verdict):
-    """One line for people: the metric, both rates with their samples, the test and the confidence."""
+def describe_metric(verdict):
+    """One metric's verdict for people: its numbers, then the test (or why there is none yet)."""
     canary, baseline = verdict["canary"], verdict["baseline"]
-    numbers = "%s %s (%d of %d requests) against %s (%d of %d) on the baseline" % (
-        verdict["metric"],
-        _percent(canary["rate"]),
-        canary["errors"],
-        canary["requests"],
-        _percent(baseline["rate"]),
-        baseline["errors"],
-        baseline["requests"],
-    )
+    if verdict["metric"] == "error_rate":
+        numbers = "error rate %s (%d of %d requests) against %s (%d of %d)" % (
+            _percent(canary["rate"]),
+            canary["errors"],
+            canary["requests"],
+            _percent(baseline["rate"]),
+            baseline["errors"],
+            baseline["requests"],
+        )
+        margin = (", margin %s points" % _points(verdict["margin"])) if verdict["margin"] else ""
+    else:
+        numbers = "%s median %s over %d periods against %s over %d" % (
+            verdict["metric"],
+            _number(canary["median"]),
+            canary["samples"],
+            _number(baseline["median"]),
+            baseline["samples"],
+        )
+        margin = (", margin %g%%" % (verdict["margin"] * 100)) if verdict["margin"] else ""
     if verdict["verdict"] == NOT_ENOUGH_DATA:
-        return "judge: not enough data yet, %s (%s)" % (numbers, verdict["reason"])
-    margin = (", margin %s points" % _points(verdict["margin"])) if verdict["margin"] else ""
-    return "judge: %s, %s; %s p=%.3g at %g%% confidence%s" % (
+        return "%s: not enough data (%s)" % (numbers, verdict["reason"])
+    return "%s: %s, %s p=%.3g%s" % (numbers, verdict["verdict"], verdict["test"], verdict["p_value"], margin)
+
+
+def describe(verdict):
+    """The canary's verdict in one line: verdict, score, then the failed metrics first, at the confidence used."""
+    ordered = sorted(verdict["metrics"], key=lambda metric: metric["verdict"] != FAIL)
+    score = "" if verdict.get("score") is None else " (score %g of 100)" % round(verdict["score"], 1)
+    policy = (", %s" % verdict["policy"]) if verdict.get("policy") else ""
+    return "judge: %s%s%s; %s; at %g%% confidence" % (
         verdict["verdict"],
-        numbers,
-        verdict["test"],
-        verdict["p_value"],
-        verdict["confidence"] * 100,
-        margin,
+        score,
+        policy,
+        "; ".join(describe_metric(metric) for metric in ordered),
+        verdict.get("confidence", 0.95) * 100,
     )
 
 
@@ -180,3 +236,7 @@ def _percent(rate):
 
 def _points(margin):
     return "%g" % (margin * 100)
+
+
+def _number(value):
+    return "n/a" if value is None else "%.4g" % value

@@ -47,7 +47,8 @@ def outcome(tracker, snap, release=None):
     judged = tracker.judge_failed
     if judged:
         result["judge"] = judged
-        cause = "the judge found the canary worse than its baseline at %g%% of traffic on the new version (%s)" % (
+        cause = "%s at %g%% of traffic on the new version (%s)" % (
+            "the judge could not clear the canary by the end of its step" if judged.get("policy") else "the judge found the canary worse than its baseline",
             judged.get("traffic_share") or 0,
             describe(judged),
         )

@@ -88,6 +88,7 @@ def release(module, backend):
     problems = preflight.alarm_problems(ctx.group, aws.describe_alarms(clients("cloudwatch"), ctx.alarm_names()))
     if problems:
         fail(" ".join(problems))
+    judging.check_metrics_exist(clients("cloudwatch"), judging.settings(params.get("judge")))
 
     config_name = params.get("deployment_config_name") or ctx.group.get("deploymentConfigName")
     the_plan = backend.plan(ctx.group, config_name, minute_seconds(module))
@@ -410,7 +411,7 @@ def run(module):
     backend = CodeDeployBackend(Clients(module))
     options = judging.settings(module.params.get("judge"))
     if options["enabled"]:
-        backend = judging.Judged(backend, options, metric_time(module))
+        backend = judging.Judged(backend, options, judging.Timing(metric_time(module), minute_seconds(module), module.params["poll_interval"]))
     state = module.params["state"]
     if state == "stopped":
         return stop(module, backend)

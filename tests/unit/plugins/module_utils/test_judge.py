@@ -91,10 +91,43 @@ def test_the_margin_forgives_a_small_difference():
 
 def test_a_slower_canary_fails_and_a_margin_of_its_extra_latency_passes_it():
     baseline = [0.100, 0.110, 0.105, 0.098, 0.102, 0.107]
-    canary = [value + 0.2 for value in baseline]
-    assert judge.latency_verdict(canary, baseline)["verdict"] == judge.FAIL
-    assert judge.latency_verdict(canary, baseline, margin=0.25)["verdict"] == judge.PASS
-    assert judge.latency_verdict(canary[:3], baseline)["verdict"] == judge.NOT_ENOUGH_DATA
+    canary = [value * 1.5 for value in baseline]
+    assert judge.series_verdict("latency", canary, baseline)["verdict"] == judge.FAIL
+    assert judge.series_verdict("latency", canary, baseline, margin=0.6)["verdict"] == judge.PASS
+    assert judge.series_verdict("latency", canary[:3], baseline)["verdict"] == judge.NOT_ENOUGH_DATA
+    assert judge.series_verdict("latency", baseline, canary)["verdict"] == judge.PASS  # faster: better
+
+
+def test_a_metric_worse_when_lower_fails_when_the_canary_is_lower():
+    baseline = [0.051, 0.049, 0.050, 0.052, 0.048, 0.050, 0.051]
+    canary = [0.030, 0.031, 0.029, 0.032, 0.030, 0.028]
+    assert judge.series_verdict("conversion", canary, baseline, worse_when=judge.LOWER)["verdict"] == judge.FAIL
+    assert judge.series_verdict("conversion", canary, baseline, worse_when=judge.HIGHER)["verdict"] == judge.PASS
+    assert judge.series_verdict("conversion", baseline, canary, worse_when=judge.LOWER)["verdict"] == judge.PASS
+    # a 50% margin forgives the 40% drop
+    assert judge.series_verdict("conversion", canary, baseline, worse_when=judge.LOWER, margin=0.5)["verdict"] == judge.PASS
+
+
+def _verdict(name, outcome):
+    return {"metric": name, "verdict": outcome}
+
+
+@pytest.mark.parametrize(
+    "outcomes, critical, expected, score",
+    [
+        ([judge.PASS, judge.PASS, judge.PASS], (), judge.PASS, 100.0),
+        ([judge.FAIL, judge.PASS, judge.PASS], ("m0",), judge.FAIL, 200.0 / 3),  # a critical metric fails alone
+        ([judge.PASS, judge.FAIL, judge.PASS, judge.PASS, judge.PASS], ("m0",), judge.MARGINAL, 80.0),  # between 75 and 95
+        ([judge.PASS, judge.FAIL, judge.FAIL, judge.PASS], ("m0",), judge.FAIL, 50.0),  # under 75
+        ([judge.PASS, judge.NOT_ENOUGH_DATA], ("m0",), judge.PASS, 100.0),  # a non-critical metric waiting is left out
+        ([judge.NOT_ENOUGH_DATA, judge.PASS], ("m0",), judge.NOT_ENOUGH_DATA, 100.0),  # the critical one waits
+        ([judge.NOT_ENOUGH_DATA, judge.NOT_ENOUGH_DATA], (), judge.NOT_ENOUGH_DATA, None),
+    ],
+)
+def test_the_score_combines_the_metrics_as_kayenta_does(outcomes, critical, expected, score):
+    combined = judge.combine([_verdict("m%d" % index, outcome) for index, outcome in enumerate(outcomes)], critical=critical)
+    assert combined["verdict"] == expected and combined["score"] == score
+    assert combined["failed"] == ["m%d" % index for index, outcome in enumerate(outcomes) if outcome == judge.FAIL]
 
 
 # ---------------------------------------------------------------------------- the judge's look (judging.py)
@@ -102,21 +135,25 @@ def test_a_slower_canary_fails_and_a_margin_of_its_extra_latency_passes_it():
 LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/canary-alb/50dc6c495c0c9188"
 BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/73e2d6bc24d8a067"
 GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/0123456789abcdef"
+CANARY_TG = "targetgroup/green/0123456789abcdef"
+MINUTES = 8
 
 
-def canary_snap(share=10.0, status="InProgress"):
+def canary_snap(share=10.0, status="InProgress", observed_at=1000.0):
     return {
         "deployment_id": "d-1",
+        "deployment_config_name": "CodeDeployDefault.ECSCanary10Percent15Minutes",
         "status": status,
         "traffic_share": share,
-        "observed_at": 1000.0,
+        "observed_at": observed_at,
         "task_sets": [{"label": "Blue", "target_group": "blue"}, {"label": "Green", "target_group": "green"}],
         "lifecycle_events": [{"name": "AllowTraffic", "status": "InProgress", "start_time": 900.0}],
     }
 
 
-def clients_with(canary, baseline):
-    """canary, baseline: (errors, requests) as CloudWatch would sum them over two minutes."""
+def clients_with(canary, baseline, latency=(0.1, 0.1), business=None):
+    """canary, baseline: (errors, requests) as CloudWatch would sum them over MINUTES minutes; latency:
+    the canary's and baseline's per-minute p99; business: {(metric name, Version): per-minute value}."""
     elbv2, cloudwatch = MagicMock(), MagicMock()
     elbv2.describe_target_groups.return_value = {
         "TargetGroups": [
@@ -126,47 +163,130 @@ def clients_with(canary, baseline):
     }
 
     def get_metric_data(MetricDataQueries, **_request):
-        values = {}
+        results = []
         for query in MetricDataQueries:
-            dims = {d["Name"]: d["Value"] for d in query["MetricStat"]["Metric"]["Dimensions"]}
-            errors, requests = canary if dims["TargetGroup"] == "targetgroup/green/0123456789abcdef" else baseline
-            metric = query["MetricStat"]["Metric"]["MetricName"]
-            values[query["Id"]] = {"RequestCount": [requests / 2.0] * 2, "HTTPCode_Target_5XX_Count": [errors / 2.0] * 2}.get(metric, [0.1, 0.1])
-        return {"MetricDataResults": [{"Id": key, "Values": value} for key, value in values.items()]}
+            metric = query["MetricStat"]["Metric"]
+            dims = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            if "TargetGroup" in dims:
+                side = 0 if dims["TargetGroup"] == CANARY_TG else 1
+                errors, requests = (canary, baseline)[side]
+                per_minute = {"RequestCount": requests, "HTTPCode_Target_5XX_Count": errors}.get(metric["MetricName"])
+                # per-minute values with a little spread, so ranks are not all ties
+                values = [per_minute / float(MINUTES)] * MINUTES if per_minute is not None else [latency[side] * (1 + i / 100.0) for i in range(MINUTES)]
+            else:
+                values = [business[(metric["MetricName"], dims["Version"])] * (1 + i / 100.0) for i in range(MINUTES)]
+            results.append({"Id": query["Id"], "Values": values})
+        return {"MetricDataResults": results}
 
     cloudwatch.get_metric_data.side_effect = get_metric_data
     return (lambda service: {"elbv2": elbv2, "cloudwatch": cloudwatch}[service]), elbv2, cloudwatch
 
 
+def timing(metric_time=lambda moment: moment, poll_interval=15):
+    return judging.Timing(metric_time, 60.0, poll_interval)
+
+
+def a_backend(canary_minutes=15):
+    backend = MagicMock()
+    backend.plan.return_value = {"steps": [{"share": 10.0, "minutes": canary_minutes}, {"share": 100.0, "minutes": 0.0}]}
+    return backend
+
+
 def test_a_worse_canary_is_stopped_with_rollback_at_once():
     clients, _elbv2, cloudwatch = clients_with(canary=(10, 200), baseline=(0, 1800))
-    backend = MagicMock()
-    snap = judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(), lambda moment: moment)
+    backend = a_backend()
+    snap = judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(), timing())
     assert snap["judge"]["verdict"] == judge.FAIL and snap["judge"]["stopped"] is backend.stop.return_value
+    assert snap["judge"]["failed"] == ["error_rate"] and snap["judge"]["score"] == 50.0
     backend.stop.assert_called_once_with("d-1", True)
-    assert cloudwatch.get_metric_data.call_count == 1  # both target groups in one call
+    assert cloudwatch.get_metric_data.call_count == 1  # every metric of both sides in one call
     request = cloudwatch.get_metric_data.call_args.kwargs
+    assert len(request["MetricDataQueries"]) == 6  # requests, 5xx, latency: twice
     assert request["StartTime"].timestamp() == 900.0 - 900.0 % 60 and request["EndTime"].timestamp() == 1060.0
 
 
 def test_a_canary_like_its_baseline_passes_and_nothing_is_stopped():
     clients, _elbv2, _cloudwatch = clients_with(canary=(2, 200), baseline=(18, 1800))
-    backend = MagicMock()
-    snap = judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(), lambda moment: moment)
-    assert snap["judge"]["verdict"] == judge.PASS and backend.stop.call_count == 0
+    backend = a_backend()
+    snap = judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(), timing())
+    assert snap["judge"]["verdict"] == judge.PASS and snap["judge"]["score"] == 100.0 and backend.stop.call_count == 0
+
+
+def test_a_slower_canary_is_stopped_though_its_errors_pass():
+    clients, _elbv2, _cloudwatch = clients_with(canary=(0, 200), baseline=(0, 1800), latency=(0.5, 0.1))
+    backend = a_backend()
+    snap = judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(), timing())
+    assert snap["judge"]["verdict"] == judge.FAIL and snap["judge"]["failed"] == ["latency"] and snap["judge"]["score"] == 50.0
+    assert "latency median 0.5" in judge.describe(snap["judge"])
+    backend.stop.assert_called_once_with("d-1", True)
+    # with latency left out, the same canary passes
+    snap = judging.look(clients, a_backend(), judging.settings({"enabled": True, "latency": False}), canary_snap(), timing())
+    assert snap["judge"]["verdict"] == judge.PASS
+
+
+CONVERSION = {
+    "name": "conversion",
+    "namespace": "Shop",
+    "metric_name": "Conversions",
+    "canary_dimensions": {"Version": "v2"},
+    "baseline_dimensions": {"Version": "v1"},
+    "worse_when": "lower",
+    "critical": True,
+}
+
+
+def test_a_business_metric_is_read_in_the_same_call_and_judged_in_its_direction():
+    clients, _elbv2, cloudwatch = clients_with(canary=(0, 200), baseline=(0, 1800), business={("Conversions", "v2"): 0.02, ("Conversions", "v1"): 0.05})
+    backend = a_backend()
+    snap = judging.look(clients, backend, judging.settings({"enabled": True, "metrics": [CONVERSION]}), canary_snap(), timing())
+    assert snap["judge"]["verdict"] == judge.FAIL and snap["judge"]["failed"] == ["conversion"]
+    assert cloudwatch.get_metric_data.call_count == 1 and len(cloudwatch.get_metric_data.call_args.kwargs["MetricDataQueries"]) == 8
+    clients, _elbv2, _cloudwatch = clients_with(canary=(0, 200), baseline=(0, 1800), business={("Conversions", "v2"): 0.06, ("Conversions", "v1"): 0.05})
+    snap = judging.look(clients, a_backend(), judging.settings({"enabled": True, "metrics": [CONVERSION]}), canary_snap(), timing())
+    assert snap["judge"]["verdict"] == judge.PASS
+
+
+@pytest.mark.parametrize("policy, verdict, stopped", [("rollback", judge.FAIL, 1), ("proceed", judge.NOT_ENOUGH_DATA, 0)])
+def test_not_enough_data_at_the_end_of_the_canary_step_follows_the_policy(policy, verdict, stopped):
+    clients, _elbv2, _cloudwatch = clients_with(canary=(0, 5), baseline=(0, 45))
+    options = judging.settings({"enabled": True, "not_enough_data": policy})
+    # the step (900 + 15 min) ends at 1800: a look at 1000 is early, nothing is settled
+    backend = a_backend()
+    snap = judging.look(clients, backend, options, canary_snap(), timing())
+    assert snap["judge"]["verdict"] == judge.NOT_ENOUGH_DATA and "policy" not in snap["judge"] and backend.stop.call_count == 0
+    # a look within one look (poll interval + LOOK_SECONDS) of the end is the last: the policy settles it
+    backend = a_backend()
+    snap = judging.look(clients, backend, options, canary_snap(observed_at=1785.0), timing())
+    assert snap["judge"]["verdict"] == verdict and policy in snap["judge"]["policy"] and backend.stop.call_count == stopped
+    backend.plan.assert_called_once_with(None, "CodeDeployDefault.ECSCanary10Percent15Minutes", 60.0)
 
 
 def test_the_judge_reads_nothing_outside_the_canary_step():
     clients, elbv2, cloudwatch = clients_with(canary=(10, 200), baseline=(0, 1800))
-    backend = MagicMock()
-    for snap in (canary_snap(share=0.0), canary_snap(share=100.0), canary_snap(status="Stopped")):
-        assert "judge" not in judging.look(clients, backend, judging.settings({"enabled": True}), snap, lambda moment: moment)
+    backend = a_backend()
+    # before the shift, long after the canary step (the step ends at 1800, two looks are 36 s), once stopped
+    for snap in (canary_snap(share=0.0), canary_snap(share=100.0, observed_at=1840.0), canary_snap(status="Stopped")):
+        assert "judge" not in judging.look(clients, backend, judging.settings({"enabled": True}), snap, timing())
     assert elbv2.mock_calls == [] and cloudwatch.mock_calls == [] and backend.stop.call_count == 0
+    # an all-at-once config has no canary step to judge
+    backend.plan.return_value = {"steps": [{"share": 100.0, "minutes": 0.0}]}
+    assert "judge" not in judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(share=100.0, observed_at=905.0), timing())
+    assert cloudwatch.mock_calls == []
+
+
+def test_a_canary_step_that_ended_between_two_looks_is_judged_over_the_step_once_more():
+    clients, _elbv2, cloudwatch = clients_with(canary=(0, 5), baseline=(0, 45))
+    backend = a_backend()
+    snap = judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(share=100.0, observed_at=1820.0), timing())
+    assert snap["judge"]["verdict"] == judge.FAIL and "rolled back (not_enough_data=rollback)" in snap["judge"]["policy"]
+    backend.stop.assert_called_once_with("d-1", True)
+    # the window ends with the canary step's minute, not the look's
+    assert cloudwatch.get_metric_data.call_args.kwargs["EndTime"].timestamp() == 1860.0
 
 
 def test_the_sandbox_axis_maps_the_window():
     clients, _elbv2, cloudwatch = clients_with(canary=(0, 200), baseline=(0, 1800))
-    judging.look(clients, MagicMock(), judging.settings({"enabled": True}), canary_snap(), lambda moment: moment * 2)
+    judging.look(clients, a_backend(), judging.settings({"enabled": True}), canary_snap(), timing(lambda moment: moment * 2))
     request = cloudwatch.get_metric_data.call_args.kwargs
     assert request["StartTime"].timestamp() == 1800.0 and request["EndTime"].timestamp() == 2060.0
 
@@ -177,7 +297,22 @@ def test_the_sandbox_axis_maps_the_window():
         ({"confidence": 1.0}, "judge.confidence"),
         ({"confidence": 0.2}, "judge.confidence"),
         ({"error_margin": -0.1}, "judge.error_margin"),
+        ({"latency_margin": 1.5}, "judge.latency_margin"),
         ({"min_requests": 0}, "judge.min_requests"),
+        ({"min_periods": 2}, "judge.min_periods"),
+        ({"latency_statistic": "Average"}, "judge.latency_statistic"),
+        ({"pass_score": 70.0}, "judge.pass_score and judge.marginal_score"),
+        ({"not_enough_data": "extend"}, "judge.not_enough_data"),
+        ({"metrics": ["conversion"]}, "judge.metrics[0] must be a dictionary"),
+        ({"metrics": [dict(CONVERSION, name="latency")]}, "judge.metrics[0].name"),
+        ({"metrics": [CONVERSION, CONVERSION]}, "judge.metrics[1] (conversion): another entry"),
+        ({"metrics": [dict(CONVERSION, namespace="")]}, "judge.metrics[0] (conversion).namespace is required"),
+        ({"metrics": [dict(CONVERSION, baseline_dimensions=None)]}, "judge.metrics[0] (conversion).baseline_dimensions is required"),
+        ({"metrics": [dict(CONVERSION, baseline_dimensions={"Version": "v2"})]}, "judge.metrics[0] (conversion): canary_dimensions and baseline_dimensions"),
+        ({"metrics": [dict(CONVERSION, statistic="Median")]}, "judge.metrics[0] (conversion).statistic"),
+        ({"metrics": [dict(CONVERSION, worse_when="up")]}, "judge.metrics[0] (conversion).worse_when"),
+        ({"metrics": [dict(CONVERSION, margin=-1)]}, "judge.metrics[0] (conversion).margin"),
+        ({"metrics": [dict(CONVERSION, colour="red")]}, "judge.metrics[0] (conversion): unknown setting(s) colour"),
     ],
 )
 def test_bad_judge_options_fail_naming_them(options, message):
@@ -186,6 +321,21 @@ def test_bad_judge_options_fail_naming_them(options, message):
     assert error.value.message.startswith(message)
 
 
+def test_a_business_metric_without_its_baseline_in_cloudwatch_is_refused_before_the_release():
+    cloudwatch = MagicMock()
+    cloudwatch.list_metrics.return_value = {
+        "Metrics": [{"Namespace": "Shop", "MetricName": "Conversions", "Dimensions": [{"Name": "Version", "Value": "v1"}, {"Name": "Region", "Value": "eu"}]}]
+    }
+    options = judging.settings({"enabled": True, "metrics": [CONVERSION]})
+    with pytest.raises(AnsibleCanaryECSError) as error:
+        judging.check_metrics_exist(cloudwatch, options)  # only with one more dimension: not this metric
+    assert error.value.message.startswith("judge.metrics[0] (conversion): CloudWatch has no metric Shop/Conversions with the baseline_dimensions Version=v1")
+    cloudwatch.list_metrics.return_value = {"Metrics": [{"Namespace": "Shop", "MetricName": "Conversions", "Dimensions": [{"Name": "Version", "Value": "v1"}]}]}
+    judging.check_metrics_exist(cloudwatch, options)
+
+
 def test_a_verdict_reads_as_a_sentence():
-    line = judge.describe(judge.error_rate_verdict(25, 500, 45, 4500))
-    assert line.startswith("judge: fail, error rate 5.00% (25 of 500 requests) against 1.00% (45 of 4500) on the baseline; Fisher exact test p=")
+    verdict = judge.combine([judge.error_rate_verdict(25, 500, 45, 4500), judge.series_verdict("latency", [0.1] * 6, [0.1] * 6)], critical=("error_rate",))
+    line = judge.describe(dict(verdict, confidence=0.95))
+    assert line.startswith("judge: fail (score 50 of 100); error rate 5.00% (25 of 500 requests) against 1.00% (45 of 4500): fail, Fisher exact test p="), line
+    assert line.endswith("; latency median 0.1 over 6 periods against 0.1 over 6: pass, Mann-Whitney U p=1; at 95% confidence"), line
