@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 
+from canary_sandbox.engine.testing import wait_for
 from canary_sandbox.readback import FAILING, HEALTHY, TRAFFIC_WORKERS, Stack, minute_seconds  # noqa: F401  (for the tests)
 from canary_sandbox.traffic import Traffic, listener_url
 
@@ -98,3 +99,14 @@ def playbook(sandbox_env, name, *args, extra_vars=None, expect_failure=False, ti
 
 def version_of(image):
     return image.rsplit(":", 1)[-1]
+
+
+def alarms_quiet(sandbox_env, stack):
+    """Start from alarms out of ALARM (an earlier test's failing version may have left one there)."""
+    cloudwatch = sandbox_env.clients("cloudwatch")
+
+    def quiet():
+        alarms = cloudwatch.describe_alarms(AlarmNames=list(stack.alarm_names))["MetricAlarms"]
+        return all(alarm["StateValue"] != "ALARM" for alarm in alarms)
+
+    wait_for(quiet, 120, interval=1, what="the stack's alarms out of ALARM")

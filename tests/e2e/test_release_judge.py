@@ -14,10 +14,9 @@ import random
 import threading
 import time
 
-from release_helpers import HEALTHY, TRAFFIC_WORKERS, production_url, release_result, release_vars, version_of
+from release_helpers import HEALTHY, TRAFFIC_WORKERS, alarms_quiet, production_url, release_result, release_vars, version_of
 
 from canary_sandbox.cloudwatch.testing import sandbox_clock
-from canary_sandbox.engine.testing import wait_for
 from canary_sandbox.traffic import Traffic
 
 SLIGHTLY_FAILING = {"SANDBOX_FAILURE_RATE": "0.05"}
@@ -74,20 +73,9 @@ class Conversions:
         self.thread.join(timeout=10)
 
 
-def _alarms_quiet(sandbox_env, stack):
-    """Start from alarms out of ALARM (an earlier test's failing version may have left one there)."""
-    cloudwatch = sandbox_env.clients("cloudwatch")
-
-    def quiet():
-        alarms = cloudwatch.describe_alarms(AlarmNames=list(stack.alarm_names))["MetricAlarms"]
-        return all(alarm["StateValue"] != "ALARM" for alarm in alarms)
-
-    wait_for(quiet, 120, interval=1, what="the stack's alarms out of ALARM")
-
-
 def test_a_canary_as_good_as_its_baseline_goes_through_with_the_judge_on(stack, sandbox_env, run_playbook):
     old = version_of(stack.live_image())
-    _alarms_quiet(sandbox_env, stack)
+    alarms_quiet(sandbox_env, stack)
     # at 99% (each of the 15 minutes' tests at 0.07%): the chance that the random spread of two equal sides
     # fails a metric stays far under what a CI run can afford to flake
     judged = dict(JUDGE, release_judge_confidence=0.99, release_judge_metrics=[conversions_metric(old, "judged-good")])
@@ -107,7 +95,7 @@ def test_a_canary_as_good_as_its_baseline_goes_through_with_the_judge_on(stack, 
 def _judged_release(stack, sandbox_env, run_playbook, tag, environment, traffic=True, **extra):
     """A release expected to be stopped by the judge: (result, previous version, HTTP during, HTTP after)."""
     old = version_of(stack.live_image())
-    _alarms_quiet(sandbox_env, stack)
+    alarms_quiet(sandbox_env, stack)
     with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS if traffic else 0) as seen:
         started = time.time()
         run = run_playbook(

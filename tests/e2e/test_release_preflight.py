@@ -6,7 +6,7 @@ Every test reads back that no task definition revision was registered and no dep
 import time
 
 import pytest
-from release_helpers import release_result, release_vars, run_module
+from release_helpers import alarms_quiet, release_result, release_vars, run_module
 
 from canary_sandbox.engine.testing import wait_for
 
@@ -121,14 +121,7 @@ def test_a_business_metric_whose_baseline_is_not_in_cloudwatch(stack, sandbox_en
         "canary_dimensions": {"Version": "judge-check"},
         "baseline_dimensions": {"Version": "nowhere"},
     }
-    cloudwatch = sandbox_env.clients("cloudwatch")
-    # the alarms are checked first: an earlier test's failing version may have left one in ALARM
-    wait_for(
-        lambda: all(a["StateValue"] != "ALARM" for a in cloudwatch.describe_alarms(AlarmNames=list(stack.alarm_names))["MetricAlarms"]),
-        120,
-        interval=1,
-        what="the stack's alarms out of ALARM",
-    )
+    alarms_quiet(sandbox_env, stack)  # the alarms are checked first
     # a tag no other test releases: the one live would make the release a no-op before the judge is checked
     message = release(sandbox_env, stack, image_tag="judge-check", judge={"enabled": True, "metrics": [metric]})
     assert message.startswith("judge.metrics[0] (conversion): CloudWatch has no metric Shop/Conversions with the baseline_dimensions Version=nowhere"), message
