@@ -427,11 +427,26 @@ appspec:
             TaskDefinition: arn:aws:ecs:us-east-1:123456789012:task-definition/canary-app:7
             LoadBalancerInfo: {"ContainerName": "app", "ContainerPort": 80}
 alarm_names:
-  description: The CloudWatch alarms of the deployment group, watched during the release.
+  description:
+    - The CloudWatch alarms that stop this release, watched while it runs. They are the deployment group's alarms
+      except those that read only the live version's target group (see RV(alarms_left_out)); an attached or followed
+      deployment reports the alarms it was started with.
   returned: when a deployment was followed
   type: list
   elements: str
-  sample: ["Canary-5XX-Error-Alarm"]
+  sample: ["canary-Canary-5XX-Error-Alarm-green"]
+alarms_left_out:
+  description:
+    - The deployment group's alarms this release does not stop on, because they read only the target group of the
+      version live now (the baseline). CreateDeployment's C(overrideAlarmConfiguration) leaves them out, so a failing
+      live version can be repaired by releasing a better one. Alarms that read no target group, or the canary's,
+      always stop a release; a comparison alarm (metric math) is kept when its queries whose id starts with
+      C(canary) read the target group the release goes to.
+  returned: when a release was started
+  type: list
+  elements: str
+  sample: ["canary-Canary-5XX-Error-Alarm-blue"]
+  version_added: 0.3.0
 plan:
   description: The traffic plan of the deployment config and the group's termination wait.
   returned: when a release is started or would be

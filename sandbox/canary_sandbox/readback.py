@@ -97,6 +97,23 @@ class Stack:
     def alarm(self, name):
         return self.clients("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
 
+    def live_target_group(self):
+        """The name of the target group the production listener sends (most of) the traffic to."""
+        weights = self.weights()
+        return max(weights, key=weights.get)
+
+    def alarms_on(self, target_group_name):
+        """The names of the group's alarms that read this target group."""
+        prefix = f"targetgroup/{target_group_name}/"
+        found = []
+        for alarm in self.clients("cloudwatch").describe_alarms(AlarmNames=self.alarm_names)["MetricAlarms"]:
+            dimensions = list(alarm.get("Dimensions") or [])
+            for query in alarm.get("Metrics") or []:
+                dimensions += ((query.get("MetricStat") or {}).get("Metric") or {}).get("Dimensions") or []
+            if any(item["Name"] == "TargetGroup" and item["Value"].startswith(prefix) for item in dimensions):
+                found.append(alarm["AlarmName"])
+        return found
+
 
 def minute_seconds(endpoint):
     with urllib.request.urlopen(assert_loopback(endpoint) + "/_sandbox/status", timeout=10) as response:

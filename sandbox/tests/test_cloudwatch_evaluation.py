@@ -238,12 +238,26 @@ def test_metric_math_alarm_source():
     assert source.value(series, T0 + 120) == (None, None)
 
 
-def test_metric_math_beyond_arithmetic_is_refused():
-    with pytest.raises(UnsupportedAlarm, match="more than arithmetic"):
-        Expression("FILL(m1, 0)")
+def test_metric_math_beyond_what_the_sandbox_evaluates_is_refused():
+    for text in ("FILL(m1, REPEAT)", "SUM(METRICS())", "IF(m1, m2)", "m1 > 2 > 1", "m1 AND m2", "RATE(m1)"):
+        with pytest.raises(UnsupportedAlarm, match="more than the sandbox evaluates"):
+            Expression(text)
     with pytest.raises(UnsupportedAlarm, match="unknown query ids"):
         source_from_alarm({"Metrics": [{"Id": "e1", "Expression": "m9 * 2", "ReturnData": True}, _stat("m1", "RequestCount")]})
     assert Expression("-(m1 + 2) * 3").value({"m1": 1.0}) == -9.0
+
+
+def test_if_fill_and_comparisons_work_datapoint_by_datapoint():
+    # a rate comparison with a minimum sample: canary (m1 requests, m2 errors) against baseline (m3, m4)
+    rate = Expression("IF(m1 >= 20, 100 * FILL(m2, 0) / m1 - 100 * FILL(m4, 0) / FILL(m3, 1), 0)")
+    assert rate.ids == {"m1", "m2", "m3", "m4"}
+    assert rate.value({"m1": 40.0, "m2": 4.0, "m3": 360.0, "m4": 3.6}) == 9.0  # 10% against 1%
+    assert rate.value({"m1": 40.0, "m2": None, "m3": 360.0, "m4": None}) == 0.0  # no 5xx datapoint on either side: 0
+    assert rate.value({"m1": 40.0, "m2": 2.0, "m3": None, "m4": None}) == 5.0  # no baseline traffic at all
+    assert rate.value({"m1": 10.0, "m2": 10.0, "m3": 360.0, "m4": None}) == 0.0  # under the minimum sample
+    assert rate.value({"m1": None, "m2": None, "m3": 360.0, "m4": None}) is None  # no canary datapoint: missing
+    assert Expression("m1 != 0").value({"m1": 0.0}) == 0.0 and Expression("m1 < -1").value({"m1": -2.0}) == 1.0
+    assert Expression("FILL(m1, -1)").value({}) == -1.0
 
 
 def test_query_orderings_cover_what_moto_tells_apart():

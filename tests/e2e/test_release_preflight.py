@@ -158,9 +158,11 @@ def test_a_missing_alarm(stack, sandbox_env, nothing_created):
         restore_alarm(cloudwatch, saved)
 
 
-def test_an_alarm_already_in_alarm(stack, sandbox_env, nothing_created):
+def test_an_alarm_of_the_canarys_target_group_already_in_alarm(stack, sandbox_env, nothing_created):
+    """An alarm that will watch the release must not start in ALARM (the live version's own may: test_release_repair.py)."""
     cloudwatch = sandbox_env.clients("cloudwatch")
-    name = stack.alarm_names[0]
+    canary_group = [name for name in stack.target_group_names if name != stack.live_target_group()][0]
+    name = stack.alarms_on(canary_group)[0]
     saved = stack.alarm(name)
     # missing data counts as breaching: the sandbox's evaluation puts the alarm in ALARM and keeps it there
     restore_alarm(cloudwatch, dict(saved, TreatMissingData="breaching", Threshold=0.0, ComparisonOperator="GreaterThanOrEqualToThreshold"))

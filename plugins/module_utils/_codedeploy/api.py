@@ -212,12 +212,14 @@ def get_deployment(client, deployment_id):
 
 
 @CodeDeployErrorHandler.common_error_handler("start the CodeDeploy deployment")
-def create_deployment(client, application_name, group_name, revision, config_name=None, description=None):
+def create_deployment(client, application_name, group_name, revision, config_name=None, description=None, alarm_override=None):
     request = {"applicationName": application_name, "deploymentGroupName": group_name, "revision": revision}
     if config_name:
         request["deploymentConfigName"] = config_name
     if description:
         request["description"] = description
+    if alarm_override is not None:
+        request["overrideAlarmConfiguration"] = alarm_override
     return client.create_deployment(aws_retry=True, **request)["deploymentId"]
 
 

@@ -116,6 +116,22 @@ def describe_target_groups(elbv2, names):
     return elbv2.describe_target_groups(aws_retry=True, Names=list(names))["TargetGroups"]
 
 
+@ELBv2ErrorHandler.common_error_handler("read the production listener")
+def live_target_groups(elbv2, listener_arns):
+    """The TargetGroup dimensions (targetgroup/name/id) the listeners forward to with a weight above 0."""
+    if not listener_arns:
+        return []
+    live = []
+    for listener in elbv2.describe_listeners(aws_retry=True, ListenerArns=list(listener_arns))["Listeners"]:
+        for action in listener.get("DefaultActions") or []:
+            if action.get("Type") != "forward":
+                continue
+            weighted = (action.get("ForwardConfig") or {}).get("TargetGroups")
+            arns = [item["TargetGroupArn"] for item in weighted if item.get("Weight", 1) > 0] if weighted else [action.get("TargetGroupArn")]
+            live.extend(arn.split(":")[-1] for arn in arns if arn)
+    return sorted(set(live))
+
+
 @CloudWatchErrorHandler.common_error_handler("read the judge's metrics")
 def metric_data(cloudwatch, series, start, end, period=60):
     """{key: (namespace, metric name, [dimensions], statistic)} -> {key: [per-period values, oldest first]},

@@ -26,8 +26,8 @@ import time
 
 from ansible_collections.canary.ecs.plugins.module_utils._codedeploy import api as codedeploy_api
 from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.deployment_group import serves
+from ansible_collections.canary.ecs.plugins.module_utils._release import alarms, appspec, preflight
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
-from ansible_collections.canary.ecs.plugins.module_utils._release import appspec, preflight
 from ansible_collections.canary.ecs.plugins.module_utils._release.observe import IN_FLIGHT, snapshot
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import plan
 from ansible_collections.canary.ecs.plugins.module_utils.common import fail, short_name
@@ -75,8 +75,17 @@ class CodeDeployBackend(object):
         return groups[0]
 
     @staticmethod
-    def alarm_names(group):
+    def alarm_names(group, deployment=None):
+        """The alarms that stop this deployment: its own override when it has one, else the group's."""
+        if deployment and deployment.get("overrideAlarmConfiguration") is not None:
+            return alarms.configured_names(deployment["overrideAlarmConfiguration"])
         return preflight.alarm_names(group)
+
+    def live_target_groups(self, group):
+        """The TargetGroup dimensions the production listener(s) send traffic to now."""
+        pair = ((group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}])[0]
+        listener_arns = (pair.get("prodTrafficRoute") or {}).get("listenerArns")
+        return aws.live_target_groups(self.clients("elbv2"), listener_arns) if listener_arns else []
 
     def in_flight(self, group):
         return self.history(group, statuses=IN_FLIGHT)
@@ -109,9 +118,9 @@ class CodeDeployBackend(object):
     def appspec(task_definition_arn, container, port, service):
         return appspec.build(task_definition_arn, container, port, service)
 
-    def start(self, group, spec, config_name=None, description=None):
+    def start(self, group, spec, config_name=None, description=None, alarm_override=None):
         return codedeploy_api.create_deployment(
-            self._codedeploy, group["applicationName"], group["deploymentGroupName"], appspec.revision(spec), config_name, description
+            self._codedeploy, group["applicationName"], group["deploymentGroupName"], appspec.revision(spec), config_name, description, alarm_override
         )
 
     def stop(self, deployment_id, rollback):
@@ -129,7 +138,7 @@ class CodeDeployBackend(object):
         """
         info = self.get(deployment_id)
         if alarm_names is None:
-            alarm_names = self.alarm_names(self.group_of(info))
+            alarm_names = self.alarm_names(self.group_of(info), info)
         found = codedeploy_api.get_deployment_target(self._codedeploy, deployment_id, target) if target else None
         cloudwatch = self.clients("cloudwatch")
         alarms = aws.describe_alarms(cloudwatch, alarm_names) if alarm_names else []

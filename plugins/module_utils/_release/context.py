@@ -62,6 +62,7 @@ class Context(object):
         self.port = None
         self.live = None  # described live task definition
         self.live_tags = []
+        self.watched = None  # the alarms that stop this release, once known (alarms.for_release)
 
     def find_group(self, required=True):
         params = self.params
@@ -79,4 +80,6 @@ class Context(object):
         return self.group["deploymentGroupName"]
 
     def alarm_names(self):
+        if self.watched is not None:
+            return self.watched
         return self.backend.alarm_names(self.group) if self.group else []

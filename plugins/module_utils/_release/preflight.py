@@ -10,6 +10,7 @@ so each rule is tested on its own; `problems()` runs them all.
 """
 
 from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.deployment_group import serves
+from ansible_collections.canary.ecs.plugins.module_utils._release import alarms
 from ansible_collections.canary.ecs.plugins.module_utils._release.taskdef import TaskDefinitionError, container_ports, find_container
 
 
@@ -101,14 +102,12 @@ def container_problem(task_definition, container_name, port):
 
 def alarm_names(group):
     """The alarms CodeDeploy watches for this group (none when alarm monitoring is disabled)."""
-    config = (group or {}).get("alarmConfiguration") or {}
-    if not config.get("enabled"):
-        return []
-    return [alarm["name"] for alarm in config.get("alarms") or [] if alarm.get("name")]
+    return alarms.configured_names((group or {}).get("alarmConfiguration"))
 
 
-def alarm_problems(group, described):
-    """Each alarm must exist and none may already be in ALARM (CodeDeploy would stop at once)."""
+def alarm_problems(group, described, watched=None):
+    """Each alarm must exist, and none that will watch the release (`watched`, default all) may already be in
+    ALARM (CodeDeploy would stop at once)."""
     names = alarm_names(group)
     states = dict((alarm["AlarmName"], alarm.get("StateValue")) for alarm in described)
     problems = []
@@ -118,13 +117,26 @@ def alarm_problems(group, described):
             "The deployment group's alarm(s) %s do not exist in CloudWatch: create them, or remove them from "
             "deployment group '%s'." % (", ".join(missing), group.get("deploymentGroupName"))
         )
-    firing = [name for name in names if states.get(name) == "ALARM"]
+    firing = [name for name in (names if watched is None else watched) if states.get(name) == "ALARM"]
     if firing:
         problems.append(
             "Alarm(s) %s already in ALARM: CodeDeploy would stop the release at once. Fix what they report, or wait "
             "until they are OK, then release again." % ", ".join(firing)
         )
     return problems
+
+
+def left_out_warnings(left_out, described):
+    """A warning for each alarm left out of the release that is in ALARM: the live version is failing."""
+    states = dict((alarm["AlarmName"], alarm.get("StateValue")) for alarm in described)
+    firing = [name for name in left_out if states.get(name) == "ALARM"]
+    if not firing:
+        return []
+    return [
+        "Alarm(s) %s watch only the live version's target group and are in ALARM: the live version is failing. This release "
+        "does not stop on them (it is watched by the alarms of the target group it goes to); a better version repairs the "
+        "service." % ", ".join(firing)
+    ]
 
 
 def alarm_warnings(group):

@@ -17,8 +17,8 @@ the backend's (codedeploy.CodeDeployBackend); waiting is watch.watch().
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.canary.ecs.plugins.module_utils._release import alarms, judging, observe, outcome, preflight, progress, taskdef
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
-from ansible_collections.canary.ecs.plugins.module_utils._release import judging, observe, outcome, preflight, progress, taskdef
 from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend, target_id
 from ansible_collections.canary.ecs.plugins.module_utils._release.context import Context, metric_time, minute_seconds
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import describe_plan
@@ -64,8 +64,10 @@ def release(module, backend):
 
     attach = in_flight_release(ctx, desired)
     if attach is not None:
+        ctx.watched = backend.alarm_names(ctx.group, attach)
         # changed: the service's version changes while this task follows the release it asked for
         result.update(
+            alarm_names=ctx.watched,
             attached=True,
             changed=True,
             deployment_id=attach["deploymentId"],
@@ -85,9 +87,14 @@ def release(module, backend):
         )
         return result, False
 
-    problems = preflight.alarm_problems(ctx.group, aws.describe_alarms(clients("cloudwatch"), ctx.alarm_names()))
+    group_alarms = ctx.alarm_names()
+    described = aws.describe_alarms(clients("cloudwatch"), group_alarms) if group_alarms else []
+    ctx.watched, left_out = alarms.for_release(group_alarms, described, backend.live_target_groups(ctx.group)) if group_alarms else ([], [])
+    problems = preflight.alarm_problems(ctx.group, described, ctx.watched)
     if problems:
         fail(" ".join(problems))
+    result["warnings"].extend(preflight.left_out_warnings(left_out, described))
+    result.update(alarm_names=ctx.watched, alarms_left_out=left_out)
     judging.check_metrics_exist(clients("cloudwatch"), judging.settings(params.get("judge")))
 
     config_name = params.get("deployment_config_name") or ctx.group.get("deploymentConfigName")
@@ -108,7 +115,13 @@ def release(module, backend):
     result["warnings"].extend(duplicates_withdrawn(ecs, registered, ctx.live))
     spec = backend.appspec(registered["taskDefinitionArn"], ctx.container, ctx.port, ctx.service)
     try:
-        deployment_id = backend.start(ctx.group, spec, params.get("deployment_config_name"), params.get("description") or "canary.ecs release of %s" % label)
+        deployment_id = backend.start(
+            ctx.group,
+            spec,
+            params.get("deployment_config_name"),
+            params.get("description") or "canary.ecs release of %s" % label,
+            alarms.override(ctx.group, ctx.watched) if left_out else None,
+        )
     except AnsibleAWSError as error:
         ours = started_anyway(ctx, registered["taskDefinitionArn"])
         if ours is None:
@@ -321,7 +334,7 @@ def follow(module, backend):
         )
         return result, False
     info = backend.get(deployment_id)
-    alarm_names = backend.alarm_names(backend.group_of(info))
+    alarm_names = backend.alarm_names(backend.group_of(info), info)
     result.update(task_definition_arn=backend.released_revision(info), alarm_names=alarm_names)
     result, failed = wait_and_finish(backend, params, tracker, result, deployment_id, alarm_names, None, release_label)
     observation = result.get("observation") or {}
