@@ -17,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Arms the venv's loopback guard (canary_sandbox.guard): in every make target, botocore refuses non-loopback endpoints.
 export CANARY_SANDBOX_GUARD := 1
 
-.PHONY: help venv guard tree test unit sandbox-tests sanity lint integration molecule e2e demo build benchmark clean
+.PHONY: help venv guard tree test unit sandbox-tests sanity lint integration molecule e2e demo build benchmark judge-matrix clean
 
 help:
 	@echo "make demo         the seed's story against a local sandbox: provision, canary v2, failing v3 rolled back, cleanup"
@@ -25,6 +25,7 @@ help:
 	@echo "make unit | sandbox-tests | sanity | lint | integration | molecule | e2e   one layer"
 	@echo "make build        the Galaxy artifact in build/"
 	@echo "make benchmark    release overhead, API calls and rollback reaction time, with figures"
+	@echo "make judge-matrix the judge's detection matrix over traffic rates (a simulation, docs/judging.md)"
 
 venv: $(STAMP)
 $(STAMP): requirements-dev.txt constraints-dev.txt sandbox/pyproject.toml
@@ -97,6 +98,10 @@ build: tree
 
 benchmark: tree
 	tools/with-sandbox.sh $(PY) tests/benchmark/release.py
+
+# The judge's detection matrix: a simulation of its own code over traffic rates (no AWS), docs/judging.md.
+judge-matrix: tree
+	$(PY) tests/benchmark/judge_matrix.py
 
 clean:
 	rm -rf build tests/output
