@@ -17,7 +17,7 @@ description:
     alarm; later runs add and remove tags with O(purge_tags).
   - Every option is checked before the first call; an error names the option.
 author:
-  - canary.ecs contributors
+  - canary.ecs contributors (@canary-ecs)
 options:
   name:
     description: Name of the alarm.

@@ -103,12 +103,15 @@ class Stack:
         return max(weights, key=weights.get)
 
     def alarms_on(self, target_group_name):
-        """The names of the group's alarms that read this target group."""
+        """The names of the group's alarms that judge this target group: those that read it, and of the
+        comparison alarms (metric math with queries whose id starts with "canary") those whose canary it is."""
         prefix = f"targetgroup/{target_group_name}/"
         found = []
         for alarm in self.clients("cloudwatch").describe_alarms(AlarmNames=self.alarm_names)["MetricAlarms"]:
             dimensions = list(alarm.get("Dimensions") or [])
-            for query in alarm.get("Metrics") or []:
+            queries = alarm.get("Metrics") or []
+            canary = [query for query in queries if query["Id"].startswith("canary")]
+            for query in canary or queries:
                 dimensions += ((query.get("MetricStat") or {}).get("Metric") or {}).get("Dimensions") or []
             if any(item["Name"] == "TargetGroup" and item["Value"].startswith(prefix) for item in dimensions):
                 found.append(alarm["AlarmName"])

@@ -6,6 +6,7 @@ is conftest's `stack` fixture.
 
 import json
 import os
+import signal
 import subprocess
 import time
 
@@ -110,3 +111,56 @@ def alarms_quiet(sandbox_env, stack):
         return all(alarm["StateValue"] != "ALARM" for alarm in alarms)
 
     wait_for(quiet, 120, interval=1, what="the stack's alarms out of ALARM")
+
+
+def start_deploy_in_background(sandbox_env, tag, **extra_vars):
+    """deploy.yml in its own process group, for a test to interrupt or kill."""
+    command = [
+        os.path.join(VENV_BIN, "ansible-playbook"),
+        os.path.join("playbooks", "deploy.yml"),
+        "-e",
+        "image_tag=" + tag,
+        "-e",
+        json.dumps(release_vars(sandbox_env.endpoint, **extra_vars)),
+    ]
+    return subprocess.Popen(
+        command, cwd=TREE, env=sandbox_env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+
+
+def interrupt(process, how=signal.SIGINT):
+    """Ctrl-C as a person would (or a kill, how=SIGKILL), to the play this test started (its own process group)."""
+    os.killpg(process.pid, how)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def restore_alarm(cloudwatch, alarm):
+    """put_metric_alarm with what describe_alarms returned."""
+    keys = (
+        "AlarmName",
+        "AlarmDescription",
+        "ActionsEnabled",
+        "OKActions",
+        "AlarmActions",
+        "InsufficientDataActions",
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "ExtendedStatistic",
+        "Dimensions",
+        "Period",
+        "Unit",
+        "EvaluationPeriods",
+        "DatapointsToAlarm",
+        "Threshold",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "EvaluateLowSampleCountPercentile",
+        "Metrics",
+        "ThresholdMetricId",
+    )
+    cloudwatch.put_metric_alarm(**{key: alarm[key] for key in keys if alarm.get(key) not in (None, [], "")})

@@ -55,6 +55,8 @@ BAD_INPUTS = [
     ({"stack_rollback_events": ["WHEN_I_SAY_SO"]}, "stack_rollback_events"),
     ({"stack_environment": ["not", "a", "dict"]}, "stack_environment"),
     ({"stack_5xx_threshold": 0}, "stack_5xx_threshold"),
+    ({"stack_rate_alarm_margin": 100}, "stack_rate_alarm_margin"),
+    ({"stack_rate_alarm_min_requests": 0}, "stack_rate_alarm_min_requests"),
     ({"stack_log_retention_days": 13}, "stack_log_retention_days"),
     ({"stack_ready_wait_minutes": "soon"}, "stack_ready_wait_minutes"),
     ({"stack_ready_wait_minutes": 2881}, "stack_ready_wait_minutes"),
@@ -119,7 +121,18 @@ def test_provision_creates_every_resource(run_playbook, stack_vars, state, sandb
         f"{STACK}-Canary-5XX-Error-Alarm-green",
         f"{STACK}-Canary-Latency-p99-Alarm-blue",
         f"{STACK}-Canary-Latency-p99-Alarm-green",
+        f"{STACK}-Canary-5XX-Rate-Alarm-blue",
+        f"{STACK}-Canary-5XX-Rate-Alarm-green",
     }
+    # the rate comparison with green as the canary reads green's errors against blue's
+    rate = {query["Id"]: query for query in alarms[f"{STACK}-Canary-5XX-Rate-Alarm-green"]["Metrics"]}
+    assert rate["rate"]["Expression"].startswith("IF(canary_requests >= 20, ") and rate["rate"]["ReturnData"] is True
+    assert {d["Name"]: d["Value"] for d in rate["canary_errors"]["MetricStat"]["Metric"]["Dimensions"]}["TargetGroup"].startswith(
+        "targetgroup/%s-app-tg-green/" % STACK
+    )
+    assert {d["Name"]: d["Value"] for d in rate["baseline_errors"]["MetricStat"]["Metric"]["Dimensions"]}["TargetGroup"].startswith(
+        "targetgroup/%s-app-tg-blue/" % STACK
+    )
     seed = alarms[f"{STACK}-Canary-5XX-Error-Alarm-green"]
     assert (seed["MetricName"], seed["Statistic"], seed["Period"], seed["EvaluationPeriods"], seed["Threshold"], seed["ComparisonOperator"]) == (
         "HTTPCode_Target_5XX_Count",

@@ -11,22 +11,18 @@
   and deploy.yml fails saying how to approve.
 """
 
-import json
 import math
-import os
-import signal
-import subprocess
 import time
 
 from release_helpers import (
-    TREE,
-    VENV_BIN,
+    interrupt,
     minute_seconds,
     production_traffic,
     production_url,
     release_result,
     release_vars,
     run_module,
+    start_deploy_in_background,
     version_of,
 )
 
@@ -40,33 +36,9 @@ BAKE_CONFIG = "CodeDeployDefault.ECSCanary10Percent15Minutes"
 LONG_CONFIG = "CodeDeployDefault.ECSLinear10PercentEvery3Minutes"
 
 
-def start_deploy_in_background(sandbox_env, tag):
-    command = [
-        os.path.join(VENV_BIN, "ansible-playbook"),
-        os.path.join("playbooks", "deploy.yml"),
-        "-e",
-        "image_tag=" + tag,
-        "-e",
-        json.dumps(release_vars(sandbox_env.endpoint, release_deployment_config=BAKE_CONFIG)),
-    ]
-    return subprocess.Popen(
-        command, cwd=TREE, env=sandbox_env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True
-    )
-
-
-def interrupt(process):
-    """Ctrl-C as a person would, to the play this test started (its own process group)."""
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-
-
 def test_rerun_after_an_interruption_attaches_instead_of_starting_again(stack, sandbox_env, run_playbook):
     before = len(stack.user_deployments())
-    play = start_deploy_in_background(sandbox_env, "v5")
+    play = start_deploy_in_background(sandbox_env, "v5", release_deployment_config=BAKE_CONFIG)
     try:
         wait_for(lambda: stack.in_flight(), timeout=120, what="the deployment to start")
         wait_for(lambda: 0 < max(stack.weights().values()) < 100 or None, timeout=60, what="the canary shift")

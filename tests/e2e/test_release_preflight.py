@@ -6,7 +6,7 @@ Every test reads back that no task definition revision was registered and no dep
 import time
 
 import pytest
-from release_helpers import alarms_quiet, release_result, release_vars, run_module
+from release_helpers import alarms_quiet, release_result, release_vars, restore_alarm, run_module
 
 from canary_sandbox.engine.testing import wait_for
 
@@ -174,31 +174,3 @@ def test_an_alarm_of_the_canarys_target_group_already_in_alarm(stack, sandbox_en
         restore_alarm(cloudwatch, saved)
         wait_for(lambda: stack.alarm(name)["StateValue"] != "ALARM", timeout=60, what=f"{name} to leave ALARM")
         time.sleep(1)
-
-
-def restore_alarm(cloudwatch, alarm):
-    """put_metric_alarm with what describe_alarms returned."""
-    keys = (
-        "AlarmName",
-        "AlarmDescription",
-        "ActionsEnabled",
-        "OKActions",
-        "AlarmActions",
-        "InsufficientDataActions",
-        "MetricName",
-        "Namespace",
-        "Statistic",
-        "ExtendedStatistic",
-        "Dimensions",
-        "Period",
-        "Unit",
-        "EvaluationPeriods",
-        "DatapointsToAlarm",
-        "Threshold",
-        "ComparisonOperator",
-        "TreatMissingData",
-        "EvaluateLowSampleCountPercentile",
-        "Metrics",
-        "ThresholdMetricId",
-    )
-    cloudwatch.put_metric_alarm(**{key: alarm[key] for key in keys if alarm.get(key) not in (None, [], "")})

@@ -9,7 +9,6 @@ import pytest
 
 from ansible_collections.canary.ecs.plugins.module_utils._cloudwatch import math_alarm
 from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
-from ansible_collections.canary.ecs.plugins.modules import cloudwatch_math_alarm  # noqa: F401  (the module imports cleanly)
 
 DIMENSIONS = {"TargetGroup": "targetgroup/green/0123456789abcdef", "LoadBalancer": "app/alb/fedcba9876543210"}
 
