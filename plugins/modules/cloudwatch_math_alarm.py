@@ -191,14 +191,12 @@ msg:
 """
 
 from ansible_collections.canary.ecs.plugins.module_utils._cloudwatch.math_alarm import ensure_absent, ensure_present
-from ansible_collections.canary.ecs.plugins.module_utils.common import Clients, run_module
-from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
+from ansible_collections.canary.ecs.plugins.module_utils.modules import resource_options, run_resource_module
 
 
 def main():
     argument_spec = dict(
         name=dict(type="str", required=True, aliases=["alarm_name"]),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
         description=dict(type="str"),
         metrics=dict(
             type="list",
@@ -225,12 +223,9 @@ def main():
         evaluation_periods=dict(type="int"),
         datapoints_to_alarm=dict(type="int"),
         treat_missing_data=dict(type="str", default="missing", choices=["breaching", "notBreaching", "ignore", "missing"]),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleCanaryECSModule(argument_spec=argument_spec, supports_check_mode=True)
-    ensure = ensure_present if module.params["state"] == "present" else ensure_absent
-    run_module(module, ensure, module, Clients(module)("cloudwatch"))
+    argument_spec.update(resource_options())
+    run_resource_module(argument_spec, ensure_present, ensure_absent, "cloudwatch")
 
 
 if __name__ == "__main__":

@@ -149,8 +149,7 @@ msg:
 """
 
 from ansible_collections.canary.ecs.plugins.module_utils._ecs.cluster import ensure_cluster_absent, ensure_cluster_present
-from ansible_collections.canary.ecs.plugins.module_utils.common import Clients, run_module
-from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
+from ansible_collections.canary.ecs.plugins.module_utils.modules import resource_options, run_resource_module
 
 
 def main():
@@ -167,13 +166,9 @@ def main():
                 base=dict(type="int", default=0),
             ),
         ),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleCanaryECSModule(argument_spec=argument_spec, supports_check_mode=True)
-    ensure = ensure_cluster_present if module.params["state"] == "present" else ensure_cluster_absent
-    run_module(module, ensure, module, Clients(module)("ecs"))
+    argument_spec.update(resource_options())
+    run_resource_module(argument_spec, ensure_cluster_present, ensure_cluster_absent, "ecs")
 
 
 if __name__ == "__main__":

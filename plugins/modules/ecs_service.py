@@ -235,8 +235,7 @@ msg:
 """
 
 from ansible_collections.canary.ecs.plugins.module_utils._ecs.service import ensure_service_absent, ensure_service_present
-from ansible_collections.canary.ecs.plugins.module_utils.common import Clients, run_module
-from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
+from ansible_collections.canary.ecs.plugins.module_utils.modules import resource_options, run_resource_module
 
 
 def main():
@@ -269,13 +268,9 @@ def main():
         force_deletion=dict(type="bool", default=False),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleCanaryECSModule(argument_spec=argument_spec, supports_check_mode=True)
-    ensure = ensure_service_present if module.params["state"] == "present" else ensure_service_absent
-    run_module(module, ensure, module, Clients(module)("ecs"))
+    argument_spec.update(resource_options())
+    run_resource_module(argument_spec, ensure_service_present, ensure_service_absent, "ecs")
 
 
 if __name__ == "__main__":

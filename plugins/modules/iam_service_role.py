@@ -175,8 +175,7 @@ msg:
 """
 
 from ansible_collections.canary.ecs.plugins.module_utils._iam.role import ensure_role_absent, ensure_role_present
-from ansible_collections.canary.ecs.plugins.module_utils.common import Clients, run_module
-from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
+from ansible_collections.canary.ecs.plugins.module_utils.modules import resource_options, run_resource_module
 
 
 def main():
@@ -186,13 +185,9 @@ def main():
         description=dict(type="str"),
         managed_policies=dict(type="list", elements="str", default=[], aliases=["managed_policy_arns"]),
         purge_managed_policies=dict(type="bool", default=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleCanaryECSModule(argument_spec=argument_spec, supports_check_mode=True)
-    ensure = ensure_role_present if module.params["state"] == "present" else ensure_role_absent
-    run_module(module, ensure, module, Clients(module)("iam"))
+    argument_spec.update(resource_options())
+    run_resource_module(argument_spec, ensure_role_present, ensure_role_absent, "iam")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from unittest.mock import MagicMock
 
 import pytest
 
+from ansible_collections.canary.ecs.plugins.module_utils import modules
 from ansible_collections.canary.ecs.plugins.module_utils._ecs import cluster, service
 from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
 from ansible_collections.canary.ecs.plugins.modules import ecs_cluster as cluster_module
@@ -101,14 +102,15 @@ def _spec(module):
         captured.update(argument_spec)
         raise Capture()
 
-    original = module.AnsibleCanaryECSModule
-    module.AnsibleCanaryECSModule = fake
+    # run_resource_module builds the module: its name is looked up in module_utils.modules
+    original = modules.AnsibleCanaryECSModule
+    modules.AnsibleCanaryECSModule = fake
     try:
         module.main()
     except Capture:
         pass
     finally:
-        module.AnsibleCanaryECSModule = original
+        modules.AnsibleCanaryECSModule = original
     return captured
 
 
