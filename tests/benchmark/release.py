@@ -12,6 +12,8 @@ provisions the stack, then measures, in one run:
     reaction      a v3 failing half its requests under traffic: from the alarm entering
                   ALARM (its history) to the last v3 response seen by HTTP clients, and to
                   the production listener back at 100% on the previous version
+    judge         a v5 failing 5% of its requests (under the count alarm) with release_judge on:
+                  time to its rollback, looks, the judge's calls
     AWS CLI       the same release driven by `aws ecs register-task-definition`,
                   `aws deploy create-deployment` and `aws deploy wait deployment-successful`
                   against the same sandbox, through the same proxy
@@ -316,6 +318,22 @@ def main():
         listener_back = watch.back_at_100_after(fired_at or started_at)
         print("deploy.yml v4 (fails half its requests): %.1fs, %d API calls" % (rollback_seconds, sum(rollback_calls.values())), flush=True)
 
+        # the judge: a canary failing 5% (under the seed's count alarm) with release_judge on
+        with Traffic(listener_url(sandbox, port=80), workers=TRAFFIC_WORKERS) as judged_traffic:
+            judged_started = time.time()
+            judged_seconds, _ = playbook(
+                proxy.endpoint,
+                "deploy.yml",
+                "-e",
+                "image_tag=v5",
+                expect_failure=True,
+                extra_vars=dict(fast, release_environment={"SANDBOX_FAILURE_RATE": "0.05"}, release_judge=True),
+            )
+            judged_calls = proxy.take()
+            time.sleep(1)
+        last_v5 = judged_traffic.last_time(lambda version, status: version == "v5", since=judged_started)
+        print("deploy.yml v5 (fails 5%%, judged): %.1fs, %d API calls" % (judged_seconds, sum(judged_calls.values())), flush=True)
+
     rows = [
         ("", "deploy.yml (canary.ecs)", "AWS CLI"),
         ("wall time of one release", "%.1f s" % deploy_seconds, "%.1f s" % cli_seconds),
@@ -344,8 +362,22 @@ def main():
         if listener_back:
             print("  alarm ALARM -> production listener 100%% on v2 again (ELBv2): %.2f s" % (listener_back - fired_at))
     print()
+    looks = judged_calls.get("codedeploy.GetDeployment", 0) or judged_calls.get("CodeDeploy.GetDeployment", 0)
+    judged_looks = judged_calls.get("monitoring.GetMetricData", 0) or judged_calls.get("GraniteServiceVersion.GetMetricData", 0)
+    print("The judge, a canary failing 5% of its requests (the count alarm stays under 5 a minute):")
+    print(
+        "  wall time of the release to its rollback: %.1f s; last response served by v5 at +%.1f s"
+        % (judged_seconds, (last_v5 or judged_started) - judged_started)
+    )
+    print(
+        "  looks: %d, of which judged: %d; judge calls per judged look: GetMetricData 1, DescribeTargetGroups 1, GetDeploymentConfig 1" % (looks, judged_looks)
+    )
+    print()
     print("API calls per operation, one release with deploy.yml:")
     for operation, count in sorted(deploy_calls.items(), key=lambda item: (-item[1], item[0])):
+        print("  %4d  %s" % (count, operation))
+    print("API calls per operation, the judged release (v5):")
+    for operation, count in sorted(judged_calls.items(), key=lambda item: (-item[1], item[0])):
         print("  %4d  %s" % (count, operation))
     print("API calls per operation, the same release with the AWS CLI:")
     for operation, count in sorted(cli_calls.items(), key=lambda item: (-item[1], item[0])):
