@@ -142,6 +142,18 @@ def _start_background(args):
     sys.exit(f"sandbox did not answer within {STARTUP_TIMEOUT}s")
 
 
+def _gone(pid, seconds):
+    """Whether the process ended within `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def cmd_stop(args):
     if not os.path.exists(args.pidfile):
         print(f"sandbox: no pid file {args.pidfile}: nothing to stop")
@@ -153,15 +165,11 @@ def cmd_stop(args):
     except ProcessLookupError:
         os.unlink(args.pidfile)
         return 0
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
+    if not _gone(pid, 20):
         os.kill(pid, signal.SIGKILL)
+        # a busy machine may take a moment to deliver it: say "stopped" only once it is so
+        if not _gone(pid, 10):
+            sys.exit(f"sandbox: pid {pid} is still there 10 s after SIGKILL")
     if os.path.exists(args.pidfile):
         os.unlink(args.pidfile)
     print(f"sandbox: stopped (pid {pid})")
