@@ -46,8 +46,10 @@ def wait_for_service_counts(ecs, stack, running, pending=0):
     """(service counts, task set counts) once the service reports `running` and `pending` tasks."""
 
     def reached():
+        # the service's counts and its task sets' are two reads of the data plane: wait until both agree
         found = counts(ecs, stack)
-        return found if found[0] == (running, pending) and found[1] else None
+        agreed = (sum(item[1] for item in found[1].values()), sum(item[2] for item in found[1].values())) == (running, pending)
+        return found if found[0] == (running, pending) and found[1] and agreed else None
 
     return wait_for(reached, 10, what=f"{running} running and {pending} pending tasks")
 
