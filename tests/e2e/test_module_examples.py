@@ -41,6 +41,7 @@ ORDER = [
     "ecs_deployment_info",
     "ecs_resource_tags",
     "cloudwatch_alarm_tags",
+    "cloudwatch_math_alarm",
     "iam_service_role",
     "iam_service_role_info",
     "elb_listener",
@@ -192,6 +193,9 @@ def _check(module, aws):
     elif module == "cloudwatch_alarm_tags":
         alarms = aws("cloudwatch").describe_alarms(AlarmNames=["canary-Canary-5XX-Error-Alarm-blue"])["MetricAlarms"]
         assert alarms == [], "the last example deletes the alarm its stack owns"
+    elif module == "cloudwatch_math_alarm":
+        alarms = aws("cloudwatch").describe_alarms(AlarmNames=["checkout-5XX-Rate-Above-Baseline-green"])["MetricAlarms"]
+        assert alarms == [], "the last example deletes the alarm the first one made"
     elif module in ("iam_service_role", "iam_service_role_info"):
         names = [role["RoleName"] for role in aws("iam").list_roles()["Roles"]]
         assert not {"checkout-execution", "checkout-codedeploy"} & set(names), names
