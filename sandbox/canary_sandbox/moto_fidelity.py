@@ -21,6 +21,8 @@ def apply():
         _task_definitions_say_when_they_were_registered()
         _task_definitions_list_sorted_and_paged()
         _task_sets_and_services_count_their_tasks()
+        _task_sets_stabilize_once_their_tasks_run()
+        _tasks_listed_by_service_and_running_by_default()
         _new_alarms_start_with_insufficient_data()
         _target_groups_answer_every_default_attribute()
         _services_keep_their_health_check_grace_period()
@@ -143,6 +145,39 @@ def _task_sets_and_services_count_their_tasks():
     # moto assigns both in places (create, update, delete); what it writes is ignored
     ecs_models.Service.running_count = property(service_running, lambda self, value: None)
     ecs_models.Service.pending_count = property(service_pending, lambda self, value: None)
+
+
+def _task_sets_stabilize_once_their_tasks_run():
+    """AWS: a task set is STABILIZING until its running count reaches its computed desired count (tasks
+    healthy in their target group), then STEADY_STATE; moto answers STEADY_STATE from creation. Without a
+    data plane reporting tasks (an engine-only sandbox), moto's answer stands."""
+    import moto.ecs.models as ecs_models
+
+    def stability(self):
+        with _lock:
+            reporting = _sample_cap[0] is not None
+        if reporting and self.running_count < self.computed_desired_count:
+            return "STABILIZING"
+        return "STEADY_STATE"
+
+    ecs_models.TaskSet.stabilityStatus = property(stability, lambda self, value: None)
+
+
+def _tasks_listed_by_service_and_running_by_default():
+    """AWS's ListTasks filters by serviceName (the service's tasks are in group 'service:<name>') and, without
+    desiredStatus, lists RUNNING tasks only; moto ignores serviceName and lists tasks of every status."""
+    import moto.ecs.models as ecs_models
+
+    original = ecs_models.EC2ContainerServiceBackend.list_tasks
+
+    def list_tasks(self, cluster_str=None, container_instance=None, family=None, started_by=None, service_name=None, desiredStatus=None):
+        tasks = original(self, cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING")
+        if service_name:
+            name = service_name.rsplit("/", 1)[-1]
+            tasks = [task for task in tasks if getattr(task, "group", None) == f"service:{name}"]
+        return tasks
+
+    ecs_models.EC2ContainerServiceBackend.list_tasks = list_tasks
 
 
 def _new_alarms_start_with_insufficient_data():

@@ -22,6 +22,11 @@ MAX_TASKS = 3  # enough to show round robin and stickiness; each task is a real 
 FAILURE_RATE_VARIABLE = "SANDBOX_FAILURE_RATE"
 LATENCY_VARIABLE = "SANDBOX_LATENCY_MS"
 MAX_LATENCY_MS = 30000.0  # below the proxy's upstream timeout, so slow tasks stay slow rather than 504
+START_FAILURE_VARIABLE = "SANDBOX_START_FAILURE"  # crash | health-check | image-pull: no task of it ever runs
+START_FAILURES = ("crash", "health-check", "image-pull")
+EXIT_CODE_VARIABLE = "SANDBOX_EXIT_CODE"  # the exit code of a crash (1 by default)
+START_SECONDS_VARIABLE = "SANDBOX_START_SECONDS"  # sandbox seconds a task takes to pass its health check
+MAX_START_SECONDS = 7200.0
 
 DEFAULT_COOKIE_SECONDS = 86400  # AWS's default for stickiness.lb_cookie.duration_seconds
 ATTRIBUTES_TTL = 1.5  # real seconds a target group's stickiness attributes are trusted
@@ -47,6 +52,11 @@ class TaskSpec:
     version: str
     failure_rate: float = 0.0
     latency_ms: float = 0.0
+    task_definition_arn: str = ""
+    image: str = ""
+    start_failure: str = ""  # one of START_FAILURES, or "" for a task that starts
+    exit_code: int = 1
+    start_seconds: float = 0.0
 
     @property
     def target_group_name(self):
@@ -109,15 +119,32 @@ def container_behaviour(container):
     return failure_rate, latency_ms, problems
 
 
-def _number(environment, name, low, high, problems, container):
+def container_start(container):
+    """(start_failure, exit_code, start_seconds, problems) from the container's SANDBOX_START_* variables.
+
+    Like container_behaviour, a value it cannot use is reported and ignored.
+    """
+    environment = {item.get("name"): item.get("value") for item in container.get("environment") or []}
+    problems = []
+    failure = (environment.get(START_FAILURE_VARIABLE) or "").strip()
+    if failure and failure not in START_FAILURES:
+        problems.append(f"container {container.get('name')!r}: {START_FAILURE_VARIABLE}={failure!r} is not one of {', '.join(START_FAILURES)}; ignored")
+        failure = ""
+    exit_code = int(_number(environment, EXIT_CODE_VARIABLE, 0.0, 255.0, problems, container, default=1.0))
+    start_seconds = _number(environment, START_SECONDS_VARIABLE, 0.0, MAX_START_SECONDS, problems, container)
+    return failure, exit_code, start_seconds, problems
+
+
+def _number(environment, name, low, high, problems, container, default=None):
+    default = low if default is None else default
     raw = environment.get(name)
     if raw in (None, ""):
-        return low
+        return default
     try:
         value = float(raw)
     except ValueError:
         problems.append(f"container {container.get('name')!r}: {name}={raw!r} is not a number; ignored (use a number between {low:g} and {high:g})")
-        return low
+        return default
     if not low <= value <= high:
         problems.append(f"container {container.get('name')!r}: {name}={raw!r} is outside {low:g}..{high:g}; clamped")
     return min(max(value, low), high)
@@ -333,7 +360,8 @@ def task_specs(ecs, cache, ignored_target_groups=frozenset()):
                     )
                     continue
                 failure_rate, latency_ms, problems = container_behaviour(container)
-                warnings.extend(f"{definition_arn}: {problem}" for problem in problems)
+                start_failure, exit_code, start_seconds, start_problems = container_start(container)
+                warnings.extend(f"{definition_arn}: {problem}" for problem in problems + start_problems)
                 spec = TaskSpec(
                     task_set_id=deployment_id,
                     service_arn=service["serviceArn"],
@@ -342,6 +370,11 @@ def task_specs(ecs, cache, ignored_target_groups=frozenset()):
                     version=image_version(container.get("image", "")),
                     failure_rate=failure_rate,
                     latency_ms=latency_ms,
+                    task_definition_arn=definition_arn,
+                    image=container.get("image", ""),
+                    start_failure=start_failure,
+                    exit_code=exit_code,
+                    start_seconds=start_seconds,
                 )
                 specs[spec] = count
     return specs, warnings

@@ -26,6 +26,7 @@ from .. import moto_fidelity
 from ..guard import assert_loopback
 from ..router import WriteWatch
 from ..server import Extension
+from . import stopped
 from .discovery import MAX_TASKS, DiscoveryCache, discover
 from .metrics import MetricsRecorder, publish
 from .proxy import GroupRoute, ListenerServer
@@ -100,6 +101,7 @@ class DataPlane(Extension):
         self._routes = {}  # target group arn -> GroupRoute (replaced whole, read without the lock)
         self._counters = {}  # target group arn -> round-robin position
         self._fleet = TaskFleet(self.rng)
+        self._stickiness = {}  # the last pass's, for routes rebuilt between passes
         self._cache = DiscoveryCache()
         self._generation = 0
         self._applied = 0.0  # monotonic start of the newest pass applied
@@ -118,6 +120,7 @@ class DataPlane(Extension):
     def attach(self, sandbox, router):
         super().attach(sandbox, router)
         self.metrics = MetricsRecorder(sandbox.clock.sandbox_now)
+        self._fleet = TaskFleet(self.rng, real_seconds=lambda seconds: sandbox.clock.seconds(seconds / 60.0))
         router.admin[("GET", ADMIN_PATH)] = self._admin
         router.observers.append(self._observe)
         self._quiet = WriteWatch(router, QUIET_PASS_INTERVAL)
@@ -149,6 +152,8 @@ class DataPlane(Extension):
             self._ignored = frozenset(ignored)
             servers = self._retired + self._fleet.take_all() + [state.server for state in self._listeners.values()]
             moto_fidelity.report_running({})
+            stopped.clear()
+            self._stickiness = {}
             self._retired = []
             self._listeners = {}
             self._routes = {}
@@ -242,7 +247,20 @@ class DataPlane(Extension):
         while not self._stopping.wait(self.discovery_interval):
             if self._quiet is None or self._quiet.due():
                 self.discover_once()
+            self._tasks_between_passes()
             self._close_retired()
+
+    def _tasks_between_passes(self):
+        """Tasks that pass their health check now, and attempts to start failing tasks that failed by now."""
+        with self._lock:
+            if self._fleet.became_ready():
+                self._publish_fleet()
+            failures = self._fleet.failed_attempts()
+        for spec, attempts in failures:
+            try:
+                stopped.record(spec, attempts)
+            except Exception as error:  # the store changed under us (a reset): the next attempt tries again
+                LOG.warning("data plane: could not record the stopped tasks of %s: %s", spec.task_set_id, error)
 
     def _close_retired(self):
         with self._lock:
@@ -298,11 +316,8 @@ class DataPlane(Extension):
     def _apply(self, snapshot, taken):
         """Match ports, tasks and routes to the snapshot (under the lock); returns servers to close."""
         to_close = self._fleet.reconcile(snapshot.tasks)
-        moto_fidelity.report_running(self._fleet.running_by_task_set(), cap=MAX_TASKS)
-        routes = {arn: GroupRoute(arn=arn, targets=targets, cookie_seconds=snapshot.stickiness.get(arn)) for arn, targets in self._fleet.targets().items()}
-        for arn in snapshot.stickiness:
-            routes.setdefault(arn, GroupRoute(arn=arn, cookie_seconds=snapshot.stickiness[arn]))
-        self._routes = routes
+        self._stickiness = snapshot.stickiness
+        self._publish_fleet()
         for arn in list(self._listeners):
             if arn not in snapshot.listeners:
                 state = self._listeners.pop(arn)
@@ -317,6 +332,14 @@ class DataPlane(Extension):
             else:
                 state.update(listener, taken)
         return to_close
+
+    def _publish_fleet(self):
+        """Running counts to ECS's answers and healthy tasks to the routes (under the lock)."""
+        moto_fidelity.report_running(self._fleet.running_by_task_set(), cap=MAX_TASKS)
+        routes = {arn: GroupRoute(arn=arn, targets=targets, cookie_seconds=self._stickiness.get(arn)) for arn, targets in self._fleet.targets().items()}
+        for arn, seconds in self._stickiness.items():
+            routes.setdefault(arn, GroupRoute(arn=arn, cookie_seconds=seconds))
+        self._routes = routes
 
     def listeners(self):
         """The admin view: every listener and its local URL."""

@@ -3,11 +3,17 @@
 A task answers GET/HEAD on any path with `Hello from <version>` (200), or with the
 seed's `Internal Server Error!` (500) for the share of requests its container's
 SANDBOX_FAILURE_RATE asks for, after SANDBOX_LATENCY_MS of added latency.
+
+A task counts as running (and gets traffic) once it passes its health check,
+SANDBOX_START_SECONDS (sandbox seconds) after it started. A container with
+SANDBOX_START_FAILURE never runs: ECS keeps trying, and each attempt ends as a stopped
+task (see stopped.py), one per task slot every ATTEMPT_SECONDS of its kind.
 """
 
 import dataclasses
 import logging
 import random
+import time
 import uuid
 
 from .http import LoopbackHTTPServer, QuietHandler
@@ -15,6 +21,10 @@ from .http import LoopbackHTTPServer, QuietHandler
 LOG = logging.getLogger("canary_sandbox.dataplane.extension")
 
 FAILURE_BODY = b"Internal Server Error!"
+# Sandbox seconds one failed attempt to start a task lasts: a crash at start is over in
+# seconds (ECS then backs off), a pull is retried for a while, and a task failing its
+# health checks serves for the grace period and the unhealthy threshold before ECS stops it.
+ATTEMPT_SECONDS = {"crash": 30.0, "image-pull": 60.0, "health-check": 90.0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,11 +69,15 @@ class TaskHandler(QuietHandler):
 class TaskServer(LoopbackHTTPServer):
     drain_seconds = 2.0  # a stopped task finishes the requests it has (the proxy opens one per request)
 
-    def __init__(self, spec, rng):
+    def __init__(self, spec, rng, ready_at=0.0):
         self.spec = spec
         self.rng = rng
+        self.ready_at = ready_at  # monotonic: when it passes its health check
         self.task_id = uuid.uuid4().hex  # shaped like an ECS task id
         super().__init__(TaskHandler, label=f"task-{spec.target_group_name}-{self.task_id[:8]}")
+
+    def ready(self, now=None):
+        return (time.monotonic() if now is None else now) >= self.ready_at
 
     def target(self):
         return Target(task_id=self.task_id, port=self.port)
@@ -76,9 +90,12 @@ class TaskFleet:
     servers it returns outside that lock (closing joins handler threads).
     """
 
-    def __init__(self, rng=None):
+    def __init__(self, rng=None, real_seconds=None):
         self._rng = rng or random.Random()
+        self._real_seconds = real_seconds or (lambda sandbox_seconds: sandbox_seconds)  # the clock's scale
         self._running = {}  # TaskSpec -> [TaskServer, ...]
+        self._failing = {}  # TaskSpec -> [count, monotonic time of its next failed attempt]
+        self._starting = set()  # servers not yet past their health check
 
     def reconcile(self, desired):
         """Start and stop tasks so each TaskSpec runs its count; returns the servers to close."""
@@ -86,38 +103,73 @@ class TaskFleet:
         for spec in list(self._running):
             if spec not in desired:
                 to_close.extend(self._running.pop(spec))
+        for spec in list(self._failing):
+            if spec not in desired:
+                del self._failing[spec]
         for spec, count in desired.items():
+            if spec.start_failure:
+                entry = self._failing.setdefault(spec, [count, time.monotonic() + self._attempt_seconds(spec)])
+                entry[0] = count
+                continue
             servers = self._running.setdefault(spec, [])
             while len(servers) > count:
                 to_close.append(servers.pop())
             while len(servers) < count:
                 servers.append(self._start(spec))
+        self._starting &= set(self.servers())
         return to_close
 
+    def _attempt_seconds(self, spec):
+        return self._real_seconds(ATTEMPT_SECONDS[spec.start_failure])
+
     def _start(self, spec):
-        server = TaskServer(spec, self._rng).start()
+        server = TaskServer(spec, self._rng, ready_at=time.monotonic() + self._real_seconds(spec.start_seconds)).start()
+        if spec.start_seconds:
+            self._starting.add(server)
         LOG.info("task %s started for %s (version %s) on %s", server.task_id, spec.target_group_name, spec.version, server.url)
         return server
+
+    def failed_attempts(self, now=None):
+        """[(TaskSpec, attempts)] of the failing specs whose next attempts to start a task have failed by now."""
+        now = time.monotonic() if now is None else now
+        due = []
+        for spec, entry in self._failing.items():
+            count, next_at = entry
+            if now >= next_at:
+                due.append((spec, count))
+                entry[1] = now + self._attempt_seconds(spec)
+        return due
+
+    def became_ready(self, now=None):
+        """Whether a task passed its health check since the last call (its running count and routes change)."""
+        now = time.monotonic() if now is None else now
+        ready = {server for server in self._starting if server.ready(now)}
+        self._starting -= ready
+        return bool(ready)
 
     def take_all(self):
         """Forget every task; returns the servers to close."""
         servers = [server for group in self._running.values() for server in group]
         self._running = {}
+        self._failing = {}
+        self._starting = set()
         return servers
 
     def targets(self):
-        """Target group ARN -> tuple of Targets, in a stable order for round robin."""
+        """Target group ARN -> tuple of Targets that passed their health check, in a stable order for round robin."""
         by_group = {}
         ordered = sorted(self._running.items(), key=lambda item: (item[0].target_group_arn, item[0].task_set_id))
+        now = time.monotonic()
         for spec, servers in ordered:
-            by_group.setdefault(spec.target_group_arn, []).extend(server.target() for server in servers)
-        return {arn: tuple(targets) for arn, targets in by_group.items()}
+            by_group.setdefault(spec.target_group_arn, []).extend(server.target() for server in servers if server.ready(now))
+        return {arn: tuple(targets) for arn, targets in by_group.items() if targets}
 
     def running_by_task_set(self):
         """Task set (or deployment) id -> tasks running for it (one per task, whatever its target groups)."""
         counts = {}
+        now = time.monotonic()
         for spec, servers in self._running.items():
-            counts[spec.task_set_id] = max(counts.get(spec.task_set_id, 0), len(servers))
+            counts[spec.task_set_id] = max(counts.get(spec.task_set_id, 0), sum(1 for server in servers if server.ready(now)))
         return counts
 
     def describe(self):
@@ -128,9 +180,19 @@ class TaskFleet:
                 "version": spec.version,
                 "failureRate": spec.failure_rate,
                 "latencyMs": spec.latency_ms,
-                "tasks": [{"taskId": server.task_id, "url": server.url} for server in servers],
+                "tasks": [{"taskId": server.task_id, "url": server.url, "healthy": server.ready()} for server in servers],
             }
             for spec, servers in self._running.items()
+        ] + [
+            {
+                "taskSetId": spec.task_set_id,
+                "targetGroup": spec.target_group_name,
+                "version": spec.version,
+                "startFailure": spec.start_failure,
+                "desiredTasks": count,
+                "tasks": [],
+            }
+            for spec, (count, _next) in self._failing.items()
         ]
 
     def servers(self):

@@ -25,7 +25,7 @@ LOG = logging.getLogger("canary_sandbox.engine.extension")
 
 STEP_SECONDS = 0.05  # longest real sleep between checks of stop/continue/cancel
 ALARM_POLL_SECONDS = 0.2  # real seconds between two DescribeAlarms calls
-STEADY_TIMEOUT_MINUTES = 30  # sandbox minutes a new task set may take to reach STEADY_STATE
+STEADY_TIMEOUT_MINUTES = 60  # sandbox minutes CodeDeploy waits for a new task set to reach STEADY_STATE
 ALARM_MESSAGE = (
     "One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, "
     "and the affected deployments have been stopped. Activated alarms: "
@@ -89,6 +89,7 @@ class DeploymentRun:
         self.primary_swapped = False
         self._alarms = {}
         self._next_alarm_poll = 0.0
+        self._next_steady_check = 0.0
         self.thread = threading.Thread(target=self.run, name=f"deploy-{deployment_id}", daemon=True)
 
     # --- signals (any thread) ------------------------------------------------------------
@@ -197,12 +198,13 @@ class DeploymentRun:
         else:
             self._event(name, "Succeeded")
 
-    def _refresh_task_sets(self):
-        """ECSTarget.taskSetsInfo from ECS, with the traffic weights this run has set."""
-        try:
-            sets = aws.task_sets(self.ecs, self.target)
-        except Exception:  # informational only: keep the last snapshot
-            return
+    def _refresh_task_sets(self, sets=None):
+        """ECSTarget.taskSetsInfo from ECS (or the task sets just read), with the traffic weights this run has set."""
+        if sets is None:
+            try:
+                sets = aws.task_sets(self.ecs, self.target)
+            except Exception:  # informational only: keep the last snapshot
+                return
         original_weight, replacement_weight = weights(self.green_percent)
         info = []
         for task_set in sets:
@@ -315,8 +317,13 @@ class DeploymentRun:
         self._hook("AfterInstall")
 
     def _replacement_steady(self):
-        sets = {task_set["taskSetArn"]: task_set for task_set in aws.task_sets(self.ecs, self.target)}
-        current = sets.get(self.replacement_task_set)
+        """Whether the replacement task set is steady; meanwhile the target shows its counts as they grow."""
+        if time.monotonic() < self._next_steady_check:
+            return False
+        self._next_steady_check = time.monotonic() + ALARM_POLL_SECONDS
+        read = aws.task_sets(self.ecs, self.target)
+        self._refresh_task_sets(read)
+        current = next((task_set for task_set in read if task_set["taskSetArn"] == self.replacement_task_set), None)
         return current is not None and current.get("stabilityStatus") == "STEADY_STATE"
 
     def _allow_test_traffic(self):

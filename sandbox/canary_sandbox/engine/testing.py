@@ -75,11 +75,15 @@ def green_percent(elbv2, listener_arn, green_target_group_arn):
     return 0
 
 
-def new_image(aws, stack, tag):
-    """A new revision of the stack's task definition with another image tag."""
+def new_image(aws, stack, tag, environment=None):
+    """A new revision of the stack's task definition with another image tag (and SANDBOX_* variables: {name: value})."""
     ecs = aws("ecs")
     current = ecs.describe_task_definition(taskDefinition=stack.task_definition_arn)["taskDefinition"]
-    containers = [dict(container, image=f"canary-app:{tag}") for container in current["containerDefinitions"]]
+    variables = [{"name": name, "value": str(value)} for name, value in (environment or {}).items()]
+    containers = [
+        dict(container, image=f"canary-app:{tag}", environment=(container.get("environment") or []) + variables)
+        for container in current["containerDefinitions"]
+    ]
     return ecs.register_task_definition(
         family=current["family"],
         networkMode="awsvpc",
@@ -101,9 +105,9 @@ def setup_group(aws, stack, name, termination_wait=0, **overrides):
     codedeploy.create_deployment_group(**args)
 
 
-def deploy(aws, stack, name, tag, **kwargs):
+def deploy(aws, stack, name, tag, environment=None, **kwargs):
     """Start a deployment of a new image tag to the group `name`: (deployment id, task definition ARN)."""
-    task_definition = new_image(aws, stack, tag)
+    task_definition = new_image(aws, stack, tag, environment)
     deployment_id = aws("codedeploy").create_deployment(
         applicationName=name,
         deploymentGroupName=name,
