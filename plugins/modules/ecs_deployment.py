@@ -260,6 +260,20 @@ options:
         type: str
         choices: [rollback, proceed]
         default: rollback
+  fast_fail_minutes:
+    description:
+      - Stop the deployment with rollback when its replacement tasks are not all running this many minutes after
+        CodeDeploy began installing them (its C(Install) event), instead of CodeDeploy's own hour. V(0) turns it off.
+      - While tasks are missing, each look past the first minute of C(Install) reads the service's stopped tasks
+        (C(ecs:ListTasks) and C(ecs:DescribeTasks)) to name why, such as a container's exit code,
+        C(CannotPullContainerError) or failed ELB health checks; the reasons are in C(startup) of RV(observation), the
+        progress lines and RV(outcome.startup).
+      - Allow for the image pull, the container's start and the target group's health checks (its healthy threshold
+        times its interval); the service's health check grace period counts too.
+      - Acts only while the action plugin or the module is following the deployment; with O(wait=false) nothing watches.
+    type: float
+    default: 10
+    version_added: 0.3.0
   fail_on_rollback:
     description:
       - Fail the task when the release is rolled back (an alarm fired, the judge stopped it, or it was stopped).
@@ -275,8 +289,8 @@ notes:
     C(codedeploy:ListDeploymentGroups), C(codedeploy:BatchGetDeploymentGroups), C(codedeploy:GetDeploymentGroup),
     C(codedeploy:GetDeploymentConfig), C(codedeploy:ListDeployments), C(codedeploy:BatchGetDeployments),
     C(codedeploy:GetDeployment), C(codedeploy:CreateDeployment), C(codedeploy:BatchGetDeploymentTargets),
-    C(codedeploy:StopDeployment), C(codedeploy:ContinueDeployment), C(cloudwatch:DescribeAlarms) and,
-    for ECR images, C(ecr:DescribeImages).
+    C(codedeploy:StopDeployment), C(codedeploy:ContinueDeployment), C(cloudwatch:DescribeAlarms), for fast fail
+    C(ecs:ListTasks) and C(ecs:DescribeTasks), and, for ECR images, C(ecr:DescribeImages).
 seealso:
   - module: canary.ecs.ecs_deployment_info
   - module: canary.ecs.codedeploy_deployment_group
@@ -501,7 +515,7 @@ timeline:
   elements: dict
   contains:
     kind:
-      description: status, traffic, alarm or rollback.
+      description: status, traffic, alarm, rollback, judge or startup (the replacement's tasks stopping, fast fail).
       type: str
     at:
       description: When (ISO 8601, UTC).
@@ -547,6 +561,13 @@ outcome:
           C(traffic_share), C(at) and the target groups.
       type: dict
       version_added: 0.3.0
+    startup:
+      description:
+        - What stopped the release when its replacement tasks did not all run within O(fast_fail_minutes), with
+          C(running_count), C(desired_count), C(stopped_count), C(reasons) (each C(reason) with its C(count)),
+          C(waited_seconds), C(limit_seconds), C(limit_minutes), C(traffic_share) and C(at).
+      type: dict
+      version_added: 0.3.0
     message:
       description: The outcome in a sentence.
       type: str
@@ -554,6 +575,7 @@ observation:
   description:
     - The last raw look at the deployment (status, task sets with weights, lifecycle events, alarm states; times as epoch seconds).
     - With O(judge.enabled), C(judge) holds the look's verdict during the canary step (pass, marginal, fail or not enough data, with every metric's numbers).
+    - While the replacement's tasks are not all running during C(Install), C(startup) holds their counts and why tasks stopped (O(fast_fail_minutes)).
   returned: when a deployment was followed
   type: dict
 stopped:
@@ -596,6 +618,7 @@ ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
     poll_interval=dict(type="int", default=DEFAULT_INTERVAL),
     fail_on_rollback=dict(type="bool", default=True),
+    fast_fail_minutes=dict(type="float", default=10.0),
     judge=dict(
         type="dict",
         options=dict(

@@ -81,6 +81,8 @@ def test_an_unknown_deployment_config_given_to_the_module_fails_before_registeri
         ("deploy.yml", "release_fail_on_rollback=perhaps", "release_fail_on_rollback"),
         ("deploy.yml", "release_environment=notadict", "release_environment"),
         ("deploy.yml", "release_judge=sometimes", "release_judge"),
+        ("deploy.yml", "release_fast_fail_minutes=61", "release_fast_fail_minutes"),
+        ("deploy.yml", "release_fast_fail_minutes=soon", "release_fast_fail_minutes"),
         ("deploy.yml", "release_judge_confidence=1", "release_judge_confidence"),
         ("deploy.yml", "release_judge_confidence=high", "release_judge_confidence"),
         ("deploy.yml", "release_judge_error_margin=-0.01", "release_judge_error_margin"),

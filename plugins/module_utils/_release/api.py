@@ -17,8 +17,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 
 from ansible_collections.canary.ecs.plugins.module_utils.common import CloudWatchErrorHandler, ECRErrorHandler, ECSErrorHandler, ELBv2ErrorHandler, fail
 
-# DescribeAlarms takes at most 100 names per call.
+# DescribeAlarms takes at most 100 names per call, DescribeTasks 100 tasks.
 BATCH_ALARMS = 100
+BATCH_TASKS = 100
 
 
 # ---------------------------------------------------------------------------- ECS
@@ -39,6 +40,15 @@ def live_task_definition_arn(service):
         if task_set.get("status") == "PRIMARY" and task_set.get("taskDefinition"):
             return task_set["taskDefinition"]
     return service.get("taskDefinition")
+
+
+@ECSErrorHandler.common_error_handler("read the stopped tasks of the ECS service")
+def stopped_tasks(ecs, cluster, service):
+    """The service's recently stopped tasks (ECS keeps them about an hour): one ListTasks page, one DescribeTasks."""
+    arns = ecs.list_tasks(aws_retry=True, cluster=cluster, serviceName=service, desiredStatus="STOPPED", maxResults=BATCH_TASKS).get("taskArns") or []
+    if not arns:
+        return []
+    return ecs.describe_tasks(aws_retry=True, cluster=cluster, tasks=arns).get("tasks") or []
 
 
 @ECSErrorHandler.common_error_handler("describe the ECS task definition")

@@ -151,4 +151,6 @@ class CodeDeployBackend(object):
             # a fast alarm can fire and clear between two looks; its history still tells when it fired
             if (info.get("errorInformation") or {}).get("code") == "ALARM_ACTIVE" and alarm_names and info.get("createTime"):
                 transitions = aws.alarm_transitions(cloudwatch, alarm_names, info["createTime"])
-        return snapshot(info, found, alarms, observed_at=time.time(), rollback_info=rollback_info, alarm_transitions=transitions)
+        snap = snapshot(info, found, alarms, observed_at=time.time(), rollback_info=rollback_info, alarm_transitions=transitions)
+        snap["revision"] = self.released_revision(info)
+        return snap

@@ -271,18 +271,3 @@ class Timing(object):
         self.metric_time = metric_time
         self.minute_seconds = minute_seconds
         self.poll_interval = poll_interval
-
-
-class Judged(object):
-    """A backend whose looks are judged: every other method is the backend's own."""
-
-    def __init__(self, backend, options, timing):
-        self._backend = backend
-        self._options = options
-        self._timing = timing
-
-    def __getattr__(self, name):
-        return getattr(self._backend, name)
-
-    def look(self, *args, **kwargs):
-        return look(self._backend.clients, self._backend, self._options, self._backend.look(*args, **kwargs), self._timing)

@@ -7,6 +7,7 @@
 
 from ansible_collections.canary.ecs.plugins.module_utils._release.judge import describe
 from ansible_collections.canary.ecs.plugins.module_utils._release.observe import TERMINAL, iso, phase, rolled_back
+from ansible_collections.canary.ecs.plugins.module_utils._release.startup import describe as describe_startup
 
 
 def alarms_named_in(message, known):
@@ -28,6 +29,7 @@ def outcome(tracker, snap, release=None):
         "alarm_traffic_share": None,
         "alarm_at": None,
         "judge": None,
+        "startup": None,
         "message": None,
     }
     if status == "Succeeded":
@@ -45,7 +47,13 @@ def outcome(tracker, snap, release=None):
             fired = {"name": name, "at": (snap["alarms"].get(name) or {}).get("updated"), "traffic_share": tracker.max_share}
     why = snap.get("error_message") or snap.get("rollback_message") or "no reason given"
     judged = tracker.judge_failed
-    if judged:
+    if tracker.startup_failed:
+        result["startup"] = tracker.startup_failed
+        cause = "the new version's tasks did not all run within fast_fail_minutes (%g): %s" % (
+            tracker.startup_failed["limit_minutes"],
+            describe_startup(tracker.startup_failed),
+        )
+    elif judged:
         result["judge"] = judged
         cause = "%s at %g%% of traffic on the new version (%s)" % (
             "the judge could not clear the canary by the end of its step" if judged.get("policy") else "the judge found the canary worse than its baseline",

@@ -12,6 +12,7 @@ short module runs) tell the same story.
 from ansible_collections.canary.ecs.plugins.module_utils._release.judge import FAIL, describe
 from ansible_collections.canary.ecs.plugins.module_utils._release.observe import duration, iso, phase, rolled_back
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import planned_share, remaining
+from ansible_collections.canary.ecs.plugins.module_utils._release.startup import describe as describe_startup
 
 
 class Tracker(object):
@@ -27,6 +28,7 @@ class Tracker(object):
         self.alarm_fired = None  # first alarm seen in ALARM: {name, at, traffic_share, reason}
         self.shift_started = None  # when CodeDeploy's AllowTraffic event began
         self.judge_failed = None  # the judge's failed verdict, with the traffic share and moment it came at
+        self.startup_failed = None  # fast fail's finding when the replacement's tasks did not run in time
 
     def observe(self, snap):
         """Record what changed since the last snapshot; returns the new timeline events."""
@@ -56,6 +58,7 @@ class Tracker(object):
             events.append(self._event("traffic", now, "%g%% of production traffic on the replacement task set" % share, snap, traffic_share=share))
         events.extend(self._alarm_events(snap, previous.get("alarms") or {}, now))
         events.extend(self._judge_events(snap, previous.get("judge") or {}, now))
+        events.extend(self._startup_events(snap, previous.get("startup") or {}, now))
         events.extend(self._fired_between_polls(snap, events))
         events.sort(key=lambda event: event["epoch"] or 0)
         self.timeline.extend(events)
@@ -86,6 +89,21 @@ class Tracker(object):
         if verdict["verdict"] == FAIL and self.judge_failed is None:
             self.judge_failed = dict(verdict, traffic_share=snap.get("traffic_share"), at=iso(now))
         return [self._event("judge", now, describe(verdict), snap, verdict=verdict["verdict"], traffic_share=snap.get("traffic_share"))]
+
+    def _startup_events(self, snap, previous, now):
+        """A line when the replacement's tasks stop for a new reason (or in greater number), and when fast fail acts."""
+        found = snap.get("startup")
+        if not found:
+            return []
+        if found["failed"] and self.startup_failed is None:
+            self.startup_failed = dict(found, traffic_share=snap.get("traffic_share"), at=iso(now))
+        seen = (previous.get("stopped_count"), previous.get("failed"), previous.get("running_count"))
+        if (found["stopped_count"], found["failed"], found["running_count"]) == seen:
+            return []
+        message = describe_startup(found)
+        if found["failed"]:
+            message = "fast fail: %s; stopping with rollback" % message
+        return [self._event("startup", now, message, snap, stopped_count=found["stopped_count"], failed=found["failed"])]
 
     def _fired_between_polls(self, snap, pending):
         """ALARM transitions from the alarms' history that no poll saw (the alarm fired and cleared in between)."""
@@ -166,6 +184,8 @@ class Tracker(object):
         """One progress line: 'd-X canary | 10% on v2 | alarms: A=OK | elapsed 7s, ~8s left'."""
         info = self.progress(snap)
         parts = ["%s %s" % (snap.get("deployment_id"), info["phase"])]
+        if snap.get("startup"):
+            parts.append("%d/%d tasks running" % (snap["startup"]["running_count"], snap["startup"]["desired_count"]))
         if info["traffic_share"] is not None:
             parts.append("%g%% on %s" % (info["traffic_share"], self.label or "the new version"))
         if info["alarms"]:

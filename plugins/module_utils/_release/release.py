@@ -17,8 +17,9 @@ the backend's (codedeploy.CodeDeployBackend); waiting is watch.watch().
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
-from ansible_collections.canary.ecs.plugins.module_utils._release import alarms, judging, observe, outcome, preflight, progress, taskdef
+from ansible_collections.canary.ecs.plugins.module_utils._release import alarms, judging, observe, outcome, preflight, progress, startup, taskdef
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
+from ansible_collections.canary.ecs.plugins.module_utils._release.checked import Checked
 from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend, target_id
 from ansible_collections.canary.ecs.plugins.module_utils._release.context import Context, metric_time, minute_seconds
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import describe_plan
@@ -420,11 +421,21 @@ def promote(module, backend):
     return wait_and_finish(backend, params, progress.Tracker(), result, deployment_id, ctx.alarm_names(), None, "deployment %s" % deployment_id)
 
 
-def run(module):
-    backend = CodeDeployBackend(Clients(module))
+def checked(module, backend):
+    """The backend with the release's checks on every look: fast fail during Install, then the judge."""
+    checks = []
+    fast_fail = startup.settings(module.params.get("fast_fail_minutes"))
+    if fast_fail:
+        checks.append(lambda snap: startup.look(backend.clients, backend, fast_fail, snap, minute_seconds(module)))
     options = judging.settings(module.params.get("judge"))
     if options["enabled"]:
-        backend = judging.Judged(backend, options, judging.Timing(metric_time(module), minute_seconds(module), module.params["poll_interval"]))
+        timing = judging.Timing(metric_time(module), minute_seconds(module), module.params["poll_interval"])
+        checks.append(lambda snap: judging.look(backend.clients, backend, options, snap, timing))
+    return Checked(backend, checks) if checks else backend
+
+
+def run(module):
+    backend = checked(module, CodeDeployBackend(Clients(module)))
     state = module.params["state"]
     if state == "stopped":
         return stop(module, backend)
