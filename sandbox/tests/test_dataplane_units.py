@@ -4,12 +4,15 @@ import collections
 import datetime
 import io
 import random
+import time
 
 import pytest
 
 from canary_sandbox.dataplane.discovery import (
     MAX_TASKS,
+    TaskSpec,
     container_behaviour,
+    container_start,
     deployments_of,
     forwarded_target_groups,
     image_version,
@@ -78,6 +81,40 @@ def test_container_behaviour_reads_and_checks_the_sandbox_variables():
     assert "SANDBOX_FAILURE_RATE='half' is not a number" in problems[0] and "'web'" in problems[0]
     assert "clamped" in problems[1]
     assert container_behaviour({"name": "w", "environment": [{"name": "SANDBOX_FAILURE_RATE", "value": "2"}]})[0] == 1.0
+
+
+def test_container_start_reads_and_checks_the_start_variables():
+    def env(**values):
+        return {"name": "web", "environment": [{"name": name, "value": value} for name, value in values.items()]}
+
+    assert container_start({"name": "web"}) == ("", 1, 0.0, [])
+    assert container_start(env(SANDBOX_START_FAILURE="crash", SANDBOX_EXIT_CODE="3")) == ("crash", 3, 0.0, [])
+    assert container_start(env(SANDBOX_START_SECONDS="90"))[2] == 90.0
+    failure, code, _seconds, problems = container_start(env(SANDBOX_START_FAILURE="explode", SANDBOX_EXIT_CODE="x"))
+    assert (failure, code) == ("", 1)
+    assert "SANDBOX_START_FAILURE='explode' is not one of crash, health-check, image-pull" in problems[0]
+    assert "SANDBOX_EXIT_CODE='x' is not a number" in problems[1]
+
+
+def test_a_fleet_starts_no_server_for_a_failing_spec_and_counts_slow_tasks_once_healthy():
+    from canary_sandbox.dataplane.tasks import TaskFleet
+
+    crash = TaskSpec("ecs-svc/1", "svc", TG_GREEN, "web", "v3", start_failure="crash")
+    slow = TaskSpec("ecs-svc/2", "svc", TG_BLUE, "web", "v2", start_seconds=3600.0)
+    fleet = TaskFleet(random.Random(1))
+    closing = []
+    try:
+        assert fleet.reconcile({crash: 2, slow: 1}) == []
+        assert fleet.running_by_task_set() == {"ecs-svc/2": 0} and fleet.targets() == {}
+        assert fleet.failed_attempts() == []  # the first attempt fails ATTEMPT_SECONDS after the start
+        assert fleet.failed_attempts(now=time.monotonic() + 31) == [(crash, 2)]
+        assert not fleet.became_ready()
+        assert fleet.became_ready(now=time.monotonic() + 3601)
+        closing = fleet.reconcile({})
+        assert len(closing) == 1 and fleet.failed_attempts(now=time.monotonic() + 10**6) == []
+    finally:
+        for server in closing + fleet.take_all():
+            server.close()
 
 
 def test_dimensions_are_arn_suffixes():
