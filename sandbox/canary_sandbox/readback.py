@@ -121,3 +121,33 @@ class Stack:
 def minute_seconds(endpoint):
     with urllib.request.urlopen(assert_loopback(endpoint) + "/_sandbox/status", timeout=10) as response:
         return float(json.loads(response.read())["minute_seconds"])
+
+
+ALARM_KEYS = (
+    "AlarmName",
+    "AlarmDescription",
+    "ActionsEnabled",
+    "OKActions",
+    "AlarmActions",
+    "InsufficientDataActions",
+    "MetricName",
+    "Namespace",
+    "Statistic",
+    "ExtendedStatistic",
+    "Dimensions",
+    "Period",
+    "Unit",
+    "EvaluationPeriods",
+    "DatapointsToAlarm",
+    "Threshold",
+    "ComparisonOperator",
+    "TreatMissingData",
+    "EvaluateLowSampleCountPercentile",
+    "Metrics",
+    "ThresholdMetricId",
+)
+
+
+def restore_alarm(cloudwatch, alarm):
+    """put_metric_alarm with what describe_alarms returned (a test or benchmark changes an alarm, then puts it back)."""
+    cloudwatch.put_metric_alarm(**{key: alarm[key] for key in ALARM_KEYS if alarm.get(key) not in (None, [], "")})

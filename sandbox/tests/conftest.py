@@ -2,6 +2,7 @@
 
 sandbox   one sandbox for the whole session (in-process, free port, fast clock)
 aws       a fresh, empty sandbox state for each test: aws("codedeploy") is a client
+module_aws  the same, reset once per module
 """
 
 import pytest
@@ -18,6 +19,13 @@ def sandbox():
 
 @pytest.fixture
 def aws(sandbox):
+    sandbox.reset()
+    return sandbox.clients
+
+
+@pytest.fixture(scope="module")
+def module_aws(sandbox):
+    """One reset for a module whose tests share what they build (each stack under its own prefix)."""
     sandbox.reset()
     return sandbox.clients
 

@@ -15,6 +15,7 @@ from canary_sandbox.engine.testing import (
     green_percent,
     new_image,
     setup_group,
+    stack_with_group,
     task_sets,
     wait_for,
     wait_for_status,
@@ -36,17 +37,14 @@ DONE = {"Succeeded", "Failed", "Stopped"}
 
 
 @pytest.fixture(scope="module")
-def aws(sandbox):
-    """One reset for the module; every test builds its own stack (unique prefix) or shares `stack`."""
-    sandbox.reset()
-    return sandbox.clients
+def aws(module_aws):
+    """Every test builds its own stack (unique prefix) or shares `stack`."""
+    return module_aws
 
 
 @pytest.fixture(scope="module")
 def stack(aws):
-    built = make_ecs_stack(aws, "life")
-    setup_group(aws, built, "life")
-    return built
+    return stack_with_group(aws, "life")
 
 
 @pytest.fixture

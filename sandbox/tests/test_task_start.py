@@ -4,8 +4,7 @@ import time
 
 import pytest
 
-from canary_sandbox.engine.testing import Release, setup_group, task_sets, wait_for, wait_for_status
-from canary_sandbox.stack import make_ecs_stack
+from canary_sandbox.engine.testing import Release, stack_with_group, task_sets, wait_for, wait_for_status
 
 ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"
 REASONS = {
@@ -16,28 +15,20 @@ REASONS = {
 
 
 @pytest.fixture(scope="module")
-def aws(sandbox):
-    sandbox.reset()
-    return sandbox.clients
-
-
-@pytest.fixture(scope="module")
-def stack(aws):
-    built = make_ecs_stack(aws, "start")
-    setup_group(aws, built, "start")
-    return built
+def stack(module_aws):
+    return stack_with_group(module_aws, "start")
 
 
 @pytest.fixture
-def release(aws, stack):
-    current = Release(aws, stack, "start")
+def release(module_aws, stack):
+    current = Release(module_aws, stack, "start")
     current.configure(config=ALL_AT_ONCE)
     yield current
     current.clean_up()
 
 
-def replacement(aws, stack, release):
-    return next((item for item in task_sets(aws, stack) if item["taskDefinition"] == release.new), None)
+def replacement(module_aws, stack, release):
+    return next((item for item in task_sets(module_aws, stack) if item["taskDefinition"] == release.new), None)
 
 
 def stopped_tasks(ecs, stack, **filters):
@@ -46,8 +37,8 @@ def stopped_tasks(ecs, stack, **filters):
 
 
 @pytest.mark.parametrize("failure", sorted(REASONS))
-def test_a_task_that_never_starts_keeps_install_waiting_and_leaves_stopped_tasks(aws, stack, release, failure):
-    ecs, codedeploy = aws("ecs"), aws("codedeploy")
+def test_a_task_that_never_starts_keeps_install_waiting_and_leaves_stopped_tasks(module_aws, stack, release, failure):
+    ecs, codedeploy = module_aws("ecs"), module_aws("codedeploy")
     deployment_id = release.start(f"broken-{failure}", environment={"SANDBOX_START_FAILURE": failure, "SANDBOX_EXIT_CODE": 3})
     # earlier tests' stopped tasks stay listed (for an hour on AWS): this release's are its revision's
     tasks = wait_for(
@@ -55,7 +46,7 @@ def test_a_task_that_never_starts_keeps_install_waiting_and_leaves_stopped_tasks
         timeout=15,
         what="a stopped task",
     )
-    green = replacement(aws, stack, release)
+    green = replacement(module_aws, stack, release)
     assert (green["stabilityStatus"], green["runningCount"], green["computedDesiredCount"]) == ("STABILIZING", 0, green["computedDesiredCount"])
     assert green["computedDesiredCount"] >= 1
     code, reason = REASONS[failure]
@@ -87,20 +78,20 @@ def test_a_task_that_never_starts_keeps_install_waiting_and_leaves_stopped_tasks
     release.assert_rolled_back(info)
 
 
-def test_every_failed_attempt_adds_a_stopped_task_of_the_task_set(aws, stack, release, sandbox):
-    ecs = aws("ecs")
+def test_every_failed_attempt_adds_a_stopped_task_of_the_task_set(module_aws, stack, release, sandbox):
+    ecs = module_aws("ecs")
     release.start("crashing", environment={"SANDBOX_START_FAILURE": "crash"})
-    green = wait_for(lambda: replacement(aws, stack, release), timeout=5, what="the replacement task set")
+    green = wait_for(lambda: replacement(module_aws, stack, release), timeout=5, what="the replacement task set")
     wait_for(lambda: len(stopped_tasks(ecs, stack, startedBy=green["id"])) >= 3, timeout=20, what="three stopped tasks")
     assert {task["taskDefinitionArn"] for task in stopped_tasks(ecs, stack, startedBy=green["id"])} == {release.new}
 
 
-def test_a_slow_starting_task_set_stabilizes_late_and_the_deployment_succeeds(aws, stack, release, sandbox):
-    codedeploy = aws("codedeploy")
+def test_a_slow_starting_task_set_stabilizes_late_and_the_deployment_succeeds(module_aws, stack, release, sandbox):
+    codedeploy = module_aws("codedeploy")
     start_seconds = 120  # two sandbox minutes
     began = time.monotonic()
     deployment_id = release.start("slow", environment={"SANDBOX_START_SECONDS": start_seconds})
-    green = wait_for(lambda: replacement(aws, stack, release), timeout=5, what="the replacement task set")
+    green = wait_for(lambda: replacement(module_aws, stack, release), timeout=5, what="the replacement task set")
     assert green["stabilityStatus"] == "STABILIZING"
     wait_for_status(codedeploy, deployment_id, ("Succeeded",), timeout=30)
     assert time.monotonic() - began >= sandbox.clock.seconds(start_seconds / 60.0) * 0.9

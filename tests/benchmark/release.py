@@ -14,6 +14,9 @@ provisions the stack, then measures, in one run:
                   the production listener back at 100% on the previous version
     judge         a v5 failing 5% of its requests (under the count alarm) with release_judge on:
                   time to its rollback, looks, the judge's calls
+    detection     a version failing half its requests at 2, 10, 50 and 300 requests a sandbox
+                  minute, stopped by the seed's alarm, the rate comparison alarm or the judge
+                  (detection.py): what stopped it, how soon after the first bad response
     AWS CLI       the same release driven by `aws ecs register-task-definition`,
                   `aws deploy create-deployment` and `aws deploy wait deployment-successful`
                   against the same sandbox, through the same proxy
@@ -36,10 +39,11 @@ import urllib.parse
 import urllib.request
 
 import botocore.session
+from detection import ListenerWatch, live_target_group
+from detection import run as detection_run
+from detection import table as detection_table
 
 from canary_sandbox.awsclients import Clients
-from canary_sandbox.background import Every
-from canary_sandbox.engine.testing import green_percent
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback
 from canary_sandbox.readback import FAILING, TRAFFIC_WORKERS, Stack
 from canary_sandbox.readback import minute_seconds as sandbox_minute_seconds
@@ -232,26 +236,6 @@ def release_with_cli(endpoint, stack, tag):
     return deployment_id
 
 
-class ListenerWatch(Every):
-    """Polls the production listener's weights (directly against the sandbox, not counted) to time the rollback."""
-
-    def __init__(self, clients, stack, original_target_group):
-        elbv2 = clients("elbv2")
-        original_arn = elbv2.describe_target_groups(Names=[original_target_group])["TargetGroups"][0]["TargetGroupArn"]
-        self.samples = []
-        super().__init__(0.1, lambda: self.samples.append((time.time(), green_percent(elbv2, stack.prod_listener_arn, original_arn))), name="listener-watch")
-
-    def back_at_100_after(self, moment):
-        """When the original target group was back at 100% after having been below, after `moment`."""
-        below = False
-        for at, percent in self.samples:
-            if percent < 100:
-                below = True
-            elif below and at >= moment:
-                return at
-        return None
-
-
 def alarm_fired_at(clients, names, since):
     cloudwatch = clients("cloudwatch")
     times = []
@@ -261,13 +245,6 @@ def alarm_fired_at(clients, names, since):
             if json.loads(item.get("HistoryData") or "{}").get("newState", {}).get("stateValue") == "ALARM" and item["Timestamp"].timestamp() >= since:
                 times.append((item["Timestamp"].timestamp(), name))
     return min(times) if times else (None, None)
-
-
-def live_target_group(clients, stack):
-    elbv2 = clients("elbv2")
-    groups = elbv2.describe_target_groups(Names=stack.target_group_names)["TargetGroups"]
-    weights = {tg["TargetGroupName"]: green_percent(elbv2, stack.prod_listener_arn, tg["TargetGroupArn"]) for tg in groups}
-    return max(weights, key=weights.get)
 
 
 # ---------------------------------------------------------------------------- main
@@ -334,6 +311,9 @@ def main():
         last_v5 = judged_traffic.last_time(lambda version, status: version == "v5", since=judged_started)
         print("deploy.yml v5 (fails 5%%, judged): %.1fs, %d API calls" % (judged_seconds, sum(judged_calls.values())), flush=True)
 
+        print("Detection: a version failing half its requests, by traffic and guard:", flush=True)
+        detected = detection_run(playbook, proxy, clients, stack, sandbox, minute_seconds, fast)
+
     rows = [
         ("", "deploy.yml (canary.ecs)", "AWS CLI"),
         ("wall time of one release", "%.1f s" % deploy_seconds, "%.1f s" % cli_seconds),
@@ -372,6 +352,9 @@ def main():
     print(
         "  looks: %d, of which judged: %d; judge calls per judged look: GetMetricData 1, DescribeTargetGroups 1, GetDeploymentConfig 1" % (looks, judged_looks)
     )
+    print()
+    print("Detection of a version failing half its requests (times in sandbox minutes, AWS's minutes):")
+    print(detection_table(detected, minute_seconds))
     print()
     print("API calls per operation, one release with deploy.yml:")
     for operation, count in sorted(deploy_calls.items(), key=lambda item: (-item[1], item[0])):

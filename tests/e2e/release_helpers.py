@@ -11,7 +11,7 @@ import subprocess
 import time
 
 from canary_sandbox.engine.testing import wait_for
-from canary_sandbox.readback import FAILING, HEALTHY, TRAFFIC_WORKERS, Stack, minute_seconds  # noqa: F401  (for the tests)
+from canary_sandbox.readback import FAILING, HEALTHY, TRAFFIC_WORKERS, Stack, minute_seconds, restore_alarm  # noqa: F401  (for the tests)
 from canary_sandbox.traffic import Traffic, listener_url
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -136,31 +136,3 @@ def interrupt(process, how=signal.SIGINT):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
-
-
-def restore_alarm(cloudwatch, alarm):
-    """put_metric_alarm with what describe_alarms returned."""
-    keys = (
-        "AlarmName",
-        "AlarmDescription",
-        "ActionsEnabled",
-        "OKActions",
-        "AlarmActions",
-        "InsufficientDataActions",
-        "MetricName",
-        "Namespace",
-        "Statistic",
-        "ExtendedStatistic",
-        "Dimensions",
-        "Period",
-        "Unit",
-        "EvaluationPeriods",
-        "DatapointsToAlarm",
-        "Threshold",
-        "ComparisonOperator",
-        "TreatMissingData",
-        "EvaluateLowSampleCountPercentile",
-        "Metrics",
-        "ThresholdMetricId",
-    )
-    cloudwatch.put_metric_alarm(**{key: alarm[key] for key in keys if alarm.get(key) not in (None, [], "")})

@@ -1,6 +1,6 @@
 """provision.yml and cleanup.yml for stacks with a story of their own: what cleanup leaves
-alone, a release in flight at cleanup, two stacks sharing a cluster and an application, and
-an interrupted provision. Each test uses its own stack name; state is read back with boto3.
+alone, two stacks sharing a cluster and an application (the last cleaned up with a release in
+flight), and an interrupted provision. Each test uses its own stack name; state is read back with boto3.
 """
 
 import json
@@ -32,14 +32,13 @@ def test_cleanup_leaves_what_the_stack_did_not_create(run_playbook, sandbox_env)
         cloudwatch.delete_alarms(AlarmNames=[alarm])
 
 
-def test_cleanup_stops_a_deployment_in_flight_and_removes_the_stack(run_playbook, sandbox_env):
-    """A service in the middle of a canary release: cleanup stops it (with rollback) and removes everything."""
-    name = "e2eflight"
-    stack_vars = {"stack_name": name, "stack_vpc_cidr": "10.72.0.0/16", "stack_subnet_cidrs": ["10.72.0.0/24", "10.72.1.0/24"]}
-    run_playbook("provision.yml", extra_vars=stack_vars)
-    state = StackState(sandbox_env.clients, name)
+def start_a_long_bake(sandbox_env, cluster, service, application, group):
+    """A canary release of the stack's service started with CodeDeploy directly, with a bake long enough
+    that it is still in flight when cleanup.yml comes to it, however busy the machine (the stack's
+    15-minute canary lasts seconds on the sandbox's clock); returns (deployment id, config name)."""
     ecs, codedeploy = sandbox_env.clients("ecs"), sandbox_env.clients("codedeploy")
-    current = ecs.describe_task_definition(taskDefinition=state.service()["taskDefinition"])["taskDefinition"]
+    live = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+    current = ecs.describe_task_definition(taskDefinition=live["taskDefinition"])["taskDefinition"]
     v2 = register_image(ecs, current, "public.ecr.aws/nginx/nginx:v2")
     appspec = {
         "version": 0.0,
@@ -52,34 +51,30 @@ def test_cleanup_stops_a_deployment_in_flight_and_removes_the_stack(run_playbook
             }
         ],
     }
-    # a bake long enough that the deployment is still in flight when cleanup.yml comes to it, however
-    # busy the machine (the stack's 15-minute canary lasts seconds on the sandbox's clock)
+    config = f"{group}-long-bake"
     codedeploy.create_deployment_config(
-        deploymentConfigName=f"{name}-long-bake",
+        deploymentConfigName=config,
         computePlatform="ECS",
         trafficRoutingConfig={"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 2880}},
     )
     deployment_id = codedeploy.create_deployment(
-        applicationName=f"{name}-canary-app",
-        deploymentGroupName=f"{name}-canary-app-dg",
-        deploymentConfigName=f"{name}-long-bake",
+        applicationName=application,
+        deploymentGroupName=group,
+        deploymentConfigName=config,
         revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
     )["deploymentId"]
     deadline = time.monotonic() + 120
     while codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] not in ("InProgress", "Baking"):
         assert time.monotonic() < deadline, "the sandbox never started the deployment"
         time.sleep(1)
-
-    run_playbook("cleanup.yml", extra_vars=stack_vars)
-
-    assert state.owned() == []
-    assert codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] in ("Stopped", "Failed")
-    codedeploy.delete_deployment_config(deploymentConfigName=f"{name}-long-bake")  # not one of the stack's configs
+    return deployment_id, config
 
 
 def test_two_stacks_share_a_cluster_and_an_application(run_playbook, sandbox_env):
     """The first stack keeps a shared cluster and application; its cleanup hands them to the other
-    stack instead of deleting the other's service and deployment group; the last cleanup removes them."""
+    stack instead of deleting the other's service and deployment group; the last cleanup removes them,
+    stopping (with rollback) the canary release in flight on the remaining stack's service (one test:
+    each provision is minutes of CPU on a busy CI)."""
     cluster, application = "e2eshared-cluster", "e2eshared-app"
     first, second = "e2eshara", "e2esharb"
     stacks = {
@@ -128,10 +123,13 @@ def test_two_stacks_share_a_cluster_and_an_application(run_playbook, sandbox_env
     run = run_playbook("provision.yml", extra_vars=stacks[second])
     assert run.changed_tasks == [], f"provision of the remaining stack changed {run.changed_tasks}"
 
+    deployment_id, config = start_a_long_bake(sandbox_env, cluster, f"{second}-canary-app-service", application, f"{second}-canary-app-dg")
     run_playbook("cleanup.yml", extra_vars=stacks[second])
     assert (cluster_owner(), application_owner()) == (None, None), "the last stack's cleanup left the shared cluster or application"
     for name in (first, second):
         assert StackState(sandbox_env.clients, name).owned() == []
+    assert codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]["status"] in ("Stopped", "Failed"), "cleanup.yml left the release in flight"
+    codedeploy.delete_deployment_config(deploymentConfigName=config)  # not one of the stack's configs
 
 
 def test_an_interrupted_provision_is_completed_or_removed(run_playbook, sandbox_env):

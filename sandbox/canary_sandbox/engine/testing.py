@@ -9,6 +9,8 @@ import hashlib
 import json
 import time
 
+from ..stack import make_ecs_stack
+
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM", "DEPLOYMENT_STOP_ON_REQUEST")
 
 
@@ -103,6 +105,13 @@ def setup_group(aws, stack, name, termination_wait=0, **overrides):
     termination = args["blueGreenDeploymentConfiguration"].setdefault("terminateBlueInstancesOnDeploymentSuccess", {"action": "TERMINATE"})
     termination["terminationWaitTimeInMinutes"] = termination_wait
     codedeploy.create_deployment_group(**args)
+
+
+def stack_with_group(aws, name):
+    """A canary_sandbox/stack.py stack with its application and deployment group, all called `name`."""
+    built = make_ecs_stack(aws, name)
+    setup_group(aws, built, name)
+    return built
 
 
 def deploy(aws, stack, name, tag, environment=None, **kwargs):
