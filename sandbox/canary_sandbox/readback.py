@@ -57,10 +57,10 @@ class Stack:
         request = {"applicationName": self.application_name, "deploymentGroupName": self.group_name}
         if statuses:
             request["includeOnlyStatuses"] = list(statuses)
-        ids = codedeploy.list_deployments(**request)["deployments"]
-        if not ids:
-            return []
-        infos = codedeploy.batch_get_deployments(deploymentIds=ids)["deploymentsInfo"]
+        ids = [found for page in codedeploy.get_paginator("list_deployments").paginate(**request) for found in page["deployments"]]
+        infos = []
+        for start in range(0, len(ids), 25):  # BatchGetDeployments takes at most 25 ids
+            infos.extend(codedeploy.batch_get_deployments(deploymentIds=ids[start : start + 25])["deploymentsInfo"])
         return sorted(infos, key=lambda info: info["createTime"])
 
     def user_deployments(self):
