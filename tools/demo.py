@@ -27,6 +27,8 @@ from canary_sandbox.traffic import Traffic, listener_url
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")
 PROGRESS_PREFIX = "  [ecs_deployment] "
+RECORDS = os.path.join(ROOT, "build", "demo", "release-records")  # the release records and reports of the demo's releases
+REPORT_RE = re.compile(r"record of (d-\S+): (\S+), report: (\S+)$")
 SHOW_EVERY = 2.0  # seconds between two lines of observed traffic during a release
 
 
@@ -57,6 +59,7 @@ class Playbook:
     def run(self, show_progress=True):
         env = dict(os.environ)
         env.setdefault("ANSIBLE_COLLECTIONS_PATH", os.path.join(ROOT, "build", "collections"))
+        env["CANARY_ECS_RECORD_DIR"] = RECORDS
         env.update(
             ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false", PYTHONUNBUFFERED="1"
         )
@@ -72,6 +75,12 @@ class Playbook:
         self.rc = process.wait()
         self.seconds = time.monotonic() - started
         return self
+
+    def report(self):
+        """The HTML report of the release this run made, from its progress line; None when none was written."""
+        found = [REPORT_RE.search(line) for line in self.lines if line.startswith(PROGRESS_PREFIX)]
+        found = [match for match in found if match]
+        return found[-1].group(3) if found and os.path.isfile(found[-1].group(3)) else None
 
     def recap(self):
         for line in self.lines:
@@ -108,7 +117,7 @@ def check(ok, message):
 def release(traffic, tag, release_vars, extra_vars=None):
     started = time.time()
     with traffic_reporter(traffic):
-        run = Playbook("deploy.yml", "-e", "image_tag=%s" % tag, extra_vars=dict(release_vars, **(extra_vars or {}))).run()
+        run = Playbook("deploy.yml", "-e", "image_tag=%s" % tag, "-e", "change_ref=DEMO-%s" % tag, extra_vars=dict(release_vars, **(extra_vars or {}))).run()
     return run, started
 
 
@@ -117,6 +126,9 @@ def main():
     minute = minute_seconds(endpoint)
     release_vars = {"release_poll_interval": 1}
     results = []
+    if os.path.isdir(RECORDS):
+        for name in os.listdir(RECORDS):
+            os.unlink(os.path.join(RECORDS, name))
     demo_started = time.monotonic()
 
     heading("canary.ecs demo: canary releases on ECS through CodeDeploy, against a local sandbox")
@@ -167,17 +179,24 @@ def main():
         results.append(check(bool(v3.failure) and "ALARM" in v3.failure, "the failure names the alarm that fired"))
         results.append(check(after.share("v2") == 100.0, "v2 still serves all traffic"))
 
+    heading("4. The release records (who, what, why, when, how it ended) and their reports")
+    for tag, run in (("v2", v2), ("v3", v3)):
+        report = run.report()
+        say("%s: %s" % (tag, report or "no report was written"), indent=2)
+        results.append(check(bool(report), "the release of %s left its record and a report with a timeline picture" % tag))
+    say("Open a report in a browser: the share on the new version over time, the alarm band, requests and errors per version.", indent=2)
+
     status = Playbook("status.yml").run(show_progress=False)
-    heading("4. Status (playbooks/status.yml)")
+    heading("5. Status (playbooks/status.yml): the deployments, then the records")
     for line in status.lines:
         text = line.strip()
         if text.startswith('"msg": '):
             text = text[len('"msg": ') :]
         text = text.strip('",')
-        if text.startswith(("Live:", "In flight:", "Alarms:")) or re.match(r"\d{4}-\d\d-\d\dT.* d-", text):
+        if text.startswith(("Live:", "In flight:", "Alarms:")) or re.match(r"\d{4}-\d\d-\d\dT\S* d-", text):
             say(text, indent=2)
 
-    heading("5. Cleanup")
+    heading("6. Cleanup")
     cleanup = Playbook("cleanup.yml").run(show_progress=False)
     say("cleanup.yml: %s (%.0fs)" % (cleanup.recap(), cleanup.seconds), indent=2)
     results.append(check(cleanup.rc == 0, "cleanup.yml removed the stack"))

@@ -8,8 +8,13 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-lanes=("unit sandbox-tests build-check sanity lint integration" "molecule" "e2e")
-if [ -n "${LAYERS:-}" ]; then lanes=("$LAYERS"); fi
+# sandbox-tests measure traffic splits and alarm timings on the sandbox's fast clock: they run first, on a
+# quiet machine (a few minutes), before the lanes that load both cores for the rest of the run. The e2e
+# detection lane (nine releases under paced traffic, a core's worth for minutes) runs after molecule.
+first="unit sandbox-tests"
+lanes=("build-check sanity lint integration" "molecule e2e-detection" "e2e")
+export E2E_LANES="provision stacks release"
+if [ -n "${LAYERS:-}" ]; then first="" lanes=("$LAYERS"); fi
 logs="$root/build/test-logs"
 rm -rf "$logs" && mkdir -p "$logs"
 
@@ -45,6 +50,7 @@ run_lane() {
 }
 
 started=$(date +%s)
+[ -n "$first" ] && run_lane "$first"
 pids=()
 for lane in "${lanes[@]}"; do
   run_lane "$lane" &
@@ -67,10 +73,22 @@ while read -r layer took rc; do
   echo "  $layer $took"
   if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed+=("$layer"); fi
 done < "$logs/results"
-expected=$(wc -w <<< "${lanes[*]}")
+expected=$(wc -w <<< "$first ${lanes[*]}")
 if [ $((passed + ${#failed[@]})) -ne "$expected" ]; then
   failed+=("(only $((passed + ${#failed[@]})) of $expected layers reported)")
 fi
+# Each failed layer's failures again, briefly: a long log printed whole above may be cut by whoever shows it.
+while read -r layer took rc; do
+  [ "$rc" -eq 0 ] && continue
+  echo
+  echo "---- why $layer failed (failures in build/test-logs/$layer.log, then its last lines)"
+  # ansible's failed tasks that were not ignored, pytest's failures and errors
+  awk 'held != "" && $0 !~ /^\.\.\.ignoring/ { print held } { held = "" }
+       /^(fatal|failed): \[/ { held = NR ": " $0; next }
+       /^(FAILED |ERROR|E  )|Traceback|^Running .* integration test role/ { print NR ": " $0 }' "$logs/$layer.log" | cut -c1-400 | tail -n 40
+  echo "  ..."
+  tail -n 15 "$logs/$layer.log" | cut -c1-400
+done < "$logs/results"
 [ ${#failed[@]} -eq 0 ] || echo "failed layers: ${failed[*]}"
 echo "layers: $passed passed, ${#failed[@]} failed"
 [ ${#failed[@]} -eq 0 ]

@@ -69,6 +69,15 @@ options:
     description:
       - Environment variables to set (or change) in the released container, on top of the live ones.
     type: dict
+  secret_environment:
+    description:
+      - Environment variables to set (or change) like O(environment), whose values are sensitive; never printed,
+        returned or logged (Ansible replaces them with V(********) wherever they would appear).
+      - A name may not be in both O(environment) and O(secret_environment).
+      - Values kept in the task definition are readable by whoever may describe it; for real secrets prefer the
+        container's C(secrets) (Secrets Manager or SSM Parameter Store references), which every release carries
+        into the new revision as they are.
+    type: dict
   task_definition:
     description:
       - A complete task definition to release instead of deriving it from the live one, in the shape of
@@ -141,9 +150,10 @@ options:
       - "The canary's score is the share of judged metrics that passed (Kayenta's): under O(judge.marginal_score)
         it is rolled back at once; under O(judge.pass_score) it is marginal, and a canary still marginal at the end
         of its step is rolled back. A metric with too little data yet is left out of the score."
-      - At the last look of the canary step (the look within one O(poll_interval), plus the few seconds a look
-        takes, of its end; or, when the end came between two looks, the first looks after it, which judge the
-        step's own window), a verdict still short of data follows O(judge.not_enough_data).
+      - At the last looks of the canary step (the looks within two looks of its end, a look being O(poll_interval)
+        plus the few seconds it takes, or the longest gap between two looks seen in the run when that is more;
+        or, when the end came between two looks, the first looks after it, which judge the step's own window), a
+        verdict still short of data follows O(judge.not_enough_data).
       - The verdict, with every metric's numbers, the test and its p value, is in each look's C(judge) of
         RV(observation), in the progress lines, and in RV(outcome.judge) when the judge stopped the release.
       - Every look tests again on more data, which grows a minute at a time, so a canary step of N minutes makes at
@@ -170,7 +180,10 @@ options:
         type: float
         default: 0.0
       min_requests:
-        description: Requests each side needs before the error rate gets a verdict; fewer give "not enough data".
+        description:
+          - Requests each side needs before the error rate can pass; fewer give "not enough data".
+          - A canary whose few requests already show it worse at the asked confidence (Fisher's exact test, which
+            holds at any sample size) fails without waiting for them; with O(judge.error_margin) the z test waits.
         type: int
         default: 50
       latency:
@@ -279,6 +292,96 @@ options:
       - Fail the task when the release is rolled back (an alarm fired, the judge stopped it, or it was stopped).
     type: bool
     default: true
+  pin_digest:
+    description:
+      - For an image in a private ECR repository named by tag, resolve the tag to its digest (C(ecr:DescribeImages), which
+        the preflight reads anyway) and name the image by digest in the new revision (C(repository@sha256:...)), so that
+        a tag pushed again later cannot change what the service runs. The tag stays in RV(version) and in the record;
+        RV(image_digest) is the digest.
+      - Releasing the same tag again releases nothing when it still names the live digest, and releases the new image
+        when the tag was pushed again.
+      - Images outside ECR (Docker Hub, ECR Public) are released as named.
+    type: bool
+    default: true
+    version_added: 0.3.0
+  image_scan:
+    description:
+      - The image gate on ECR's scan findings (C(ecr:DescribeImageScanFindings)), checked before anything is registered,
+        in check mode too. Off unless O(image_scan.severity) is set; needs an image in a private ECR repository.
+    type: dict
+    version_added: 0.3.0
+    suboptions:
+      severity:
+        description:
+          - Findings of this severity or a worse one refuse the release, naming their count by severity
+            (V(HIGH) refuses an image with C(HIGH) or C(CRITICAL) findings).
+        type: str
+        choices: [CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL]
+      unscanned:
+        description:
+          - What an image without a finished scan gets. V(refuse) (the safe default) refuses it; V(wait) waits for a scan
+            in progress up to O(image_scan.wait_minutes) (an image never scanned is refused); V(allow) releases it, the
+            result saying it was not scanned.
+        type: str
+        choices: [refuse, wait, allow]
+        default: refuse
+      wait_minutes:
+        description:
+          - How long V(wait) waits for a scan in progress (above 0, at most 1440).
+        type: float
+        default: 10
+  record:
+    description:
+      - Keep an audit record of the release (see M(canary.ecs.release_record)). Each run (a start, an attach, an
+        approval with O(state=continued), a stop) adds to the deployment's record what it did, who did it (the caller's
+        ARN from STS) and what it saw. The module writes it as the run starts (or attaches to, stops or continues) the
+        release, in the same process, so an interrupted play still leaves who started what; the action plugin writes
+        the end of a followed run (through M(canary.ecs.release_record)), also when the release failed or was rolled
+        back. The record is in RV(release_record).
+      - The settings are checked before anything is released; a record that cannot then be written is a warning
+        (the release happened), with the reason in RV(release_record_error).
+      - Not in check mode (nothing is released).
+      - Secret values are not recorded. O(secret_environment) is recorded by name only, and any secret value in a message is masked.
+    type: dict
+    version_added: 0.3.0
+    suboptions:
+      directory:
+        description:
+          - Directory of the record files (C(<deployment id>.json)) and their HTML reports (created when missing).
+          - At least one of O(record.directory), O(record.log_group) and O(record.s3_bucket).
+        type: path
+      change_ref:
+        description:
+          - The change this release belongs to (a ticket, a change request), recorded as the reason for it.
+        type: str
+      report:
+        description:
+          - Write the HTML report (C(<deployment id>.html)) beside the record file.
+        type: bool
+        default: true
+      log_group:
+        description:
+          - CloudWatch Logs group each write of the record is appended to (the durable copy).
+        type: str
+      log_stream:
+        description:
+          - Stream of O(record.log_group). Defaults to the service's name.
+        type: str
+      s3_bucket:
+        description:
+          - S3 bucket that holds a copy of each release's record, one object per release
+            (C(<s3_prefix><service>/<deployment id>.json)), replaced by each write; version the bucket to keep every write.
+        type: str
+      s3_prefix:
+        description:
+          - Key prefix of the records in O(record.s3_bucket).
+        type: str
+        default: release-records/
+      metrics:
+        description:
+          - Once the release ended, add the per-minute requests and 5xx errors of both versions to the record.
+        type: bool
+        default: true
 notes:
   - Supports check mode. It runs every preflight check (read-only calls), then reports the revision and
     deployment it would create; nothing is registered or started.
@@ -290,7 +393,8 @@ notes:
     C(codedeploy:GetDeploymentConfig), C(codedeploy:ListDeployments), C(codedeploy:BatchGetDeployments),
     C(codedeploy:GetDeployment), C(codedeploy:CreateDeployment), C(codedeploy:BatchGetDeploymentTargets),
     C(codedeploy:StopDeployment), C(codedeploy:ContinueDeployment), C(cloudwatch:DescribeAlarms), for fast fail
-    C(ecs:ListTasks) and C(ecs:DescribeTasks), and, for ECR images, C(ecr:DescribeImages).
+    C(ecs:ListTasks) and C(ecs:DescribeTasks), for ECR images C(ecr:DescribeImages), and with O(image_scan)
+    C(ecr:DescribeImageScanFindings).
 seealso:
   - module: canary.ecs.ecs_deployment_info
   - module: canary.ecs.codedeploy_deployment_group
@@ -532,6 +636,11 @@ timeline:
     alarm_state:
       description: The alarm's new state (alarm events).
       type: str
+    between_looks:
+      description:
+        - True on a traffic event of a step of the plan that began and ended between two looks (a short step, a slow
+          controller); its time is the plan's, counted from the start of CodeDeploy's AllowTraffic event.
+      type: bool
   sample: [{"kind": "traffic", "at": "2026-11-26T06:00:03.12Z", "message": "10% of production traffic on the replacement task set", "traffic_share": 10.0}]
 outcome:
   description: How the release ended.
@@ -571,6 +680,12 @@ outcome:
     message:
       description: The outcome in a sentence.
       type: str
+target_groups:
+  description: The target groups of the new version (C(new), the replacement task set's) and of the original (C(old)), as seen while following.
+  returned: when the module followed the deployment to its end
+  type: dict
+  sample: {"new": "canary-tg-green", "old": "canary-tg-blue"}
+  version_added: 0.3.0
 observation:
   description:
     - The last raw look at the deployment (status, task sets with weights, lifecycle events, alarm states; times as epoch seconds).
@@ -590,12 +705,48 @@ continued:
   type: list
   elements: str
   sample: ["d-ABCDEF123"]
+image_digest:
+  description: The released image's digest, for an image in a private ECR repository (see O(pin_digest)).
+  returned: when the image is in ECR
+  type: str
+  sample: sha256:4f5e0c1d2b3a49586f7e8d9c0b1a2f3e4d5c6b7a8f9e0d1c2b3a4f5e6d7c8b9a
+  version_added: 0.3.0
+image_scan:
+  description: What the image gate found in the image's ECR scan (status, counts by severity, waited_seconds), when O(image_scan.severity) is set.
+  returned: when O(image_scan.severity) is set and the release was not refused
+  type: dict
+  sample: {"status": "COMPLETE", "counts": {"MEDIUM": 2, "LOW": 7}, "waited_seconds": 0}
+  version_added: 0.3.0
+release_record:
+  description: The release's audit record after this run (see RV(canary.ecs.release_record#module:record)).
+  returned: when O(record) is set, a deployment is known, and not in check mode
+  type: dict
+release_record_path:
+  description: The record file written.
+  returned: when O(record.directory) is set and the record was written
+  type: str
+  sample: /srv/audit/releases/d-ABCDEF123.json
+release_report_path:
+  description: The HTML report written.
+  returned: when O(record.directory) is set and the record was written
+  type: str
+  sample: /srv/audit/releases/d-ABCDEF123.html
+release_record_error:
+  description: Why the record could not be written.
+  returned: when writing the record failed
+  type: str
 """
+
+import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.canary.ecs.plugins.module_utils._record.save import check_settings, record_run, store_options
+from ansible_collections.canary.ecs.plugins.module_utils._release.context import metric_time, real_time
+from ansible_collections.canary.ecs.plugins.module_utils._release.observe import iso
 from ansible_collections.canary.ecs.plugins.module_utils._release.release import run
 from ansible_collections.canary.ecs.plugins.module_utils._release.watch import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
+from ansible_collections.canary.ecs.plugins.module_utils.common import Clients
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 
 ARGUMENT_SPEC = dict(
@@ -606,6 +757,7 @@ ARGUMENT_SPEC = dict(
     image=dict(type="str"),
     image_tag=dict(type="str"),
     environment=dict(type="dict"),
+    secret_environment=dict(type="dict", no_log=True),
     task_definition=dict(type="dict"),
     application_name=dict(type="str"),
     deployment_group_name=dict(type="str"),
@@ -651,6 +803,16 @@ ARGUMENT_SPEC = dict(
             not_enough_data=dict(type="str", choices=["rollback", "proceed"], default="rollback"),
         ),
     ),
+    pin_digest=dict(type="bool", default=True),
+    image_scan=dict(
+        type="dict",
+        options=dict(
+            severity=dict(type="str", choices=["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]),
+            unscanned=dict(type="str", choices=["refuse", "wait", "allow"], default="refuse"),
+            wait_minutes=dict(type="float", default=10.0),
+        ),
+    ),
+    record=dict(type="dict", options=dict(store_options(), change_ref=dict(type="str"))),
 )
 
 
@@ -663,21 +825,34 @@ def main():
             ("deployment_id", "image_tag"),
             ("deployment_id", "task_definition"),
             ("task_definition", "environment"),
+            ("task_definition", "secret_environment"),
         ],
         required_by={"deployment_group_name": ("application_name",)},
         supports_check_mode=True,
     )
     params = module.params
     if params["state"] == "deployed" and not (
-        params["image"] or params["image_tag"] or params["task_definition"] or params["deployment_id"] or params["environment"]
+        params["image"] or params["image_tag"] or params["task_definition"] or params["deployment_id"] or params["environment"] or params["secret_environment"]
     ):
-        module.fail_json(msg="state=deployed needs what to release: image, image_tag, task_definition or environment (or deployment_id to follow one).")
+        module.fail_json(
+            msg="state=deployed needs what to release: image, image_tag, task_definition, environment or secret_environment (or deployment_id to follow one)."
+        )
     if params["wait_timeout"] < 1 or params["poll_interval"] < 1:
         module.fail_json(msg="wait_timeout and poll_interval must be at least 1 second.")
+    began = iso(time.time())
     try:
+        if params["record"]:
+            # before anything is released: a release whose record cannot be kept does not start
+            check_settings(params["record"])
         result, failed = run(module)
     except AnsibleAWSError as error:
         module.fail_json_aws_error(error)
+    if params["record"] and result.get("deployment_id") and not module.check_mode:
+        try:
+            result.update(record_run(Clients(module), params, result, began, (metric_time(module), real_time(module))))
+        except AnsibleAWSError as error:
+            result["release_record_error"] = error.message
+            module.warn("The release record of %s could not be written: %s" % (result["deployment_id"], error.message))
     for warning in result.pop("warnings", []):
         module.warn(warning)
     if failed:

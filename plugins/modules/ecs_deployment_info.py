@@ -54,7 +54,7 @@ notes:
   - Needs C(ecs:DescribeServices), C(ecs:DescribeTaskDefinition), C(codedeploy:ListApplications), C(codedeploy:BatchGetApplications),
     C(codedeploy:ListDeploymentGroups), C(codedeploy:BatchGetDeploymentGroups), C(codedeploy:GetDeploymentGroup),
     C(codedeploy:ListDeployments), C(codedeploy:BatchGetDeployments), C(codedeploy:GetDeployment),
-    C(codedeploy:BatchGetDeploymentTargets) and C(cloudwatch:DescribeAlarms).
+    C(codedeploy:BatchGetDeploymentTargets), C(cloudwatch:DescribeAlarms), and for an ECR image pinned by digest C(ecr:DescribeImages).
 seealso:
   - module: canary.ecs.ecs_deployment
 extends_documentation_fragment:
@@ -103,7 +103,7 @@ live_image:
   type: str
   sample: canary-app:v2
 live_version:
-  description: The tag (or short digest) of RV(live_image).
+  description: The tag of RV(live_image); for an ECR image pinned by digest, its tag in ECR; else a short digest.
   returned: always
   type: str
   sample: v2

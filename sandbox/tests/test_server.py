@@ -19,6 +19,33 @@ def test_moto_services_are_served(aws):
     assert aws("ecs").list_clusters()["clusterArns"][0].endswith("cluster/c1")
 
 
+def test_a_request_without_a_content_type_reaches_moto(aws):
+    # S3 DeleteObjects posts XML without a Content-Type: the interceptors must let it through, not fail it
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="records")
+    s3.put_object(Bucket="records", Key="release-records/web/d-1.json", Body=b"{}")
+    deleted = s3.delete_objects(Bucket="records", Delete={"Objects": [{"Key": "release-records/web/d-1.json"}]})
+    assert deleted["Deleted"] == [{"Key": "release-records/web/d-1.json"}]
+    assert s3.list_objects_v2(Bucket="records").get("KeyCount") == 0
+
+
+def test_scan_findings_are_answered_as_seeded_and_unseeded_images_are_never_scanned(sandbox, aws):
+    from canary_sandbox.ecr import push_image, seed_scan_findings
+
+    digest = push_image(aws, "app", "v2")
+    ecr = aws("ecr")
+    with pytest.raises(ecr.exceptions.ScanNotFoundException):
+        ecr.describe_image_scan_findings(repositoryName="app", imageId={"imageDigest": digest})
+    seed_scan_findings(sandbox.endpoint, "app", digest, status="IN_PROGRESS")
+    found = ecr.describe_image_scan_findings(repositoryName="app", imageId={"imageDigest": digest})
+    assert found["imageScanStatus"]["status"] == "IN_PROGRESS" and "imageScanFindings" not in found
+    seed_scan_findings(sandbox.endpoint, "app", digest, counts={"HIGH": 2})  # the scan finished
+    found = ecr.describe_image_scan_findings(repositoryName="app", imageId={"imageDigest": digest})
+    assert found["imageScanStatus"]["status"] == "COMPLETE" and found["imageScanFindings"]["findingSeverityCounts"] == {"HIGH": 2}
+    # another build pushed under the same tag is another image
+    assert push_image(aws, "app", "v2", content="rebuilt") != digest
+
+
 def test_reset_forgets_moto_state(sandbox, aws):
     aws("ecs").create_cluster(clusterName="c1")
     sandbox.reset()

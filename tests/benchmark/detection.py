@@ -15,19 +15,17 @@ and the release's AWS API calls per look. A bad version that went live is replac
 one before the next run. Nothing here leaves 127.0.0.1.
 """
 
-import math
 import re
 import time
 
 from canary_sandbox.background import Every
 from canary_sandbox.engine.testing import green_percent
 from canary_sandbox.readback import FAILING, HEALTHY, restore_alarm
-from canary_sandbox.traffic import Traffic, listener_url
+from canary_sandbox.traffic import listener_url, paced
 
 RATES = (2, 10, 50, 300)  # requests per sandbox minute
 GUARDS = ("seed alarm", "rate alarm", "judge")
 OUT_OF_REACH = 1000000.0
-MAX_WORKER_RATE = 25.0  # requests a second one paced client sends at most
 
 
 class ListenerWatch(Every):
@@ -58,13 +56,6 @@ def live_target_group(clients, stack):
     groups = elbv2.describe_target_groups(Names=stack.target_group_names)["TargetGroups"]
     weights = {tg["TargetGroupName"]: green_percent(elbv2, stack.prod_listener_arn, tg["TargetGroupArn"]) for tg in groups}
     return max(weights, key=weights.get)
-
-
-def paced(url, per_minute, minute_seconds):
-    """Traffic at about `per_minute` requests a sandbox minute."""
-    per_second = per_minute / minute_seconds
-    workers = max(1, int(math.ceil(per_second / MAX_WORKER_RATE)))
-    return Traffic(url, workers=workers, pause=workers / per_second)
 
 
 def watched_alarms(stack, guard):

@@ -51,6 +51,21 @@ CELLS = [
 ]
 
 
+def e2e_cells():
+    """The cells of tests/e2e/test_release_detection.py, read from it (one list), as (label, rate, base, canary, slower);
+    its sandbox's added 100 ms is far more than the +50% latency simulated here."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+    import test_release_detection as e2e  # noqa: E402  (pytest's conftest sits beside it)
+
+    def rate(environment):
+        return float(environment[e2e.FAILURE])
+
+    return e2e.CONFIDENCE, [
+        ("%s -> %s" % (e2e._variables(base), e2e._variables(canary)), per_minute, rate(base), rate(canary), 1.5 if e2e.LATENCY in canary else 1.0)
+        for _name, per_minute, base, canary, _expected, _judge in e2e.CELLS
+    ]
+
+
 def poisson(rng, mean):
     """Knuth's method for small means, a rounded normal for large ones (close enough for counts of requests)."""
     if mean > 50:
@@ -75,7 +90,7 @@ def median_latency(rng, requests, factor):
     return times[(len(times) + 1) // 2 - 1] if times else None  # nearest rank, as CloudWatch and the sandbox
 
 
-def one_step(rng, rate, base, canary, slower):
+def one_step(rng, rate, base, canary, slower, per_test):
     """(minute of the fail verdict or None, verdict at the end of the step)."""
     totals = [0, 0, 0, 0]  # canary errors, canary requests, baseline errors, baseline requests
     latencies = ([], [])
@@ -91,8 +106,8 @@ def one_step(rng, rate, base, canary, slower):
             if value is not None:
                 latencies[side].append(value)
         metrics = [
-            judge.error_rate_verdict(*totals, margin=OPTIONS["error_margin"], confidence=PER_TEST, min_requests=OPTIONS["min_requests"]),
-            judge.series_verdict("latency", latencies[0], latencies[1], confidence=PER_TEST, min_samples=OPTIONS["min_periods"]),
+            judge.error_rate_verdict(*totals, margin=OPTIONS["error_margin"], confidence=per_test, min_requests=OPTIONS["min_requests"]),
+            judge.series_verdict("latency", latencies[0], latencies[1], confidence=per_test, min_samples=OPTIONS["min_periods"]),
         ]
         verdict = judge.combine(metrics, OPTIONS["pass_score"], OPTIONS["marginal_score"], critical=("error_rate",))
         if verdict["verdict"] == judge.FAIL:
@@ -100,14 +115,13 @@ def one_step(rng, rate, base, canary, slower):
     return None, verdict["verdict"]
 
 
-def main():
-    rng = random.Random(20261206)
+def table(cells, per_test, rng):
     print("| requests/min | canary vs baseline | rolled back in the step | median minute of the verdict | no verdict at the end |")
     print("|---:|---|---:|---:|---:|")
-    for label, rate, base, canary, slower in CELLS:
+    for label, rate, base, canary, slower in cells:
         minutes, undecided = [], 0
         for _run in range(RUNS):
-            minute, end = one_step(rng, rate, base, canary, slower)
+            minute, end = one_step(rng, rate, base, canary, slower, per_test)
             if minute is not None:
                 minutes.append(minute)
             elif end == judge.NOT_ENOUGH_DATA:
@@ -115,7 +129,16 @@ def main():
         minutes.sort()
         median = "%d" % minutes[len(minutes) // 2] if minutes else "-"
         print("| %d | %s | %.1f%% | %s | %.1f%% |" % (rate, label, 100.0 * len(minutes) / RUNS, median, 100.0 * undecided / RUNS), flush=True)
-    print("\n%d runs per cell, a %g%% canary for %d minutes, %.4f per test" % (RUNS, CANARY_SHARE * 100, STEP_MINUTES, 1 - PER_TEST))
+    print("\n%d runs per cell, a %g%% canary for %d minutes, %.5f per test\n" % (RUNS, CANARY_SHARE * 100, STEP_MINUTES, 1 - per_test))
+
+
+def main():
+    rng = random.Random(20261206)
+    print("At the default confidence (%g):\n" % OPTIONS["confidence"])
+    table(CELLS, PER_TEST, rng)
+    confidence, cells = e2e_cells()
+    print("The cells of the e2e detection matrix, at its confidence (%g):\n" % confidence)
+    table(cells, 1 - (1 - confidence) / judging.tests_in_step(STEP_MINUTES), rng)
 
 
 if __name__ == "__main__":

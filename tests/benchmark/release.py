@@ -146,6 +146,8 @@ def environment(endpoint):
         ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
         ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "build", "collections"),
         PATH=VENV_BIN + os.pathsep + env.get("PATH", ""),
+        # the releases' records (kept by default, as a user's are), counted with the release's calls
+        CANARY_ECS_RECORD_DIR=os.path.join(ROOT, "build", "benchmark", "release-records"),
     )
     assert_environment_loopback(env)
     return env

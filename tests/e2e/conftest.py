@@ -22,7 +22,7 @@ import os
 import subprocess
 
 import pytest
-from release_helpers import playbook, playbook_command
+from release_helpers import playbook, playbook_command, records_directory
 
 from canary_sandbox.__main__ import environment
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback
@@ -98,6 +98,8 @@ def playbook_environment(endpoint):
             "ANSIBLE_LOCALHOST_WARNING": "false",
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
             "PATH": VENV_BIN + os.pathsep + env.get("PATH", ""),
+            # the playbooks' release records, one directory per sandbox (playbooks/vars/records.yml)
+            "CANARY_ECS_RECORD_DIR": records_directory(endpoint),
             "CANARY_SANDBOX_GUARD": "1",  # canary_sandbox.guard: botocore refuses non-loopback endpoints
         }
     )
@@ -106,14 +108,15 @@ def playbook_environment(endpoint):
 
 
 @contextlib.contextmanager
-def _sandbox_env():
-    with sandbox_process(python=os.path.join(VENV_BIN, "python")) as sandbox:
+def sandbox_env_process(minute_seconds=None):
+    """A sandbox process and the environment of playbooks and modules run against it."""
+    with sandbox_process(minute_seconds=minute_seconds, python=os.path.join(VENV_BIN, "python")) as sandbox:
         yield SandboxProcess(sandbox.endpoint, playbook_environment(sandbox.endpoint), sandbox.log)
 
 
 @pytest.fixture(scope="session")
 def sandbox_env():
-    with _sandbox_env() as sandbox:
+    with sandbox_env_process() as sandbox:
         yield sandbox
 
 
@@ -121,7 +124,7 @@ def sandbox_env():
 def own_sandbox_env():
     """A sandbox process for one test module alone, for tests that change a stack in ways the others
     must not see; stopped (with all it holds) when the module ends."""
-    with _sandbox_env() as sandbox:
+    with sandbox_env_process() as sandbox:
         yield sandbox
 
 

@@ -19,6 +19,34 @@ TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 
 
+def records_directory(endpoint):
+    """Where the playbooks run against the sandbox at `endpoint` keep their release records (CANARY_ECS_RECORD_DIR)."""
+    return os.path.join(ROOT, "build", "release-records", endpoint.rsplit(":", 1)[-1].strip("/"))
+
+
+def recorded(sandbox_env, deployment_id):
+    """The release record the playbooks wrote of a deployment, and its HTML report: (record, html)."""
+    path = os.path.join(records_directory(sandbox_env.endpoint), deployment_id + ".json")
+    with open(path) as record, open(path[: -len(".json")] + ".html") as html:
+        return json.load(record), html.read()
+
+
+def caller_arn(sandbox_env):
+    """Who the sandbox says the playbooks' credentials are: STS GetCallerIdentity, as the record writer asks."""
+    return sandbox_env.clients("sts").get_caller_identity()["Arn"]
+
+
+def another_identity(sandbox_env, name):
+    """An IAM user with an access key in the sandbox: (its ARN, the environment of a play run as that user)."""
+    iam = sandbox_env.clients("iam")
+    try:
+        arn = iam.create_user(UserName=name)["User"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        arn = iam.get_user(UserName=name)["User"]["Arn"]
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return arn, {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
 def release_vars(endpoint, **extra):
     """Extra vars that make deploy.yml poll fast (the time scale comes from the sandbox's environment)."""
     values = {"release_poll_interval": 1}

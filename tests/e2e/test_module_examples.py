@@ -23,6 +23,7 @@ import pytest
 import yaml
 from release_helpers import TREE, VENV_BIN, playbook
 
+from canary_sandbox.ecr import push_image
 from canary_sandbox.stack import make_ecs_stack, put_5xx_alarm
 
 # Its own sandbox and stack (the examples_stack fixture), in the release lane of make e2e.
@@ -39,6 +40,8 @@ ORDER = [
     "ecs_service",
     "ecs_deployment",
     "ecs_deployment_info",
+    "release_record",
+    "release_record_info",
     "ecs_resource_tags",
     "cloudwatch_alarm_tags",
     "cloudwatch_math_alarm",
@@ -47,6 +50,7 @@ ORDER = [
     "elb_listener",
 ]
 ECR_REPOSITORY = "app"  # ecs_deployment's example releases 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v3
+DIGESTS = {}  # tag -> digest of the images pushed to ECR_REPOSITORY
 
 
 def examples_of(module):
@@ -74,16 +78,8 @@ def examples_stack(own_sandbox_env):
     aws = sandbox.clients
     checkout = make_ecs_stack(aws, "checkout", cidr="10.60.0.0/16", cluster="prod", service="checkout", role_name="codedeploy-ecs")
     put_5xx_alarm(aws("cloudwatch"), "checkout-canary-5xx", TreatMissingData="notBreaching")
-    ecr = aws("ecr")
-    ecr.create_repository(repositoryName=ECR_REPOSITORY)
     for tag in ("v3", "v4"):
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:" + tag * 32},
-            "layers": [],
-        }
-        ecr.put_image(repositoryName=ECR_REPOSITORY, imageManifest=json.dumps(manifest), imageTag=tag)
+        DIGESTS[tag] = push_image(aws, ECR_REPOSITORY, tag)
     return sandbox, checkout
 
 
@@ -182,8 +178,13 @@ def _check(module, aws):
     elif module == "ecs_deployment":
         service = aws("ecs").describe_services(cluster="canary-cluster", services=["canary-canary-app-service"])["services"][0]
         image = aws("ecs").describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]["containerDefinitions"][0]["image"]
-        # v3 from ECR was released; v4 was started and then stopped with a rollback
-        assert image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v3", image
+        # v3 from ECR was released (pinned to its digest); v4 was started and then stopped with a rollback
+        assert image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@" + DIGESTS["v3"], image
+    elif module == "release_record":
+        # v4 released with its record, whose durable copy is in CloudWatch Logs
+        events = aws("logs").get_log_events(logGroupName="/canary-ecs/releases", logStreamName="canary-canary-app-service", startFromHead=True)["events"]
+        records = [json.loads(event["message"]) for event in events]
+        assert records and records[-1]["release"]["image_tag"] == "v4" and records[-1]["change"]["change_ref"] == "CHG-1234", records
     elif module == "ecs_cluster":
         cluster = aws("ecs").describe_clusters(clusters=["checkout"], include=["TAGS"])["clusters"][0]
         assert cluster["status"] == "ACTIVE" and {"key": "canary-ecs:stack", "value": "checkout"} in cluster["tags"], cluster

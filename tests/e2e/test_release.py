@@ -12,9 +12,11 @@ The tests in this file run in order (v2, then v2 again, then v3) on the stack th
 modules share; each reads the state it starts from.
 """
 
+import json
+import re
 import time
 
-from release_helpers import FAILING, TRAFFIC_WORKERS, production_url, release_result, release_vars, version_of
+from release_helpers import FAILING, TRAFFIC_WORKERS, caller_arn, production_url, recorded, release_result, release_vars, version_of
 
 from canary_sandbox.traffic import Traffic
 
@@ -23,6 +25,7 @@ from canary_sandbox.traffic import Traffic
 CANARY_PERCENT = 10.0
 CANARY_TOLERANCE = 4.0  # percentage points: ~3,000 requests in a 15 s bake make a fair split land within 1-2
 SHIFT_EDGE = 1.0  # seconds left out at each end of the bake, while the weights change
+SECRET = "tok-7f3a9c2e51"  # a sensitive value released with v2: in the task definition, in no output
 
 
 def test_check_mode_starts_nothing(stack, sandbox_env, run_playbook):
@@ -39,10 +42,19 @@ def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, r
     old = version_of(stack.live_image())
     assert old != "v2", "v2 is already live: this test needs a fresh stack"
     known = [d["deploymentId"] for d in stack.deployments()]
+    before = stack.live_task_definition()["taskDefinitionArn"]
     with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
         started = time.time()
         # from the installed artifact: ansible-playbook canary.ecs.deploy, no checkout
-        run = run_playbook("deploy.yml", "-e", "image_tag=v2", extra_vars=release_vars(sandbox_env.endpoint), installed=installed_collection)
+        run = run_playbook(
+            "deploy.yml",
+            "-e",
+            "image_tag=v2",
+            "-e",
+            "change_ref=CHG-1001",
+            extra_vars=release_vars(sandbox_env.endpoint, release_secret_environment={"API_TOKEN": SECRET}),
+            installed=installed_collection,
+        )
         ended = time.time()
         time.sleep(2)
         after = traffic.window(since=ended)
@@ -68,6 +80,30 @@ def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, r
     task_sets = stack.task_sets()
     assert len(task_sets) == 1 and task_sets[0]["status"] == "PRIMARY", f"the original task set is still there: {task_sets}"
     assert sorted(stack.weights().values()) == [0, 100]
+    # the sensitive value is in the released container, and nowhere in what the play printed or returned
+    containers = stack.live_task_definition()["containerDefinitions"]
+    assert any({"name": "API_TOKEN", "value": SECRET} in (container.get("environment") or []) for container in containers), containers
+    assert SECRET not in run.stdout and SECRET not in run.stderr
+
+    # the release record: the file the play wrote, read back against the sandbox's state
+    record, html = recorded(sandbox_env, result["deployment_id"])
+    assert record == result["release_record"]
+    assert record["change"]["change_ref"] == "CHG-1001" and record["status"] == "Succeeded" and record["outcome"]["succeeded"]
+    assert [(run["action"], run["by"]) for run in record["runs"]] == [("started", caller_arn(sandbox_env))]
+    assert record["release"]["image"] == stack.live_image() and record["release"]["image_tag"] == "v2"
+    assert record["release"]["task_definition_before"] == before
+    assert record["release"]["task_definition_after"] == stack.live_task_definition()["taskDefinitionArn"]
+    assert record["created"] and record["ended"] and record["created"] < record["ended"]
+    recorded_shares = [event["traffic_share"] for event in record["timeline"] if event["kind"] == "traffic"]
+    assert CANARY_PERCENT in recorded_shares and recorded_shares[-1] == 100.0
+    # the requests each version served, per minute, from CloudWatch: the canary got its tenth
+    served = dict((side, sum(point["requests"] for point in points)) for side, points in record["metrics"].items())
+    assert served["new"] > 0 and served["old"] > 0, served
+    assert record["release"]["secret_environment_names"] == ["API_TOKEN"]
+    assert SECRET not in json.dumps(record) and SECRET not in html
+    # the report: the share drawn steps to 10% and to 100%, and it says succeeded
+    shares = re.search(r'<path class="share" [^>]*data-shares="([^"]+)"', html).group(1).split(",")
+    assert "10" in shares and shares[-1] == "100" and 'data-outcome="succeeded"' in html
 
 
 def test_the_same_tag_again_changes_nothing(stack, sandbox_env, run_playbook):
@@ -106,6 +142,16 @@ def test_failing_release_is_rolled_back_and_v2_keeps_serving(stack, sandbox_env,
     assert version_of(stack.live_image()) == old
     assert stack.weights() == weights_before
     assert stack.in_flight() == []
+    # the record says how it was undone, and its report draws the alarm over the share it fired at
+    record, html = recorded(sandbox_env, result["deployment_id"])
+    assert record["outcome"]["rolled_back"] and fired in record["outcome"]["rollback_reason"]
+    went = [event for event in record["timeline"] if event["kind"] == "alarm" and event.get("alarm_state") == "ALARM"]
+    assert went and went[0]["alarm"] == fired and went[0]["traffic_share"] == CANARY_PERCENT
+    bands = re.findall(r'<rect class="alarm-band" data-alarm="([^"]+)" data-traffic-share="([^"]+)"', html)
+    assert (fired, "10.0") in bands, bands
+    assert 'data-outcome="rolled back"' in html
+    errors = dict((side, sum(point["errors"] for point in points)) for side, points in record["metrics"].items())
+    assert errors["new"] > 0 and errors["old"] == 0, errors
 
 
 def test_status_reports_the_live_version_and_the_rollback(stack, sandbox_env, run_playbook):
@@ -114,3 +160,8 @@ def test_status_reports_the_live_version_and_the_rollback(stack, sandbox_env, ru
     assert info["live_version"] == "v2" and info["in_flight"] is None
     assert [d["status"] for d in info["deployments"] if d["creator"] == "user"][:2] in (["Stopped", "Succeeded"], ["Failed", "Succeeded"])
     assert info["deployments"][0]["rolled_back"] or info["deployments"][1]["rolled_back"]
+    # and the release records, with who started each
+    listed = [task["result"] for task in run.tasks if task["action"] in ("canary.ecs.release_record_info", "release_record_info")][0]["records"]
+    mine = [item for item in listed if item["deployment_id"] in [d["deployment_id"] for d in info["deployments"]]]
+    assert len(mine) >= 2 and all(item["started_by"] == caller_arn(sandbox_env) for item in mine)
+    assert "CHG-1001" in [item["change_ref"] for item in mine]

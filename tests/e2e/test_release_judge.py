@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from release_helpers import HEALTHY, TRAFFIC_WORKERS, alarms_quiet, production_url, release_result, release_vars, restore_alarm, version_of
+from release_helpers import HEALTHY, TRAFFIC_WORKERS, alarms_quiet, production_url, recorded, release_result, release_vars, restore_alarm, version_of
 
 from canary_sandbox.cloudwatch.testing import sandbox_clock
 from canary_sandbox.traffic import Traffic
@@ -130,6 +130,11 @@ def _judged_release(stack, sandbox_env, run_playbook, tag, environment, traffic=
     deployment = [d for d in stack.user_deployments() if d["deploymentId"] == result["deployment_id"]][0]
     assert deployment["status"] in ("Stopped", "Failed"), deployment["status"]
     assert version_of(stack.live_image()) == old and stack.in_flight() == []
+    # the release record keeps the verdict that stopped it, with its numbers, and the verdict in its report
+    record, html = recorded(sandbox_env, result["deployment_id"])
+    failed = [event for event in record["timeline"] if event["kind"] == "judge" and event.get("verdict") == "fail"]
+    assert failed and failed[0]["message"].startswith("judge: fail") and record["outcome"]["judge"]["verdict"] == "fail"
+    assert 'class="verdict" data-verdict="fail"' in html
     return result, old, during, after
 
 

@@ -11,14 +11,18 @@
   and deploy.yml fails saying how to approve.
 """
 
+import json
 import math
 import time
 
 from release_helpers import (
+    another_identity,
+    caller_arn,
     interrupt,
     minute_seconds,
     production_traffic,
     production_url,
+    recorded,
     release_result,
     release_vars,
     run_module,
@@ -51,6 +55,12 @@ def test_rerun_after_an_interruption_attaches_instead_of_starting_again(stack, s
     assert result["status"] == "Succeeded"
     assert len(stack.user_deployments()) == before + 1, "a second deployment was started"
     assert stack.live_image().endswith(":v5")
+    # one record of the release: the interrupted play's start and the attach that saw the end
+    record, _html = recorded(sandbox_env, in_flight["deploymentId"])
+    assert [(run["action"], run["by"]) for run in record["runs"]] == [("started", caller_arn(sandbox_env)), ("attached", caller_arn(sandbox_env))]
+    assert record["status"] == "Succeeded" and record["outcome"]["succeeded"] and record["ended"]
+    assert record["release"]["image_tag"] == "v5" and record["release"]["task_definition_after"] == stack.live_task_definition()["taskDefinitionArn"]
+    assert [event["status"] for event in record["timeline"] if event["kind"] == "status"][-1] == "Succeeded"
 
 
 def test_another_release_in_flight_fails_naming_it(stack, sandbox_env, run_playbook):
@@ -112,7 +122,11 @@ def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, 
     _set_ready_option(sandbox_env, stack, {"action_on_timeout": "STOP_DEPLOYMENT", "wait_time_in_minutes": wait_minutes})
     try:
         assert _ready_option(stack) == {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": wait_minutes}
-        run = run_playbook("deploy.yml", "-e", "image_tag=" + new, extra_vars=release_vars(sandbox_env.endpoint, release_wait=False))
+        # with the durable copy of the records, in a CloudWatch Logs group the first write creates
+        durable = {"release_record_log_group": "/canary-ecs/releases-" + new}
+        run = run_playbook(
+            "deploy.yml", "-e", "image_tag=" + new, "-e", "change_ref=CHG-2002", extra_vars=release_vars(sandbox_env.endpoint, release_wait=False, **durable)
+        )
         started = release_result(run)
         assert started["changed"] is True
         deployment_id = started["deployment_id"]
@@ -136,9 +150,22 @@ def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, 
         assert [d["status"] for d in stack.in_flight()] == ["Ready"], "the release did not wait"
         assert stack.live_image().endswith(":" + old)
 
-        run = run_playbook("promote.yml", extra_vars=release_vars(sandbox_env.endpoint))
+        # approved by someone else than who started it: the record names both
+        approver, as_approver = another_identity(sandbox_env, "release-approver")
+        run = run_playbook("promote.yml", extra_vars=release_vars(sandbox_env.endpoint, **durable), env=dict(as_approver, AWS_SESSION_TOKEN=""))
         promoted = [task["result"] for task in run.tasks if task["action"] in ("canary.ecs.ecs_deployment", "ecs_deployment")][0]
         assert promoted["changed"] is True and promoted["continued"] == [deployment_id]
+        record, html = recorded(sandbox_env, deployment_id)
+        assert [(run["action"], run["by"]) for run in record["runs"]] == [("started", caller_arn(sandbox_env)), ("approved", approver)]
+        assert [item["by"] for item in record["approvals"]] == [approver] and record["approvals"][0]["wait_type"] == "ready_wait"
+        assert record["change"]["change_ref"] == "CHG-2002" and record["status"] == "Succeeded" and record["outcome"]["succeeded"]
+        assert 'class="approval" data-by="%s"' % approver in html
+        # the durable copy: every write appended, the last one the whole approved record
+        logs = sandbox_env.clients("logs")
+        events = logs.get_log_events(logGroupName=durable["release_record_log_group"], logStreamName=stack.service, startFromHead=True)["events"]
+        copies = [json.loads(event["message"]) for event in events]
+        assert copies and all(copy["deployment_id"] == deployment_id for copy in copies)
+        assert copies[-1]["approvals"] == record["approvals"] and copies[-1]["status"] == "Succeeded"
         (ended,) = [d for d in stack.deployments() if d["deploymentId"] == deployment_id]
         assert ended["status"] == "Succeeded"
         assert stack.in_flight() == []

@@ -80,6 +80,7 @@ def test_an_unknown_deployment_config_given_to_the_module_fails_before_registeri
         ("deploy.yml", "release_wait=maybe", "release_wait"),
         ("deploy.yml", "release_fail_on_rollback=perhaps", "release_fail_on_rollback"),
         ("deploy.yml", "release_environment=notadict", "release_environment"),
+        ("deploy.yml", "release_secret_environment=notadict", "release_secret_environment"),
         ("deploy.yml", "release_judge=sometimes", "release_judge"),
         ("deploy.yml", "release_fast_fail_minutes=61", "release_fast_fail_minutes"),
         ("deploy.yml", "release_fast_fail_minutes=soon", "release_fast_fail_minutes"),
@@ -103,6 +104,11 @@ def test_an_unknown_deployment_config_given_to_the_module_fails_before_registeri
             '"canary_dimensions": {"Version": "v2"}, "baseline_dimensions": {"Version": "v1"}, "worse_when": "up"}]}',
             "release_judge_metrics",
         ),
+        ("deploy.yml", "release_max_severity=SEVERE", "release_max_severity"),
+        ("deploy.yml", "release_unscanned=later", "release_unscanned"),
+        ("deploy.yml", "release_scan_wait_minutes=0", "release_scan_wait_minutes"),
+        ("deploy.yml", "release_pin_digest=perhaps", "release_pin_digest"),
+        ("status.yml", "status_since=yesterday", "status_since"),
         ("promote.yml", "promote_wait_type=later", "promote_wait_type"),
         ("rollback.yml", "release_wait_timeout=0", "release_wait_timeout"),
         ("status.yml", "status_history=0", "status_history"),
@@ -127,6 +133,11 @@ def test_a_business_metric_whose_baseline_is_not_in_cloudwatch(stack, sandbox_en
     # a tag no other test releases: the one live would make the release a no-op before the judge is checked
     message = release(sandbox_env, stack, image_tag="judge-check", judge={"enabled": True, "metrics": [metric]})
     assert message.startswith("judge.metrics[0] (conversion): CloudWatch has no metric Shop/Conversions with the baseline_dimensions Version=nowhere"), message
+
+
+def test_a_variable_in_both_environment_and_secret_environment(stack, sandbox_env, nothing_created):
+    message = release(sandbox_env, stack, image_tag="env-check", environment={"API_TOKEN": "plain"}, secret_environment={"API_TOKEN": "hidden-value-71"})
+    assert message == "variable API_TOKEN given in both environment and secret_environment: set each variable in one of them.", message
 
 
 def test_a_container_that_is_not_behind_the_load_balancer(stack, sandbox_env, nothing_created):
@@ -154,7 +165,7 @@ def test_a_missing_alarm(stack, sandbox_env, nothing_created):
     saved = stack.alarm(name)
     cloudwatch.delete_alarms(AlarmNames=[name])
     try:
-        message = release(sandbox_env, stack, image_tag="v2")
+        message = release(sandbox_env, stack, image_tag="alarm-check")
         assert name in message and "do not exist in CloudWatch" in message
     finally:
         restore_alarm(cloudwatch, saved)
@@ -170,7 +181,7 @@ def test_an_alarm_of_the_canarys_target_group_already_in_alarm(stack, sandbox_en
     restore_alarm(cloudwatch, dict(saved, TreatMissingData="breaching", Threshold=0.0, ComparisonOperator="GreaterThanOrEqualToThreshold"))
     try:
         wait_for(lambda: stack.alarm(name)["StateValue"] == "ALARM", timeout=60, what=f"{name} to go to ALARM")
-        message = release(sandbox_env, stack, image_tag="v2")
+        message = release(sandbox_env, stack, image_tag="alarm-check")
         assert name in message and "already in ALARM" in message
     finally:
         restore_alarm(cloudwatch, saved)

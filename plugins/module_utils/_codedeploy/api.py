@@ -245,7 +245,11 @@ def continue_deployment(client, deployment_id, wait_type):
 
 @CodeDeployErrorHandler.list_error_handler("read the deployment's ECS target")
 def get_deployment_target(client, deployment_id, target_id):
-    """The deployment's ECS target: ECS target ids are 'cluster:service', so no listing call is needed."""
-    targets = client.batch_get_deployment_targets(aws_retry=True, deploymentId=deployment_id, targetIds=[target_id])
+    """The deployment's ECS target: ECS target ids are 'cluster:service', so no listing call is needed.
+    None while CodeDeploy has not started the deployment yet (Created, Queued): it has no target then."""
+    try:
+        targets = client.batch_get_deployment_targets(aws_retry=True, deploymentId=deployment_id, targetIds=[target_id])
+    except is_boto3_error_code("DeploymentNotStartedException"):
+        return None
     found = targets.get("deploymentTargets") or []
     return found[0] if found else None

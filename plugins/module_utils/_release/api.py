@@ -142,10 +142,15 @@ def live_target_groups(elbv2, listener_arns):
     return sorted(set(live))
 
 
-@CloudWatchErrorHandler.common_error_handler("read the judge's metrics")
 def metric_data(cloudwatch, series, start, end, period=60):
     """{key: (namespace, metric name, [dimensions], statistic)} -> {key: [per-period values, oldest first]},
     in one GetMetricData call (a period without data has no value), every page."""
+    return dict((key, [value for _at, value in points]) for key, points in metric_points(cloudwatch, series, start, end, period).items())
+
+
+@CloudWatchErrorHandler.common_error_handler("read the metrics")
+def metric_points(cloudwatch, series, start, end, period=60):
+    """As metric_data, with each value's period: {key: [(epoch of the period's start, value), oldest first]}."""
     keys = sorted(series)
     queries = []
     for index, key in enumerate(keys):
@@ -157,7 +162,9 @@ def metric_data(cloudwatch, series, start, end, period=60):
     while True:
         response = cloudwatch.get_metric_data(aws_retry=True, **request)
         for item in response.get("MetricDataResults", []):
-            found[keys[int(item["Id"][1:])]].extend(item.get("Values") or [])
+            values = item.get("Values") or []
+            stamps = [stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp) for stamp in item.get("Timestamps") or []]
+            found[keys[int(item["Id"][1:])]].extend((stamps[index] if index < len(stamps) else None, value) for index, value in enumerate(values))
         if not response.get("NextToken"):
             return found
         request["NextToken"] = response["NextToken"]

@@ -32,6 +32,8 @@ from ansible_collections.canary.ecs.plugins.module_utils._release.observe import
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import plan
 from ansible_collections.canary.ecs.plugins.module_utils.common import fail, short_name
 
+NOT_STARTED = ("Created", "Queued")
+
 
 def target_id(cluster, service):
     """CodeDeploy names the ECS target of a deployment 'cluster:service'."""
@@ -139,7 +141,9 @@ class CodeDeployBackend(object):
         info = self.get(deployment_id)
         if alarm_names is None:
             alarm_names = self.alarm_names(self.group_of(info), info)
-        found = codedeploy_api.get_deployment_target(self._codedeploy, deployment_id, target) if target else None
+        # a deployment CodeDeploy has not started yet has no target to read (DeploymentNotStartedException)
+        started = info.get("status") not in NOT_STARTED
+        found = codedeploy_api.get_deployment_target(self._codedeploy, deployment_id, target) if target and started else None
         cloudwatch = self.clients("cloudwatch")
         alarms = aws.describe_alarms(cloudwatch, alarm_names) if alarm_names else []
         rollback_info = None

@@ -49,6 +49,14 @@ def metric_time(module):
     return lambda moment: origin + (moment - origin) * 60.0 / seconds
 
 
+def real_time(module):
+    """The inverse of metric_time: a metric's timestamp -> the real moment it stands for."""
+    seconds, origin = minute_seconds(module), _sandbox_setting(module, SANDBOX_CLOCK_ORIGIN)
+    if origin is None or seconds == 60.0:
+        return lambda stamp: stamp
+    return lambda stamp: origin + (stamp - origin) * seconds / 60.0
+
+
 class Context(object):
     """The service, its route (the backend's: a CodeDeploy deployment group), container and live revision."""
 

@@ -49,7 +49,7 @@ def report(module):
         "deployment_config_name": ctx.group.get("deploymentConfigName"),
         "live_task_definition_arn": live_arn,
         "live_image": images.get(container),
-        "live_version": _version(images.get(container)),
+        "live_version": _version(clients, images.get(container)),
         "alarms": observe.alarm_summary(aws.describe_alarms(clients("cloudwatch"), alarm_names)) if alarm_names else {},
         "deployments": [summary(info) for info in history],
         "in_flight": None,
@@ -64,7 +64,16 @@ def report(module):
     return result
 
 
-def _version(image):
+def _version(clients, image):
+    """The live version in people's words: the tag; for an ECR image pinned by digest, the image's tag in ECR
+    (one DescribeImages); else a short digest."""
     if not image:
         return None
+    registry = taskdef.ecr_repository(image)
+    _repository, tag, digest = taskdef.split_image(image)
+    if registry and digest and not tag:
+        detail = aws.ecr_image(clients("ecr", registry[1]), registry[0], registry[2], digest=digest)
+        tags = sorted((detail or {}).get("imageTags") or [])
+        if tags:
+            return tags[0]
     return taskdef.image_label(image)

@@ -32,14 +32,46 @@ def normal_sf(z):
     return 0.5 * math.erfc(z / math.sqrt(2.0))
 
 
+def _log_comb(n, k):
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
 def fisher_greater(canary_errors, canary_total, baseline_errors, baseline_total):
     """One-sided Fisher exact test: the probability, with the margins fixed, of the canary having
-    `canary_errors` errors or more if canary and baseline fail alike (scipy's alternative='greater')."""
-    errors = canary_errors + baseline_errors
-    total = canary_total + baseline_total
-    denominator = math.comb(total, canary_total)
-    upper = min(errors, canary_total)
-    return min(1.0, sum(math.comb(errors, k) * math.comb(total - errors, canary_total - k) for k in range(canary_errors, upper + 1)) / denominator)
+    `canary_errors` errors or more if canary and baseline fail alike (scipy's alternative='greater').
+
+    The hypergeometric tail in floating point, term by term from its log (exact big-integer sums
+    take seconds at a busy service's hundreds of thousands of requests): the upper tail summed
+    upwards when it lies above the mode, else one minus the lower tail summed downwards, so
+    that every sum runs over falling terms and stops once they no longer count.
+    """
+    errors, total, drawn = canary_errors + baseline_errors, canary_total + baseline_total, canary_total
+    lowest, highest = max(0, drawn - (total - errors)), min(errors, drawn)
+    if canary_errors <= lowest:
+        return 1.0
+    if canary_errors > highest:
+        return 0.0
+    mode = (drawn + 1) * (errors + 1) // (total + 2)
+
+    def pmf(k):
+        return math.exp(_log_comb(errors, k) + _log_comb(total - errors, drawn - k) - _log_comb(total, drawn))
+
+    def tail(start, step, stop):
+        term, found, k = pmf(start), 0.0, start
+        while term > 0:
+            found += term
+            if k == stop or term < found * 1e-17:
+                break
+            if step > 0:
+                term *= float(errors - k) * (drawn - k) / ((k + 1) * (total - errors - drawn + k + 1))
+            else:
+                term *= float(k) * (total - errors - drawn + k) / ((errors - k + 1) * (drawn - k + 1))
+            k += step
+        return found
+
+    if canary_errors > mode:
+        return min(1.0, tail(canary_errors, 1, highest))
+    return max(0.0, 1.0 - tail(canary_errors - 1, -1, lowest))
 
 
 def proportion_worse(canary_errors, canary_total, baseline_errors, baseline_total, margin=0.0):
@@ -96,7 +128,10 @@ def error_rate_verdict(canary_errors, canary_requests, baseline_errors, baseline
     """The error-rate verdict with its numbers.
 
     margin: how much higher the canary's rate may be (0.01 = one percentage point) before it counts as worse.
-    Exact (Fisher) when there is no margin; the z test otherwise.
+    Exact (Fisher) when there is no margin; the z test otherwise. min_requests a side is what a
+    "pass" needs (fewer cannot show a small difference); a "fail" does not wait for it when the
+    exact test already shows the canary worse (a version failing half its few requests at low
+    traffic), for that test holds its confidence at any sample size.
     """
     result = {
         "metric": "error_rate",
@@ -105,7 +140,8 @@ def error_rate_verdict(canary_errors, canary_requests, baseline_errors, baseline
         "margin": margin,
         "confidence": confidence,
     }
-    if canary_requests < min_requests or baseline_requests < min_requests:
+    enough = canary_requests >= min_requests and baseline_requests >= min_requests
+    if not enough and (margin or not canary_requests or not baseline_requests):
         result.update(verdict=NOT_ENOUGH_DATA, p_value=None, reason="fewer than %d requests on a side" % min_requests)
         return result
     if margin:
@@ -115,6 +151,9 @@ def error_rate_verdict(canary_errors, canary_requests, baseline_errors, baseline
         p_value = fisher_greater(canary_errors, canary_requests, baseline_errors, baseline_requests)
         test = "Fisher exact test"
     worse = p_value < 1 - confidence
+    if not worse and not enough:
+        result.update(verdict=NOT_ENOUGH_DATA, p_value=p_value, test=test, reason="fewer than %d requests on a side" % min_requests)
+        return result
     result.update(verdict=FAIL if worse else PASS, p_value=p_value, test=test)
     return result
 

@@ -27,6 +27,7 @@ import re
 
 from ansible_collections.canary.ecs.plugins.module_utils._release import api, judge
 from ansible_collections.canary.ecs.plugins.module_utils._release.observe import ORIGINAL, REPLACEMENT
+from ansible_collections.canary.ecs.plugins.module_utils._release.watch import Gaps
 from ansible_collections.canary.ecs.plugins.module_utils.common import fail
 
 LOOKS = 10
@@ -146,7 +147,7 @@ def _shift_started(snap):
     return None
 
 
-def _alb_dimensions(group):
+def alb_dimensions(group):
     """The ALB metric dimensions of a target group (its load balancer's first)."""
     balancers = group.get("LoadBalancerArns") or []
     if not balancers:
@@ -196,7 +197,7 @@ def verdicts(options, data, confidence):
     return found
 
 
-def _utc(epoch):
+def utc(epoch):
     return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
 
 
@@ -214,8 +215,10 @@ def tests_in_step(minutes):
 
 
 def _one_look(timing):
-    """Real seconds from one look to the next: the poll interval and what the look itself takes."""
-    return timing.poll_interval + LOOK_SECONDS
+    """Real seconds from one look to the next: the poll interval and what the look itself takes, or the
+    longest gap between two looks seen so far in this run when that is more (a loaded controller, slow
+    answers): a last look estimated too short would come after the step ended, too late to settle it."""
+    return max(timing.poll_interval + LOOK_SECONDS, timing.longest_gap)
 
 
 def look(clients, backend, options, snap, timing):
@@ -230,6 +233,7 @@ def look(clients, backend, options, snap, timing):
         return snap
     canary, baseline = _target_groups(snap)
     started, now = _shift_started(snap), snap.get("observed_at")
+    timing.looked(now)
     if not canary or not baseline or canary == baseline or started is None or now is None:
         return snap
     minutes = canary_step_minutes(backend, snap, timing.minute_seconds)
@@ -237,16 +241,17 @@ def look(clients, backend, options, snap, timing):
     if share >= 100 and (ends is None or now > ends + 2 * _one_look(timing)):
         return snap
     groups = dict((group["TargetGroupName"], group) for group in api.describe_target_groups(clients("elbv2"), [canary, baseline]))
-    dimensions = {"canary": _alb_dimensions(groups.get(canary) or {}), "baseline": _alb_dimensions(groups.get(baseline) or {})}
+    dimensions = {"canary": alb_dimensions(groups.get(canary) or {}), "baseline": alb_dimensions(groups.get(baseline) or {})}
     if None in dimensions.values():
         return snap
     # the whole minute the shift began in, up to the minute the look (or the canary step) ends
     start, end = timing.metric_time(started), timing.metric_time(min(now, ends or now)) + 60
-    data = api.metric_data(clients("cloudwatch"), _series(options, dimensions), _utc(start - start % 60), _utc(end))
+    data = api.metric_data(clients("cloudwatch"), _series(options, dimensions), utc(start - start % 60), utc(end))
     per_look = 1 - (1 - options["confidence"]) / tests_in_step(minutes)
     verdict = judge.combine(verdicts(options, data, per_look), options["pass_score"], options["marginal_score"], critical=("error_rate",))
     verdict.update(confidence=options["confidence"], confidence_per_look=per_look, canary_target_group=canary, baseline_target_group=baseline)
-    if verdict["verdict"] in (judge.NOT_ENOUGH_DATA, judge.MARGINAL) and ends is not None and now + _one_look(timing) >= ends:
+    # settled within two looks of the end: a look that comes later than the longest gap seen still finds it settled
+    if verdict["verdict"] in (judge.NOT_ENOUGH_DATA, judge.MARGINAL) and ends is not None and now + 2 * _one_look(timing) >= ends:
         _settle(options, verdict)
     snap["judge"] = verdict
     if verdict["verdict"] == judge.FAIL:
@@ -255,7 +260,7 @@ def look(clients, backend, options, snap, timing):
 
 
 def _settle(options, verdict):
-    """At the last look of the canary step, the not_enough_data policy decides an open verdict."""
+    """At the last looks of the canary step, the not_enough_data policy decides an open verdict."""
     what = "not enough data" if verdict["verdict"] == judge.NOT_ENOUGH_DATA else "a marginal score"
     if verdict["verdict"] == judge.MARGINAL or options["not_enough_data"] == ROLLBACK:
         # a marginal score at the end is under pass_score: Kayenta fails such a canary too
@@ -271,3 +276,12 @@ class Timing(object):
         self.metric_time = metric_time
         self.minute_seconds = minute_seconds
         self.poll_interval = poll_interval
+        self._gaps = Gaps()
+
+    @property
+    def longest_gap(self):
+        return self._gaps.longest
+
+    def looked(self, now):
+        """Note a judged look's moment, to know how far apart looks really come."""
+        self._gaps.looked(now)

@@ -5,7 +5,7 @@
 
 """How a release ended, in a module result: succeeded, or rolled back and why."""
 
-from ansible_collections.canary.ecs.plugins.module_utils._release.judge import describe
+from ansible_collections.canary.ecs.plugins.module_utils._release.judge import MARGINAL, NOT_ENOUGH_DATA, describe
 from ansible_collections.canary.ecs.plugins.module_utils._release.observe import TERMINAL, iso, phase, rolled_back
 from ansible_collections.canary.ecs.plugins.module_utils._release.startup import describe as describe_startup
 
@@ -15,6 +15,17 @@ def alarms_named_in(message, known):
     if not message:
         return []
     return [name for name in sorted(known) if name in message]
+
+
+def _unsettled(tracker):
+    """The open verdict a release went through with: settled by not_enough_data=proceed, or still open
+    when the canary step ended before the judge's last look of it (nothing could settle it then)."""
+    if tracker.judge_settled:
+        return tracker.judge_settled
+    last = tracker.judge_last
+    if last and last["verdict"] in (NOT_ENOUGH_DATA, MARGINAL) and not last.get("policy"):
+        return dict(last, policy="%s when the canary step ended, before the judge's last look of it: not settled" % last["verdict"])
+    return None
 
 
 def outcome(tracker, snap, release=None):
@@ -34,6 +45,11 @@ def outcome(tracker, snap, release=None):
     }
     if status == "Succeeded":
         result["message"] = "%s succeeded: deployment %s shifted all traffic to the new task set." % (release.capitalize(), snap.get("deployment_id"))
+        unsettled = _unsettled(tracker)
+        if unsettled:
+            # nobody should read "succeeded" as "judged good" when the judge could not tell
+            result["judge"] = unsettled
+            result["message"] += " The judge did not clear it: %s." % describe(unsettled)
         return result
     if status not in TERMINAL:
         result["message"] = "%s is %s (deployment %s, %s)." % (release.capitalize(), status, snap.get("deployment_id"), phase(snap))
@@ -69,7 +85,10 @@ def outcome(tracker, snap, release=None):
         )
     elif snap.get("error_code") == "MANUAL_STOP":
         cause = "it was stopped on request"
-    elif snap.get("error_code") == "TIMEOUT" and any(event.get("status") == "Ready" for event in tracker.timeline):
+    elif snap.get("error_code") == "TIMEOUT" and (
+        # seen waiting, or (a wait shorter than the looks between) CodeDeploy's message names the ready wait
+        any(event.get("status") == "Ready" for event in tracker.timeline) or "READY_WAIT" in (snap.get("error_message") or "")
+    ):
         cause = (
             "nobody approved it within the deployment group's ready wait (approve a waiting release with "
             "state=continued or playbooks/promote.yml, or lengthen deployment_ready.wait_time_in_minutes)"
@@ -101,6 +120,7 @@ def finish(result, tracker, snap, release=None, fail_on_rollback=True):
         timeline=tracker.public_timeline(),
         outcome=ended,
         observation=snap,
+        target_groups=tracker.target_groups(),
         msg=ended["message"],
     )
     if ended["succeeded"]:

@@ -9,8 +9,8 @@ No AWS calls, so the module (waiting in one run) and the action plugin (looking 
 short module runs) tell the same story.
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils._release.judge import FAIL, describe
-from ansible_collections.canary.ecs.plugins.module_utils._release.observe import duration, iso, phase, rolled_back
+from ansible_collections.canary.ecs.plugins.module_utils._release.judge import FAIL, PASS, describe
+from ansible_collections.canary.ecs.plugins.module_utils._release.observe import ORIGINAL, REPLACEMENT, duration, iso, phase, rolled_back
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import planned_share, remaining
 from ansible_collections.canary.ecs.plugins.module_utils._release.startup import describe as describe_startup
 
@@ -28,13 +28,19 @@ class Tracker(object):
         self.alarm_fired = None  # first alarm seen in ALARM: {name, at, traffic_share, reason}
         self.shift_started = None  # when CodeDeploy's AllowTraffic event began
         self.judge_failed = None  # the judge's failed verdict, with the traffic share and moment it came at
+        self.judge_settled = None  # the judge's open verdict that not_enough_data=proceed let through
+        self.judge_last = None  # the judge's latest verdict, with the traffic share and moment it came at
         self.startup_failed = None  # fast fail's finding when the replacement's tasks did not run in time
+        self.groups = {}  # task set label (Blue, Green) -> its target group, as first seen (a finished release's task sets are gone)
 
     def observe(self, snap):
         """Record what changed since the last snapshot; returns the new timeline events."""
         previous = self.last or {}
         now = snap.get("observed_at")
         events = []
+        for task_set in snap.get("task_sets") or []:
+            if task_set.get("label") and task_set.get("target_group"):
+                self.groups.setdefault(task_set["label"], task_set["target_group"])
         if snap.get("status") != previous.get("status"):
             events.append(self._event("status", now, "deployment %s is %s" % (snap.get("deployment_id"), snap.get("status")), snap, status=snap.get("status")))
         if snap.get("rollback_status") and snap.get("rollback_status") != previous.get("rollback_status"):
@@ -52,6 +58,7 @@ class Tracker(object):
                 self.shift_started = event["start_time"]
         share = snap.get("traffic_share")
         if share is not None and share != previous.get("traffic_share"):
+            events.extend(self._steps_between_looks(previous.get("traffic_share"), share, snap))
             self.shifted_at.setdefault(share, now)
             if not rolled_back(snap) and snap.get("status") not in ("Failed", "Stopped"):
                 self.max_share = max(self.max_share, share)
@@ -64,6 +71,25 @@ class Tracker(object):
         self.timeline.extend(events)
         self.last = snap
         return events
+
+    def _steps_between_looks(self, before, share, snap):
+        """The plan's traffic steps a forward shift passed between two looks (a loaded controller, a short step),
+        each at the moment the plan puts it after CodeDeploy's AllowTraffic began, marked between_looks."""
+        if not self.plan or self.shift_started is None or rolled_back(snap) or snap.get("status") in ("Failed", "Stopped"):
+            return []
+        events, at = [], self.shift_started
+        for step in self.plan.get("steps") or []:
+            if (before or 0) < step["share"] < share and step["share"] not in self.shifted_at:
+                self.shifted_at[step["share"]] = at
+                self.max_share = max(self.max_share, step["share"])
+                message = "%g%% of production traffic on the replacement task set (between two looks, by the plan)" % step["share"]
+                events.append(self._event("traffic", at, message, snap, traffic_share=step["share"], between_looks=True))
+            at += (step.get("minutes") or 0) * self.plan.get("minute_seconds", 60)
+        return events
+
+    def target_groups(self):
+        """{new, old}: the target groups of the replacement and the original task sets, as seen."""
+        return {"new": self.groups.get(REPLACEMENT), "old": self.groups.get(ORIGINAL)}
 
     def _alarm_events(self, snap, previous_alarms, now):
         events = []
@@ -84,10 +110,16 @@ class Tracker(object):
     def _judge_events(self, snap, previous, now):
         """A line when the judge's verdict changes (and the one that stops the release)."""
         verdict = snap.get("judge")
-        if not verdict or verdict.get("verdict") == previous.get("verdict"):
+        if verdict:
+            self.judge_last = dict(verdict, traffic_share=snap.get("traffic_share"), at=iso(now))
+        if not verdict or (verdict.get("verdict"), verdict.get("policy")) == (previous.get("verdict"), previous.get("policy")):
             return []
         if verdict["verdict"] == FAIL and self.judge_failed is None:
-            self.judge_failed = dict(verdict, traffic_share=snap.get("traffic_share"), at=iso(now))
+            self.judge_failed = self.judge_last
+        elif verdict.get("policy") and self.judge_settled is None:
+            self.judge_settled = self.judge_last
+        elif verdict["verdict"] == PASS:
+            self.judge_settled = None  # a look after the settled one cleared it after all
         return [self._event("judge", now, describe(verdict), snap, verdict=verdict["verdict"], traffic_share=snap.get("traffic_share"))]
 
     def _startup_events(self, snap, previous, now):

@@ -17,7 +17,7 @@ the backend's (codedeploy.CodeDeployBackend); waiting is watch.watch().
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
-from ansible_collections.canary.ecs.plugins.module_utils._release import alarms, judging, observe, outcome, preflight, progress, startup, taskdef
+from ansible_collections.canary.ecs.plugins.module_utils._release import alarms, image_gate, judging, observe, outcome, preflight, progress, startup, taskdef
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
 from ansible_collections.canary.ecs.plugins.module_utils._release.checked import Checked
 from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend, target_id
@@ -49,8 +49,14 @@ def release(module, backend):
     if problem:
         fail(problem)
     image = taskdef.container_image(desired, ctx.container)
-    check_image(clients, image)
+    registry, detail = check_image(clients, image)
     label = taskdef.image_label(image)
+    gate = image_gate.settings(params.get("image_scan"))
+    if params.get("pin_digest", True):
+        # the revision names the image by digest: a tag pushed again later cannot change what runs
+        image = image_gate.pinned(image, detail)
+        taskdef.find_container(desired, ctx.container)["image"] = image
+    scan = image_gate.check(clients("ecr", registry[1]) if registry else None, image, registry, detail, gate, minute_seconds(module))
     result = {
         "changed": False,
         "application_name": ctx.application_name,
@@ -58,6 +64,8 @@ def release(module, backend):
         "container": ctx.container,
         "image": image,
         "version": label,
+        "image_digest": (detail or {}).get("imageDigest"),
+        "image_scan": scan,
         "alarm_names": ctx.alarm_names(),
         "previous_task_definition_arn": ctx.live["taskDefinitionArn"],
         "warnings": preflight.alarm_warnings(ctx.group),
@@ -205,21 +213,24 @@ def desired_task_definition(ctx):
         image = params.get("image")
         if params.get("image_tag"):
             image = taskdef.image_with_tag(taskdef.container_image(ctx.live, ctx.container), params["image_tag"])
-        return taskdef.derive(ctx.live, ctx.container, image=image, environment=params.get("environment"))
+        environment = taskdef.joined_environment(params.get("environment"), params.get("secret_environment"))
+        return taskdef.derive(ctx.live, ctx.container, image=image, environment=environment)
     except taskdef.TaskDefinitionError as error:
         fail(str(error))
 
 
 def check_image(clients, image):
+    """(registry, ECR image detail) of an ECR image, which must exist; (None, None) for an image elsewhere."""
     registry = taskdef.ecr_repository(image)
     if registry is None:
-        return
+        return None, None
     account, region, repository = registry
     _repository, tag, digest = taskdef.split_image(image)
     detail = aws.ecr_image(clients("ecr", region), account, repository, tag=tag, digest=digest)
     problem = preflight.image_problem(image, detail, registry)
     if problem:
         fail(problem)
+    return registry, detail
 
 
 def in_flight_release(ctx, desired):

@@ -140,6 +140,19 @@ def merge_environment(current, overrides):
     return merged
 
 
+def joined_environment(environment, secret_environment):
+    """environment and secret_environment as one set of variables; a name in both is a mistake to point out."""
+    both = sorted(set(environment or {}) & set(secret_environment or {}))
+    if both:
+        raise TaskDefinitionError(
+            "%s %s given in both environment and secret_environment: set each variable in one of them."
+            % ("variables" if len(both) > 1 else "variable", ", ".join(both))
+        )
+    joined = dict(environment or {})
+    joined.update(secret_environment or {})
+    return joined
+
+
 def registerable(task_definition):
     """The part of a described task definition that register_task_definition takes back."""
     return dict((key, copy.deepcopy(task_definition[key])) for key in REGISTERABLE_KEYS if task_definition.get(key) not in (None, [], {}))

@@ -21,6 +21,21 @@ DEFAULT_INTERVAL = 15  # seconds between two looks (the AWS CLI's CodeDeploy wai
 DEFAULT_TIMEOUT = 3600
 
 
+class Gaps(object):
+    """The longest real gap between two looks so far (a loaded controller, slow answers): the judge settles a
+    canary step's verdict that much before its end (judging.Timing; the action plugin's looks, each a module run)."""
+
+    def __init__(self):
+        self.longest = 0.0
+        self._last = None
+
+    def looked(self, now):
+        if now is not None and self._last is not None and now > self._last:
+            self.longest = max(self.longest, now - self._last)
+        self._last = now if now is not None else self._last
+        return self.longest
+
+
 class WaitTimeout(Exception):
     def __init__(self, snap, timeout):
         super(WaitTimeout, self).__init__("gave up waiting after %ss" % timeout)

@@ -31,7 +31,7 @@ def operation_name(request):
     target = request.headers.get("X-Amz-Target", "")
     if target.startswith(TARGET_PREFIX):
         return target[len(TARGET_PREFIX) :]
-    if request.method != "POST" or not request.content_type.startswith("application/x-www-form-urlencoded"):
+    if request.method != "POST" or not (request.content_type or "").startswith("application/x-www-form-urlencoded"):
         return None
     scope = _SCOPE_RE.search(request.headers.get("Authorization", ""))
     if not scope or scope.group(1) != SIGNING_NAME:

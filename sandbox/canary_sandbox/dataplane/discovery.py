@@ -8,6 +8,7 @@ its target groups, with the version and behaviour its task definition asks for.
 
 import collections
 import dataclasses
+import re
 import threading
 import time
 
@@ -98,10 +99,17 @@ def target_group_name(arn):
 # --- task definitions ----------------------------------------------------------------------------
 
 
-def image_version(image):
-    """The version a container image names: its tag ('repo:v2' -> 'v2'), its digest, or 'latest'."""
+ECR_IMAGE_RE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[^:@]+)(?::[^@]*)?@(?P<digest>sha256:[0-9a-f]{64})$"
+)
+
+
+def image_version(image, tags_of=None):
+    """The version a container image names: its tag ('repo:v2' -> 'v2'), 'latest', or for an image pinned by digest
+    the tag it had in ECR when first seen (tags_of(image) -> its tags), else the digest."""
     if "@" in image:
-        return image.split("@", 1)[1]
+        tags = tags_of(image) if tags_of else None
+        return sorted(tags)[0] if tags else image.split("@", 1)[1]
     last = image.rsplit("/", 1)[-1]  # a registry host may carry a port: 'host:5000/app:v2'
     return last.split(":", 1)[1] if ":" in last else "latest"
 
@@ -162,6 +170,7 @@ class DiscoveryCache:
         self._attributes_ttl = ATTRIBUTES_TTL if attributes_ttl is None else attributes_ttl
         self._definitions = collections.OrderedDict()  # task definition arn -> containers
         self._stickiness = {}  # target group arn -> (cookie seconds or None, monotonic time read)
+        self._image_tags = {}  # ECR image pinned by digest -> its tags when first seen (what the image "is")
         self._lock = threading.Lock()
 
     def containers(self, ecs, arn):
@@ -175,6 +184,26 @@ class DiscoveryCache:
             while len(self._definitions) > self._size:
                 self._definitions.popitem(last=False)
         return containers
+
+    def image_tags(self, ecr, image):
+        """The ECR tags of an image pinned by digest, read once (an image's content never changes; a tag moved
+        to another image later does not change what this one runs); None when not in ECR."""
+        with self._lock:
+            if image in self._image_tags:
+                return self._image_tags[image]
+        match = ECR_IMAGE_RE.match(image)
+        tags = None
+        if match and ecr is not None:
+            try:
+                details = ecr.describe_images(
+                    registryId=match.group("account"), repositoryName=match.group("repository"), imageIds=[{"imageDigest": match.group("digest")}]
+                )["imageDetails"]
+                tags = (details[0].get("imageTags") or None) if details else None
+            except ClientError:
+                tags = None
+        with self._lock:
+            self._image_tags[image] = tags
+        return tags
 
     def stickiness(self, elbv2, target_group_arns):
         """Target group ARN -> cookie seconds, for the groups with target stickiness on."""
@@ -192,6 +221,7 @@ class DiscoveryCache:
         with self._lock:
             self._definitions.clear()
             self._stickiness = {}
+            self._image_tags.clear()
 
 
 # --- ELBv2 --------------------------------------------------------------------------------------
@@ -335,7 +365,7 @@ def services(ecs):
                         yield service
 
 
-def task_specs(ecs, cache, ignored_target_groups=frozenset()):
+def task_specs(ecs, cache, ignored_target_groups=frozenset(), ecr=None):
     """(TaskSpec -> count, warnings) for every task set with a target group."""
     specs = {}
     warnings = []
@@ -367,7 +397,7 @@ def task_specs(ecs, cache, ignored_target_groups=frozenset()):
                     service_arn=service["serviceArn"],
                     target_group_arn=balancer["targetGroupArn"],
                     container_name=container["name"],
-                    version=image_version(container.get("image", "")),
+                    version=image_version(container.get("image", ""), lambda image: cache.image_tags(ecr, image)),
                     failure_rate=failure_rate,
                     latency_ms=latency_ms,
                     task_definition_arn=definition_arn,
@@ -383,14 +413,14 @@ def task_specs(ecs, cache, ignored_target_groups=frozenset()):
 # --- one pass -----------------------------------------------------------------------------------
 
 
-def discover(elbv2, ecs, cache, ignored=frozenset()):
+def discover(elbv2, ecs, cache, ignored=frozenset(), ecr=None):
     """One discovery pass. `ignored` holds ARNs of resources a reset removed (see DataPlane.reset)."""
     listeners = discover_listeners(elbv2, ignored)
     forwarded = set()
     for listener in listeners.values():
         forwarded |= forwarded_target_groups(listener.actions)
     stickiness = cache.stickiness(elbv2, forwarded - ignored)
-    tasks, warnings = task_specs(ecs, cache, ignored)
+    tasks, warnings = task_specs(ecs, cache, ignored, ecr)
     return Snapshot(listeners=listeners, stickiness=stickiness, tasks=tasks, warnings=warnings)
 
 

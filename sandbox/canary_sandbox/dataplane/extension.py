@@ -129,6 +129,7 @@ class DataPlane(Extension):
         # Clients are made here, in one thread: creating boto3 clients concurrently is not safe.
         self._elbv2 = self.sandbox.clients("elbv2", self.sandbox.region)
         self._ecs = self.sandbox.clients("ecs", self.sandbox.region)
+        self._ecr = self.sandbox.clients("ecr", self.sandbox.region)
         self._cloudwatch = self.sandbox.clients("cloudwatch", self.sandbox.region)
         self._stopping.clear()
         self._threads = [
@@ -207,7 +208,7 @@ class DataPlane(Extension):
 
     def _observe(self, request, region):
         """Router observer: mark a listener's cached actions stale once moto has applied a write to it."""
-        if request.method != "POST" or not request.content_type.startswith("application/x-www-form-urlencoded"):
+        if request.method != "POST" or not (request.content_type or "").startswith("application/x-www-form-urlencoded"):
             return
         if request.form.get("Action") not in LISTENER_WRITES:
             return
@@ -292,7 +293,7 @@ class DataPlane(Extension):
             ignored = self._ignored
         taken = time.monotonic()
         try:
-            snapshot = discover(self._elbv2, self._ecs, self._cache, ignored)
+            snapshot = discover(self._elbv2, self._ecs, self._cache, ignored, self._ecr)
         except Exception as error:  # keep serving what we have; the next pass tries again
             text = f"{type(error).__name__}: {error}"
             with self._lock:

@@ -132,6 +132,23 @@ def test_an_alarm_fails_the_task_naming_it_and_the_share(said):
     assert any("web-5xx" in line and "ALARM" in line for line in said)
 
 
+def test_each_look_is_told_the_longest_real_gap_between_looks_so_the_judge_settles_in_time(said):
+    looks = [{"observation": snap("InProgress", 10, at=at)} for at in (1, 2, 3, 4)] + [{"observation": snap("Succeeded", 100, at=5)}]
+    instance, calls = plugin(ARGS, looks)
+    clock = Clock()
+    slow = [0, 0, 25, 0, 0]  # the third look's module run takes 25 s (a loaded controller)
+    execute = instance._execute_module
+
+    def slow_execute(**kwargs):
+        clock.now += slow.pop(0)
+        return execute(**kwargs)
+
+    instance._execute_module = slow_execute
+    instance._follow(ARGS, {}, started(), clock=clock, sleep=clock.sleep)
+    # the poll interval asked (1 s) until a look came later than that; then the longest gap, rounded up
+    assert [call["poll_interval"] for call in calls] == [1, 1, 1, 26, 26]
+
+
 def test_a_heartbeat_line_comes_every_few_looks_when_nothing_changes(said):
     same = [{"observation": snap("InProgress", 10, at=n)} for n in range(1, 10)]
     instance, _calls = plugin(ARGS, same + [{"observation": snap("Succeeded", 100, at=10)}])
@@ -188,3 +205,47 @@ def test_wait_false_and_a_live_version_run_the_module_once(said):
     with patch.object(action.ActionBase, "run", return_value={}):
         result = instance.run(task_vars={})
     assert result["status"] == "Live" and len(calls) == 1 and calls[0]["wait"] is False
+
+
+RECORDED = dict(
+    ARGS, secret_environment={"API_TOKEN": "s3cr3t"}, region="eu-west-1", record={"directory": "/srv/records", "change_ref": "CHG-7", "report": True}
+)
+
+
+def test_a_followed_release_writes_its_record_at_the_end_as_the_same_run_without_secret_values(said):
+    looks = [{"observation": snap("InProgress", 10, at=1)}, {"observation": snap("Succeeded", 100, at=2)}]
+    written = {"changed": True, "record": {"deployment_id": "d-1", "written": True}, "path": "/srv/records/d-1.json", "report_path": "/srv/records/d-1.html"}
+    # the module wrote the start itself, naming the run by the moment it began
+    first = started(msg="token s3cr3t", release_record={"runs": [{"action": "started", "at": "2025-12-02T06:00:00.000Z"}]})
+    instance, calls = plugin(RECORDED, [first] + looks + [written])
+    with patch.object(action.ActionBase, "run", return_value={}):
+        result = instance.run(task_vars={})
+    assert calls[0]["record"] == RECORDED["record"]  # the start: the module checks the settings and writes the start
+    last_write = calls[-1]
+    assert [call["_module"] for call in calls].count("canary.ecs.release_record") == 1 and last_write["_module"] == "canary.ecs.release_record"
+    assert last_write["record"]["runs"][0]["at"] == "2025-12-02T06:00:00.000Z"  # the same run as the start's write
+    assert last_write["directory"] == "/srv/records" and last_write["region"] == "eu-west-1"
+    assert "change_ref" not in last_write and last_write["record"]["change"]["change_ref"] == "CHG-7"
+    assert last_write["record"]["release"]["secret_environment_names"] == ["API_TOKEN"] and "s3cr3t" not in str(last_write)
+    # the looks never carry the record option
+    assert all("record" not in call for call in calls[1:-1])
+    assert result["release_record"] == written["record"] and result["release_report_path"] == "/srv/records/d-1.html"
+    assert [line for line in said if " record of " in line] == ["web record of d-1: /srv/records/d-1.json, report: /srv/records/d-1.html"]
+
+
+def test_a_record_that_cannot_be_written_is_a_warning_not_a_failed_release(said):
+    failed = {"failed": True, "msg": "disk full"}
+    instance, _calls = plugin(RECORDED, [started(), {"observation": snap("Succeeded", 100, at=1)}, failed])
+    with patch.object(action.ActionBase, "run", return_value={}):
+        result = instance.run(task_vars={})
+    assert not result.get("failed") and result["release_record_error"] == "disk full"
+    warnings = [line for line in said if line.startswith("WARNING")]
+    assert warnings == ["WARNING web: the release record of d-1 could not be written: disk full"]
+
+
+@pytest.mark.parametrize("how", [{"check_mode": True}, {"async_val": 30}])
+def test_check_mode_and_async_leave_the_record_to_the_module(how, said):
+    instance, calls = plugin(RECORDED, [started()], **how)
+    with patch.object(action.ActionBase, "run", return_value={}):
+        instance.run(task_vars={})
+    assert [call["_module"] for call in calls] == ["canary.ecs.ecs_deployment"]

@@ -142,6 +142,23 @@ def test_success_outcome_and_result():
     assert result["outcome"]["succeeded"] and not result["outcome"]["rolled_back"]
     assert result["live_task_definition_arn"] == "td:2"
     assert result["msg"].startswith("The release of v2 succeeded")
+    assert result["outcome"]["judge"] is None
+
+
+def test_a_release_the_judge_could_not_clear_but_let_through_says_so():
+    # not enough data at the end of the canary step with not_enough_data=proceed: an event, and the outcome names it
+    waiting = {"verdict": "not enough data", "score": None, "failed": [], "waiting": ["error_rate"], "metrics": [], "confidence": 0.95}
+    settled = dict(waiting, policy="not enough data at the end of the canary step: proceeding (not_enough_data=proceed)")
+    tracker = progress.Tracker(None, "v2")
+    for at, verdict in ((5, waiting), (8, waiting), (13, settled)):
+        tracker.observe(dict(snap(at, "InProgress", 10, events=[("Install", "Succeeded"), ("AllowTraffic", "InProgress")]), judge=verdict))
+    last = snap(26, "Succeeded", 100, events=[("AllowTraffic", "Succeeded")])
+    tracker.observe(last)
+    judged = [event for event in tracker.public_timeline() if event["kind"] == "judge"]
+    assert [event["verdict"] for event in judged] == ["not enough data", "not enough data"] and "proceeding" in judged[-1]["message"]
+    result, failed = outcome.finish({}, tracker, last, "the release of v2")
+    assert not failed and result["outcome"]["succeeded"] and result["outcome"]["judge"]["policy"] == settled["policy"]
+    assert result["msg"].endswith("The judge did not clear it: judge: not enough data, %s; ; at 95%% confidence." % settled["policy"]), result["msg"]
 
 
 def rolled_back_release(tracker, alarm_updated=None):
@@ -222,6 +239,16 @@ def test_a_release_nobody_approved_says_how_to_approve():
     message = outcome.outcome(tracker, last, "the release of v2")["message"]
     assert message.startswith("The release of v2 failed: nobody approved it within the deployment group's ready wait")
     assert "state=continued" in message and "Traffic was not rerouted" in message
+
+
+def test_a_ready_wait_that_ended_between_two_looks_is_still_named():
+    # the wait was shorter than the gap between looks: no look saw Ready, CodeDeploy's message names the wait
+    tracker = progress.Tracker()
+    tracker.observe(snap(1, "InProgress", 0))
+    message = "Traffic was not rerouted within the 6-minute wait (ContinueDeployment READY_WAIT was not called)."
+    last = snap(8, "Stopped", 0, errorInformation={"code": "TIMEOUT", "message": message})
+    tracker.observe(last)
+    assert "nobody approved it within the deployment group's ready wait" in outcome.outcome(tracker, last)["message"]
 
 
 def test_a_timeout_without_a_wait_for_approval_is_reported_as_codedeploy_said():
@@ -305,3 +332,36 @@ def test_an_alarm_during_a_canary_no_poll_saw_is_placed_by_the_plan():
     )
     tracker.observe(last)
     assert outcome.outcome(tracker, last)["alarm_traffic_share"] == 10.0
+
+
+def test_a_canary_step_that_passed_between_two_looks_is_in_the_timeline_by_the_plan():
+    # a loaded controller: the look before the shift saw 0%, the next one 100% (the 15 s bake went by between them)
+    tracker = progress.Tracker(plan.plan(CANARY, GROUP, minute_seconds=1), "v2")
+    began = datetime.datetime.fromtimestamp(T0 + 3, datetime.timezone.utc)
+    shifting = target(0, [("Install", "Succeeded"), ("AllowTraffic", "InProgress")])
+    shifting["ecsTarget"]["lifecycleEvents"][1]["startTime"] = began
+    tracker.observe(observe.snapshot(info("InProgress"), shifting, alarms("OK"), observed_at=T0 + 2))
+    done = target(100, [("Install", "Succeeded"), ("AllowTraffic", "Succeeded")])
+    done["ecsTarget"]["lifecycleEvents"][1]["startTime"] = began
+    tracker.observe(observe.snapshot(info("InProgress"), done, alarms("OK"), observed_at=T0 + 25))
+    traffic = [event for event in tracker.timeline if event["kind"] == "traffic"]
+    assert [(event["traffic_share"], event["epoch"], event.get("between_looks")) for event in traffic] == [
+        (0.0, T0 + 2, None),
+        (10.0, T0 + 3, True),
+        (100.0, T0 + 25, None),
+    ]
+    assert "between two looks" in traffic[1]["message"] and tracker.max_share == 100.0
+    # the share at a moment in the bake is the canary's, as the plan has it
+    assert tracker.share_at(T0 + 10) == 10.0
+
+
+def test_a_rollback_infers_no_step_it_did_not_take():
+    tracker = progress.Tracker(plan.plan(CANARY, GROUP, minute_seconds=1), "v2")
+    began = datetime.datetime.fromtimestamp(T0 + 3, datetime.timezone.utc)
+    shifting = target(0, [("AllowTraffic", "InProgress")])
+    shifting["ecsTarget"]["lifecycleEvents"][0]["startTime"] = began
+    tracker.observe(observe.snapshot(info("InProgress"), shifting, alarms("OK"), observed_at=T0 + 2))
+    stopped = target(100, [("AllowTraffic", "Failed")])
+    stopped["ecsTarget"]["lifecycleEvents"][0]["startTime"] = began
+    tracker.observe(observe.snapshot(info("Stopped"), stopped, alarms("ALARM"), observed_at=T0 + 25))
+    assert not [event for event in tracker.timeline if event.get("between_looks")]

@@ -256,6 +256,25 @@ def test_a_look_with_known_alarms_is_three_calls():
     codedeploy.get_deployment_group.assert_not_called()
 
 
+def test_a_look_before_codedeploy_started_the_deployment_reads_no_target():
+    clients = fake_clients()
+    codedeploy = clients("codedeploy")
+    codedeploy.get_deployment.side_effect = lambda deploymentId, **kw: {
+        "deploymentInfo": {"deploymentId": deploymentId, "status": "Created", "applicationName": "web-app", "deploymentGroupName": "web-dg"}
+    }
+    snap = backend(clients).look("d-NEW", "prod:web", ["web-5xx"])
+    assert snap["status"] == "Created" and not snap.get("task_sets") and snap.get("traffic_share") is None
+    codedeploy.batch_get_deployment_targets.assert_not_called()
+    # started between the two reads is the same as not started yet: CodeDeploy answers DeploymentNotStartedException
+    codedeploy.get_deployment.side_effect = None
+    codedeploy.get_deployment.return_value = {"deploymentInfo": {"deploymentId": "d-NEW", "status": "InProgress"}}
+    codedeploy.batch_get_deployment_targets.side_effect = client_error(
+        "DeploymentNotStartedException", "BatchGetDeploymentTargets", "The deployment d-NEW has not started yet."
+    )
+    snap = backend(clients).look("d-NEW", "prod:web", ["web-5xx"])
+    assert snap["status"] == "InProgress" and not snap.get("task_sets")
+
+
 TD3 = TD2.replace(":2", ":3")
 
 

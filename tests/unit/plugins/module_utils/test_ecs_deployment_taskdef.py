@@ -82,6 +82,26 @@ def test_environment_overrides_keep_order_and_append_new_names_sorted():
     ]
 
 
+def test_secret_environment_joins_the_environment_and_a_name_in_both_is_refused():
+    joined = taskdef.joined_environment({"COLOR": "green"}, {"API_TOKEN": "s3cret"})
+    assert joined == {"COLOR": "green", "API_TOKEN": "s3cret"}
+    assert taskdef.joined_environment(None, {"API_TOKEN": "s3cret"}) == {"API_TOKEN": "s3cret"}
+    with pytest.raises(taskdef.TaskDefinitionError) as error:
+        taskdef.joined_environment({"API_TOKEN": "a", "COLOR": "x"}, {"API_TOKEN": "b"})
+    assert str(error.value) == "variable API_TOKEN given in both environment and secret_environment: set each variable in one of them."
+
+
+def test_the_containers_secrets_are_carried_into_the_next_revision_as_they_are():
+    secrets = [
+        {"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"},
+        {"name": "API_KEY", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/app/api-key"},
+    ]
+    live = dict(LIVE, containerDefinitions=[dict(LIVE["containerDefinitions"][0], secrets=secrets), LIVE["containerDefinitions"][1]])
+    desired = taskdef.derive(live, "web", image="123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v2", environment={"COLOR": "green"})
+    assert desired["containerDefinitions"][0]["secrets"] == secrets
+    assert not taskdef.same_content(live, desired)
+
+
 def test_unknown_container_names_the_ones_there():
     with pytest.raises(taskdef.TaskDefinitionError) as error:
         taskdef.derive(LIVE, "api", image="x:1")

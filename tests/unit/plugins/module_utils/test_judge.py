@@ -11,7 +11,7 @@ from unittest.mock import MagicMock
 
 import pytest
 
-from ansible_collections.canary.ecs.plugins.module_utils._release import judge, judging
+from ansible_collections.canary.ecs.plugins.module_utils._release import judge, judging, outcome, progress
 from ansible_collections.canary.ecs.plugins.module_utils.common import AnsibleCanaryECSError
 
 # canary errors, canary requests, baseline errors, baseline requests -> one-sided ("greater") p value
@@ -23,6 +23,9 @@ FISHER = [
     (50, 100, 450, 900, 0.5419460460464064),
     (2, 20, 1, 180, 0.026907263590680675),
     (30, 600, 60, 5400, 1.023444010641706e-09),
+    (3, 6, 0, 54, 0.0005844535359438923),
+    (2, 3, 0, 27, 0.006896551724137931),
+    (1, 1, 0, 9, 0.1),
 ]
 
 # canary, baseline -> U of the canary, one-sided ("greater") p value
@@ -49,6 +52,15 @@ PROPORTIONS = [
 @pytest.mark.parametrize("a, n1, b, n2, expected", FISHER)
 def test_fisher_exact_matches_scipy(a, n1, b, n2, expected):
     assert judge.fisher_greater(a, n1, b, n2) == pytest.approx(expected, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    "a, n1, b, n2, expected",
+    [(1700, 150000, 13500, 1350000, 7.895208772968465e-07), (15000, 1500000, 135000, 13500000, 0.5012745123345284), (21, 28, 19, 2883, 1.4698663867405484e-36)],
+)
+def test_fisher_exact_at_a_busy_services_sample_sizes(a, n1, b, n2, expected):
+    # 10,000 and 100,000 requests a minute over a 15-minute step (scipy.stats.hypergeom.sf): in floating point, at once
+    assert judge.fisher_greater(a, n1, b, n2) == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.parametrize("canary, baseline, u, expected", MANN_WHITNEY)
@@ -78,9 +90,18 @@ def test_a_canary_as_good_as_its_baseline_passes():
     assert judge.error_rate_verdict(0, 500, 45, 4500)["verdict"] == judge.PASS  # better than the baseline
 
 
-def test_a_small_sample_says_so_instead_of_judging():
-    verdict = judge.error_rate_verdict(5, 10, 0, 90, min_requests=50)
+def test_a_small_sample_says_so_instead_of_passing():
+    verdict = judge.error_rate_verdict(1, 10, 0, 90, min_requests=50)
     assert verdict["verdict"] == judge.NOT_ENOUGH_DATA and "fewer than 50 requests" in verdict["reason"]
+    assert judge.error_rate_verdict(0, 0, 0, 90)["verdict"] == judge.NOT_ENOUGH_DATA
+    # with a margin the z test needs its sample whatever it shows
+    assert judge.error_rate_verdict(5, 10, 0, 90, margin=0.01)["verdict"] == judge.NOT_ENOUGH_DATA
+
+
+def test_a_canary_failing_half_its_few_requests_fails_before_the_minimum_sample():
+    # low traffic: 4 of 9 canary requests failed, none of the baseline's 81; the exact test holds at any sample
+    verdict = judge.error_rate_verdict(4, 9, 0, 81, min_requests=50, confidence=1 - 0.05 / 15)
+    assert verdict["verdict"] == judge.FAIL and verdict["test"] == "Fisher exact test" and verdict["p_value"] < 1e-4
 
 
 def test_the_margin_forgives_a_small_difference():
@@ -254,11 +275,51 @@ def test_not_enough_data_at_the_end_of_the_canary_step_follows_the_policy(policy
     backend = a_backend()
     snap = judging.look(clients, backend, options, canary_snap(), timing())
     assert snap["judge"]["verdict"] == judge.NOT_ENOUGH_DATA and "policy" not in snap["judge"] and backend.stop.call_count == 0
-    # a look within one look (poll interval + LOOK_SECONDS) of the end is the last: the policy settles it
+    # a look within two looks (poll interval + LOOK_SECONDS each) of the end is among the last: the policy settles it
     backend = a_backend()
     snap = judging.look(clients, backend, options, canary_snap(observed_at=1785.0), timing())
     assert snap["judge"]["verdict"] == verdict and policy in snap["judge"]["policy"] and backend.stop.call_count == stopped
     backend.plan.assert_called_once_with(None, "CodeDeployDefault.ECSCanary10Percent15Minutes", 60.0)
+
+
+def test_looks_that_come_late_settle_the_step_earlier():
+    # a loaded controller: looks 40 s apart though the poll interval is 15; a look 60 s before the end
+    # (more than two planned looks, less than two real gaps) is among the last before the step ends
+    clients, _elbv2, _cloudwatch = clients_with(canary=(0, 5), baseline=(0, 45))
+    options = judging.settings({"enabled": True, "not_enough_data": "proceed"})
+    late = timing()
+    for moment in (1660.0, 1700.0):
+        snap = judging.look(clients, a_backend(), options, canary_snap(observed_at=moment), late)
+        assert "policy" not in snap["judge"]
+    assert late.longest_gap == 40.0
+    snap = judging.look(clients, a_backend(), options, canary_snap(observed_at=1740.0), late)
+    assert "proceeding (not_enough_data=proceed)" in snap["judge"]["policy"]
+    # looks on time: the same moment is not among the last ones yet
+    snap = judging.look(clients, a_backend(), options, canary_snap(observed_at=1740.0), timing())
+    assert "policy" not in snap["judge"]
+    # the poll interval a look's module run is given (the action plugin's real gap) counts the same way
+    snap = judging.look(clients, a_backend(), options, canary_snap(observed_at=1740.0), timing(poll_interval=40))
+    assert "proceeding (not_enough_data=proceed)" in snap["judge"]["policy"]
+
+
+def test_a_release_through_with_an_open_verdict_says_so_however_it_ended():
+    clients, _elbv2, _cloudwatch = clients_with(canary=(0, 5), baseline=(0, 45))
+    options = judging.settings({"enabled": True, "not_enough_data": "proceed"})
+    done = canary_snap(share=100.0, status="Succeeded", observed_at=1900.0)
+    # the step ended (and the deployment with it) before the look that would have settled it
+    tracker = progress.Tracker()
+    tracker.observe(judging.look(clients, a_backend(), options, canary_snap(), timing()))
+    found = outcome.outcome(tracker, done)
+    assert found["succeeded"] and found["judge"]["verdict"] == judge.NOT_ENOUGH_DATA and "not settled" in found["judge"]["policy"]
+    assert "The judge did not clear it: judge: not enough data" in found["message"]
+    # settled by the policy, then cleared by a later look: succeeded, nothing to say
+    tracker = progress.Tracker()
+    tracker.observe(judging.look(clients, a_backend(), options, canary_snap(observed_at=1785.0), timing()))
+    assert tracker.judge_settled
+    clients, _elbv2, _cloudwatch = clients_with(canary=(2, 200), baseline=(18, 1800))
+    tracker.observe(judging.look(clients, a_backend(), options, canary_snap(share=100.0, observed_at=1805.0), timing()))
+    found = outcome.outcome(tracker, done)
+    assert found["succeeded"] and found["judge"] is None and "judge" not in found["message"]
 
 
 def test_the_judge_reads_nothing_outside_the_canary_step():
