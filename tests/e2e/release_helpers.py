@@ -19,6 +19,24 @@ TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 
 
+def lasting_config(sandbox_env, name, real_seconds, linear=False):
+    """A deployment config of 10% steps each lasting about `real_seconds` of real time at the sandbox's
+    time scale (CodeDeploy's own configs last seconds on its clock: a test that must meet a release
+    in flight, on a busy machine, gives it time this way); made once, returns its name."""
+    minutes = max(1, min(2880, int(round(real_seconds / minute_seconds(sandbox_env.endpoint)))))
+    routing = (
+        {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 10, "linearInterval": minutes}}
+        if linear
+        else {"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": minutes}}
+    )
+    codedeploy = sandbox_env.clients("codedeploy")
+    try:
+        codedeploy.create_deployment_config(deploymentConfigName=name, computePlatform="ECS", trafficRoutingConfig=routing)
+    except codedeploy.exceptions.DeploymentConfigAlreadyExistsException:
+        pass
+    return name
+
+
 def records_directory(endpoint):
     """Where the playbooks run against the sandbox at `endpoint` keep their release records (CANARY_ECS_RECORD_DIR)."""
     return os.path.join(ROOT, "build", "release-records", endpoint.rsplit(":", 1)[-1].strip("/"))

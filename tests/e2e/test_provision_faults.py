@@ -14,6 +14,7 @@ life for both: a provision is minutes of CPU on a busy CI).
 import os
 
 import pytest
+from release_helpers import lasting_config
 from stack_state import StackState
 
 from canary_sandbox.faults import clear_faults, inject_fault, injected_faults
@@ -68,7 +69,9 @@ def test_a_stack_lives_through_random_throttling(seed, run_playbook, sandbox_env
     try:
         run_playbook("provision.yml", extra_vars=stack_vars)
         run_playbook("deploy.yml", "-e", "image_tag=v2", extra_vars=dict(release, release_deployment_config="CodeDeployDefault.ECSAllAtOnce"))
-        run_playbook("deploy.yml", "-e", "image_tag=v3", extra_vars=dict(release, release_wait=False))
+        # a canary step of real minutes: rollback.yml, slowed by the faults on a busy machine, meets it in flight
+        in_flight = lasting_config(sandbox_env, f"{name}-in-flight", 600)
+        run_playbook("deploy.yml", "-e", "image_tag=v3", extra_vars=dict(release, release_wait=False, release_deployment_config=in_flight))
         run_playbook("rollback.yml", extra_vars=release)
         deployments = codedeploy.list_deployments(applicationName=f"{name}-canary-app", deploymentGroupName=f"{name}-canary-app-dg")["deployments"]
         infos = [codedeploy.get_deployment(deploymentId=d)["deploymentInfo"] for d in deployments]

@@ -19,6 +19,7 @@ from release_helpers import (
     another_identity,
     caller_arn,
     interrupt,
+    lasting_config,
     minute_seconds,
     production_traffic,
     production_url,
@@ -35,14 +36,16 @@ from canary_sandbox.traffic import Traffic, listener_url
 
 # The release modules share the provisioned stack: pytest-xdist (make e2e, --dist loadgroup) runs them on one worker.
 
-BAKE_CONFIG = "CodeDeployDefault.ECSCanary10Percent15Minutes"
-# 27 sandbox minutes of shifting: time enough for a conflicting play and rollback.yml on a busy machine
-LONG_CONFIG = "CodeDeployDefault.ECSLinear10PercentEvery3Minutes"
+# Releases these tests must meet in flight bake for real minutes, whatever the sandbox's time scale:
+# a play started on a busy machine (load 16 on 2 cores in CI) takes a minute or more to reach its release.
+BAKE_SECONDS = 120  # the interrupted release's canary step: the re-run attaches within it, then follows it to the end
+LONG_SECONDS = 600  # each step of the conflicting release, stopped by rollback.yml long before its end
 
 
 def test_rerun_after_an_interruption_attaches_instead_of_starting_again(stack, sandbox_env, run_playbook):
     before = len(stack.user_deployments())
-    play = start_deploy_in_background(sandbox_env, "v5", release_deployment_config=BAKE_CONFIG)
+    bake = lasting_config(sandbox_env, "e2e-lifecycle-bake", BAKE_SECONDS)
+    play = start_deploy_in_background(sandbox_env, "v5", release_deployment_config=bake)
     try:
         wait_for(lambda: stack.in_flight(), timeout=120, what="the deployment to start")
         wait_for(lambda: 0 < max(stack.weights().values()) < 100 or None, timeout=60, what="the canary shift")
@@ -67,7 +70,13 @@ def test_another_release_in_flight_fails_naming_it(stack, sandbox_env, run_playb
     started = run_module(
         sandbox_env,
         "ecs_deployment",
-        {"cluster": stack.cluster, "service": stack.service, "image_tag": "v6", "deployment_config_name": LONG_CONFIG, "wait": False},
+        {
+            "cluster": stack.cluster,
+            "service": stack.service,
+            "image_tag": "v6",
+            "deployment_config_name": lasting_config(sandbox_env, "e2e-lifecycle-long", LONG_SECONDS, linear=True),
+            "wait": False,
+        },
     )
     deployment_id = started["deployment_id"]
     revisions = stack.revisions()
