@@ -90,7 +90,12 @@ class Printer(object):
         first_look = self.tracker.last is None
         for event in self.tracker.observe(snap):
             # alarms are in every line; a separate line only when one changes (or starts in ALARM)
-            if event["kind"] in ("rollback", "judge", "startup") or (event["kind"] == "alarm" and (not first_look or event["alarm_state"] == "ALARM")):
+            # a plan step passed between two looks gets its line too: a person reading the run sees the 10% it had
+            if (
+                event["kind"] in ("rollback", "judge", "startup")
+                or event.get("between_looks")
+                or (event["kind"] == "alarm" and (not first_look or event["alarm_state"] == "ALARM"))
+            ):
                 self.say("%s   %s%s" % (self.service, event["message"], share_note(event)))
         key = (observe.phase(snap), snap.get("traffic_share"), tuple(sorted((name, alarm.get("state")) for name, alarm in (snap.get("alarms") or {}).items())))
         self.looks_since_print += 1

@@ -119,6 +119,19 @@ def test_a_release_prints_on_change_and_returns_the_modules_outcome(said):
     assert lines[-1].startswith("web The release of v2 to web succeeded")
 
 
+def test_a_step_passed_between_two_looks_gets_its_line(said):
+    shifting = snap("InProgress", 0, at=1)
+    shifting["lifecycle_events"] = [{"name": "AllowTraffic", "status": "InProgress", "start_time": T0 + 1}]
+    ended = snap("Succeeded", 100, at=9)
+    ended["lifecycle_events"] = [{"name": "AllowTraffic", "status": "Succeeded", "start_time": T0 + 1}]
+    first = started()
+    instance, _calls = plugin(ARGS, [{"observation": shifting}, {"observation": ended}])
+    result = follow(instance, ARGS, first)
+    assert result["outcome"]["succeeded"]
+    # the 10% canary step (1 s on this plan) came and went between the two looks: the plan puts it in a line
+    assert [line for line in said if "10% of production traffic" in line and "between two looks" in line], said
+
+
 def test_an_alarm_fails_the_task_naming_it_and_the_share(said):
     looks = [
         {"observation": snap("InProgress", 10, at=1)},
