@@ -17,7 +17,7 @@ the HTTP clients were served):
   and the not_enough_data policy decides: rollback rolls a bad canary back, proceed lets a good one through.
 The power designed for (tests/benchmark/judge_matrix.py, the same cells simulated at 99%): the
 judge catches every cell that must be rolled back in 100% of simulated runs, except the one at 6
-requests a minute (78%; the not-enough-data policy rolls back the rest, so it is rolled back either
+requests a minute (79%; the not-enough-data policy rolls back the rest, so it is rolled back either
 way), and rolls back the cells that must go through in at most 0.3%. The table of this run (time
 to verdict in sandbox minutes) is written to build/detection-matrix.md; docs/judging.md has one.
 """
