@@ -639,7 +639,8 @@ timeline:
     between_looks:
       description:
         - True on a traffic event of a step of the plan that began and ended between two looks (a short step, a slow
-          controller); its time is the plan's, counted from the start of CodeDeploy's AllowTraffic event.
+          controller); its time is the plan's, counted from the start of CodeDeploy's AllowTraffic event. For a
+          deployment stopped or rolled back, only the steps due before its AllowTraffic event ended.
       type: bool
   sample: [{"kind": "traffic", "at": "2026-11-26T06:00:03.12Z", "message": "10% of production traffic on the replacement task set", "traffic_share": 10.0}]
 outcome:

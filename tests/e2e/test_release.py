@@ -149,6 +149,10 @@ def test_failing_release_is_rolled_back_and_v2_keeps_serving(stack, sandbox_env,
     assert went and went[0]["alarm"] == fired and went[0]["traffic_share"] == CANARY_PERCENT
     bands = re.findall(r'<rect class="alarm-band" data-alarm="([^"]+)" data-traffic-share="([^"]+)"', html)
     assert (fired, "10.0") in bands, bands
+    # and the share line rises to the canary's share before the rollback, seen by a look or put there by the plan
+    assert [event for event in record["timeline"] if event["kind"] == "traffic" and event.get("traffic_share") == CANARY_PERCENT], record["timeline"]
+    shares = re.findall(r'<path class="share"[^>]* data-shares="([^"]*)"', html)
+    assert shares and "%g" % CANARY_PERCENT in shares[0].split(","), shares
     assert 'data-outcome="rolled back"' in html
     errors = dict((side, sum(point["errors"] for point in points)) for side, points in record["metrics"].items())
     assert errors["new"] > 0 and errors["old"] == 0, errors

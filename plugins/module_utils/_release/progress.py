@@ -15,6 +15,14 @@ from ansible_collections.canary.ecs.plugins.module_utils._release.plan import pl
 from ansible_collections.canary.ecs.plugins.module_utils._release.startup import describe as describe_startup
 
 
+def _allow_traffic_ended(snap):
+    """When CodeDeploy's AllowTraffic event of this deployment ended (the shift stopped there), or None."""
+    for event in snap.get("lifecycle_events") or []:
+        if event["name"] == "AllowTraffic" and event.get("end_time"):
+            return event["end_time"]
+    return None
+
+
 class Tracker(object):
     """Folds snapshots into a timeline of status changes, traffic shifts and alarm states."""
 
@@ -57,6 +65,9 @@ class Tracker(object):
             if event["name"] == "AllowTraffic" and event.get("start_time"):
                 self.shift_started = event["start_time"]
         share = snap.get("traffic_share")
+        if snap.get("status") != previous.get("status") and share == previous.get("traffic_share"):
+            # stopped between two looks that both saw 0%: the steps it took before the stop, by the plan
+            events.extend(self._steps_between_looks(previous.get("traffic_share"), share, snap))
         if share is not None and share != previous.get("traffic_share"):
             events.extend(self._steps_between_looks(previous.get("traffic_share"), share, snap))
             self.shifted_at.setdefault(share, now)
@@ -74,12 +85,21 @@ class Tracker(object):
 
     def _steps_between_looks(self, before, share, snap):
         """The plan's traffic steps a forward shift passed between two looks (a loaded controller, a short step),
-        each at the moment the plan puts it after CodeDeploy's AllowTraffic began, marked between_looks."""
-        if not self.plan or self.shift_started is None or rolled_back(snap) or snap.get("status") in ("Failed", "Stopped"):
+        each at the moment the plan puts it after CodeDeploy's AllowTraffic began, marked between_looks.
+
+        A deployment stopped or failed since the last look took the steps due before its AllowTraffic event
+        ended (the traffic went back then); none when that end is not known."""
+        if not self.plan or self.shift_started is None:
             return []
+        until = None
+        if rolled_back(snap) or snap.get("status") in ("Failed", "Stopped"):
+            until = _allow_traffic_ended(snap)
+            if until is None:
+                return []
         events, at = [], self.shift_started
         for step in self.plan.get("steps") or []:
-            if (before or 0) < step["share"] < share and step["share"] not in self.shifted_at:
+            taken = at < until if until is not None else step["share"] < (share or 0)
+            if (before or 0) < step["share"] and taken and step["share"] not in self.shifted_at:
                 self.shifted_at[step["share"]] = at
                 self.max_share = max(self.max_share, step["share"])
                 message = "%g%% of production traffic on the replacement task set (between two looks, by the plan)" % step["share"]

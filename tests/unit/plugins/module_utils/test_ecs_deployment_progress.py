@@ -365,3 +365,20 @@ def test_a_rollback_infers_no_step_it_did_not_take():
     stopped["ecsTarget"]["lifecycleEvents"][0]["startTime"] = began
     tracker.observe(observe.snapshot(info("Stopped"), stopped, alarms("ALARM"), observed_at=T0 + 25))
     assert not [event for event in tracker.timeline if event.get("between_looks")]
+
+
+def test_a_rollback_between_two_looks_keeps_the_steps_it_took_before_the_shift_ended():
+    # both looks saw 0%: the 10% canary began at T0+3 and CodeDeploy stopped the shift at T0+8 (an alarm)
+    tracker = progress.Tracker(plan.plan(CANARY, GROUP, minute_seconds=1), "v2")
+    began = datetime.datetime.fromtimestamp(T0 + 3, datetime.timezone.utc)
+    shifting = target(0, [("AllowTraffic", "InProgress")])
+    shifting["ecsTarget"]["lifecycleEvents"][0]["startTime"] = began
+    tracker.observe(observe.snapshot(info("InProgress"), shifting, alarms("OK"), observed_at=T0 + 2))
+    stopped = target(0, [("AllowTraffic", "Failed")])
+    stopped["ecsTarget"]["lifecycleEvents"][0].update(startTime=began, endTime=datetime.datetime.fromtimestamp(T0 + 8, datetime.timezone.utc))
+    last = observe.snapshot(info("Stopped", rollbackInfo={"rollbackDeploymentId": "d-2"}), stopped, alarms("ALARM"), observed_at=T0 + 25)
+    tracker.observe(last)
+    inferred = [(event["traffic_share"], event["epoch"]) for event in tracker.timeline if event.get("between_looks")]
+    # the canary's 10% (due at T0+3, before the end), not the 100% the plan had for T0+18
+    assert inferred == [(10.0, T0 + 3)]
+    assert tracker.max_share == 10.0 and tracker.share_at(T0 + 5) == 10.0
