@@ -355,29 +355,31 @@ def test_a_canary_step_that_passed_between_two_looks_is_in_the_timeline_by_the_p
     assert tracker.share_at(T0 + 10) == 10.0
 
 
-def test_a_rollback_infers_no_step_it_did_not_take():
+def _stopped_after_a_look_at_0(green, ended=None):
+    """A tracker that saw 0% as the 10% canary's AllowTraffic began at T0+3, then the deployment Stopped
+    (at `green` % on the replacement, its AllowTraffic ended at `ended` when known)."""
     tracker = progress.Tracker(plan.plan(CANARY, GROUP, minute_seconds=1), "v2")
     began = datetime.datetime.fromtimestamp(T0 + 3, datetime.timezone.utc)
     shifting = target(0, [("AllowTraffic", "InProgress")])
     shifting["ecsTarget"]["lifecycleEvents"][0]["startTime"] = began
     tracker.observe(observe.snapshot(info("InProgress"), shifting, alarms("OK"), observed_at=T0 + 2))
-    stopped = target(100, [("AllowTraffic", "Failed")])
+    stopped = target(green, [("AllowTraffic", "Failed")])
     stopped["ecsTarget"]["lifecycleEvents"][0]["startTime"] = began
-    tracker.observe(observe.snapshot(info("Stopped"), stopped, alarms("ALARM"), observed_at=T0 + 25))
+    if ended is not None:
+        stopped["ecsTarget"]["lifecycleEvents"][0]["endTime"] = datetime.datetime.fromtimestamp(ended, datetime.timezone.utc)
+    tracker.observe(observe.snapshot(info("Stopped", rollbackInfo={"rollbackDeploymentId": "d-2"}), stopped, alarms("ALARM"), observed_at=T0 + 25))
+    return tracker
+
+
+def test_a_rollback_infers_no_step_it_did_not_take():
+    # when the shift stopped is not known, no step is put in
+    tracker = _stopped_after_a_look_at_0(100)
     assert not [event for event in tracker.timeline if event.get("between_looks")]
 
 
 def test_a_rollback_between_two_looks_keeps_the_steps_it_took_before_the_shift_ended():
-    # both looks saw 0%: the 10% canary began at T0+3 and CodeDeploy stopped the shift at T0+8 (an alarm)
-    tracker = progress.Tracker(plan.plan(CANARY, GROUP, minute_seconds=1), "v2")
-    began = datetime.datetime.fromtimestamp(T0 + 3, datetime.timezone.utc)
-    shifting = target(0, [("AllowTraffic", "InProgress")])
-    shifting["ecsTarget"]["lifecycleEvents"][0]["startTime"] = began
-    tracker.observe(observe.snapshot(info("InProgress"), shifting, alarms("OK"), observed_at=T0 + 2))
-    stopped = target(0, [("AllowTraffic", "Failed")])
-    stopped["ecsTarget"]["lifecycleEvents"][0].update(startTime=began, endTime=datetime.datetime.fromtimestamp(T0 + 8, datetime.timezone.utc))
-    last = observe.snapshot(info("Stopped", rollbackInfo={"rollbackDeploymentId": "d-2"}), stopped, alarms("ALARM"), observed_at=T0 + 25)
-    tracker.observe(last)
+    # both looks saw 0%: CodeDeploy stopped the shift at T0+8 (an alarm)
+    tracker = _stopped_after_a_look_at_0(0, ended=T0 + 8)
     inferred = [(event["traffic_share"], event["epoch"]) for event in tracker.timeline if event.get("between_looks")]
     # the canary's 10% (due at T0+3, before the end), not the 100% the plan had for T0+18
     assert inferred == [(10.0, T0 + 3)]
