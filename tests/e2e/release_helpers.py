@@ -19,11 +19,13 @@ TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary
 VENV_BIN = os.path.join(ROOT, ".venv", "bin")
 
 
-def lasting_config(sandbox_env, name, real_seconds, linear=False):
+def lasting_config(sandbox_env, name, real_seconds=None, linear=False):
     """A deployment config of 10% steps each lasting about `real_seconds` of real time at the sandbox's
     time scale (CodeDeploy's own configs last seconds on its clock: a test that must meet a release
-    in flight, on a busy machine, gives it time this way); made once, returns its name."""
-    minutes = max(1, min(2880, int(round(real_seconds / minute_seconds(sandbox_env.endpoint)))))
+    in flight, on a busy machine, gives it time this way), or as long as CodeDeploy allows (2880
+    minutes) without it; made once, returns its name."""
+    longest = 2880
+    minutes = longest if real_seconds is None else max(1, min(longest, int(round(real_seconds / minute_seconds(sandbox_env.endpoint)))))
     routing = (
         {"type": "TimeBasedLinear", "timeBasedLinear": {"linearPercentage": 10, "linearInterval": minutes}}
         if linear

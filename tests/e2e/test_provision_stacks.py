@@ -6,6 +6,7 @@ flight), and an interrupted provision. Each test uses its own stack name; state 
 import json
 import time
 
+from release_helpers import lasting_config
 from stack_state import TAG, StackState, register_image
 
 from canary_sandbox.stack import put_5xx_alarm
@@ -51,12 +52,7 @@ def start_a_long_bake(sandbox_env, cluster, service, application, group):
             }
         ],
     }
-    config = f"{group}-long-bake"
-    codedeploy.create_deployment_config(
-        deploymentConfigName=config,
-        computePlatform="ECS",
-        trafficRoutingConfig={"type": "TimeBasedCanary", "timeBasedCanary": {"canaryPercentage": 10, "canaryInterval": 2880}},
-    )
+    config = lasting_config(sandbox_env, f"{group}-long-bake")
     deployment_id = codedeploy.create_deployment(
         applicationName=application,
         deploymentGroupName=group,
