@@ -65,11 +65,10 @@ class Tracker(object):
             if event["name"] == "AllowTraffic" and event.get("start_time"):
                 self.shift_started = event["start_time"]
         share = snap.get("traffic_share")
-        if snap.get("status") != previous.get("status") and share == previous.get("traffic_share"):
-            # stopped between two looks that both saw 0%: the steps it took before the stop, by the plan
+        if share != previous.get("traffic_share") or snap.get("status") != previous.get("status"):
+            # steps no look saw: a forward shift past them, or a stop after them (both looks may have seen 0%)
             events.extend(self._steps_between_looks(previous.get("traffic_share"), share, snap))
         if share is not None and share != previous.get("traffic_share"):
-            events.extend(self._steps_between_looks(previous.get("traffic_share"), share, snap))
             self.shifted_at.setdefault(share, now)
             if not rolled_back(snap) and snap.get("status") not in ("Failed", "Stopped"):
                 self.max_share = max(self.max_share, share)
