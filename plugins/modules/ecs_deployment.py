@@ -669,6 +669,9 @@ outcome:
           metrics that failed), C(metrics) (each metric's verdict with its C(canary) and C(baseline) numbers, C(test),
           C(p_value), C(margin), C(critical)), C(policy) when O(judge.not_enough_data) decided it, C(confidence),
           C(traffic_share), C(at) and the target groups.
+        - Also the failed verdict of a release that succeeded because CodeDeploy finished before the judge's stop
+          reached it (looks far apart, a short termination wait); the task fails then, with the new version live.
+        - Also the open verdict (C(not enough data), C(marginal)) a release went through with, with its C(policy).
       type: dict
       version_added: 0.3.0
     startup:

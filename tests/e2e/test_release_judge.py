@@ -15,7 +15,18 @@ import threading
 import time
 
 import pytest
-from release_helpers import HEALTHY, TRAFFIC_WORKERS, alarms_quiet, production_url, recorded, release_result, release_vars, restore_alarm, version_of
+from release_helpers import (
+    HEALTHY,
+    TRAFFIC_WORKERS,
+    alarms_quiet,
+    lasting_config,
+    production_url,
+    recorded,
+    release_result,
+    release_vars,
+    restore_alarm,
+    version_of,
+)
 
 from canary_sandbox.cloudwatch.testing import sandbox_clock
 from canary_sandbox.traffic import Traffic
@@ -23,6 +34,12 @@ from canary_sandbox.traffic import Traffic
 SLIGHTLY_FAILING = {"SANDBOX_FAILURE_RATE": "0.05"}
 SLOWER = {"SANDBOX_FAILURE_RATE": "0", "SANDBOX_LATENCY_MS": "250"}
 JUDGE = {"release_judge": True}
+# A canary the judge must stop bakes this long in real seconds (stopped as soon as the data say so, in well
+# under a minute): on a loaded machine looks come many seconds apart, and a 15-second bake could end, and its
+# 5-second termination wait with it, before the look that judges it.
+CAUGHT_SECONDS = 180
+# A canary without traffic is settled at the last looks of its step: long enough for two of them, however loaded.
+UNSEEN_SECONDS = 40
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -106,10 +123,11 @@ def test_a_canary_as_good_as_its_baseline_goes_through_with_the_judge_on(stack, 
     assert version_of(stack.live_image()) == "judged-good"
 
 
-def _judged_release(stack, sandbox_env, run_playbook, tag, environment, traffic=True, **extra):
+def _judged_release(stack, sandbox_env, run_playbook, tag, environment, traffic=True, bake_seconds=CAUGHT_SECONDS, **extra):
     """A release expected to be stopped by the judge: (result, previous version, HTTP during, HTTP after)."""
     old = version_of(stack.live_image())
     alarms_quiet(sandbox_env, stack)
+    extra["release_deployment_config"] = lasting_config(sandbox_env, "e2e-judge-%d" % bake_seconds, bake_seconds)
     with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS if traffic else 0) as seen:
         started = time.time()
         run = run_playbook(
@@ -148,7 +166,7 @@ def test_a_canary_slower_than_its_baseline_is_rolled_back_by_the_judge(stack, sa
     assert judged["failed"] == ["latency"] and judged["score"] == (50.0 if errors["verdict"] == "pass" else 0.0) and "policy" not in judged, judged
     latency = [metric for metric in judged["metrics"] if metric["metric"] == "latency"][0]
     assert latency["canary"]["median"] > 0.25 > latency["baseline"]["median"] and latency["test"] == "Mann-Whitney U"
-    assert latency["canary"]["samples"] >= 6 and latency["p_value"] < (1 - 0.95) / 15
+    assert latency["canary"]["samples"] >= 6 and latency["p_value"] < 1 - judged["confidence_per_look"] < (1 - 0.95) / 15
     assert "judge found the canary worse" in result["msg"] and "latency median" in result["msg"]
     assert 0 < judged["traffic_share"] < 100, "the judge acted outside the canary step"
     assert during.by_version["judged-slow"] > 0 and after.total > 0 and after.share(old) == 100.0, after.describe()
@@ -167,7 +185,7 @@ def test_a_canary_that_converts_worse_is_rolled_back_by_the_judge(stack, sandbox
 
 
 def test_a_canary_without_traffic_is_rolled_back_when_the_judge_cannot_tell(stack, sandbox_env, run_playbook):
-    result, _old, during, _after = _judged_release(stack, sandbox_env, run_playbook, "judged-unseen", HEALTHY, traffic=False)
+    result, _old, during, _after = _judged_release(stack, sandbox_env, run_playbook, "judged-unseen", HEALTHY, traffic=False, bake_seconds=UNSEEN_SECONDS)
     judged = result["outcome"]["judge"]
     assert "not enough data at the end of the canary step: rolled back (not_enough_data=rollback)" in judged["policy"], judged
     assert "could not clear the canary" in result["msg"]
@@ -181,7 +199,7 @@ def test_a_canary_slightly_worse_than_its_baseline_is_rolled_back_by_the_judge(s
     errors = [metric for metric in judged["metrics"] if metric["metric"] == "error_rate"][0]
     assert "judge found the canary worse" in result["msg"] and "Fisher exact test" in result["msg"]
     assert errors["canary"]["rate"] > errors["baseline"]["rate"] and errors["canary"]["requests"] >= 50
-    assert errors["p_value"] < (1 - 0.95) / 15
+    assert errors["p_value"] < 1 - judged["confidence_per_look"] < (1 - 0.95) / 15
     assert 0 < judged["traffic_share"] < 100, "the judge acted outside the canary step"
     # HTTP: the bad canary served some failing requests, then the previous version serves everything
     assert during.by_version["judged-bad"] > 0 and during.errors("judged-bad") > 0, during.describe()

@@ -5,7 +5,7 @@
 
 """How a release ended, in a module result: succeeded, or rolled back and why."""
 
-from ansible_collections.canary.ecs.plugins.module_utils._release.judge import MARGINAL, NOT_ENOUGH_DATA, describe
+from ansible_collections.canary.ecs.plugins.module_utils._release.judge import FAIL, MARGINAL, NOT_ENOUGH_DATA, describe
 from ansible_collections.canary.ecs.plugins.module_utils._release.observe import TERMINAL, iso, phase, rolled_back
 from ansible_collections.canary.ecs.plugins.module_utils._release.startup import describe as describe_startup
 
@@ -45,6 +45,17 @@ def outcome(tracker, snap, release=None):
     }
     if status == "Succeeded":
         result["message"] = "%s succeeded: deployment %s shifted all traffic to the new task set." % (release.capitalize(), snap.get("deployment_id"))
+        if tracker.judge_failed:
+            # the judge's stop came after CodeDeploy had finished (looks far apart, a short termination wait):
+            # the new version is live though the judge found it worse, and nobody should read that as a success
+            result["judge"] = tracker.judge_failed
+            result["message"] = (
+                "%s went through though the judge found the canary worse than its baseline: deployment %s had succeeded "
+                "before the judge's stop could reach it, and all traffic is on the new version (%s). To go back, release "
+                "the previous task definition again (previous_task_definition_arn); to judge in time, lengthen the canary "
+                "step or the deployment group's termination wait, or shorten poll_interval."
+            ) % (release.capitalize(), snap.get("deployment_id"), describe(tracker.judge_failed))
+            return result
         unsettled = _unsettled(tracker)
         if unsettled:
             # nobody should read "succeeded" as "judged good" when the judge could not tell
@@ -130,6 +141,8 @@ def finish(result, tracker, snap, release=None, fail_on_rollback=True):
     if live:
         result["live_task_definition_arn"] = live
     failed = not ended["succeeded"] and (fail_on_rollback or not ended["rolled_back"])
+    if ended["succeeded"] and (ended["judge"] or {}).get("verdict") == FAIL:
+        failed = True  # live, but judged worse: the play must not go on as if it were fine
     return result, failed
 
 

@@ -322,6 +322,23 @@ def test_a_release_through_with_an_open_verdict_says_so_however_it_ended():
     assert found["succeeded"] and found["judge"] is None and "judge" not in found["message"]
 
 
+def test_a_failed_verdict_that_came_after_the_deployment_finished_fails_the_release():
+    # looks far apart on a loaded controller: the judge failed the canary in the termination wait, and its
+    # stop found the deployment already Succeeded (StopDeployment: DeploymentAlreadyCompletedException)
+    clients, _elbv2, _cloudwatch = clients_with(canary=(10, 200), baseline=(0, 1800))
+    backend = a_backend()
+    backend.stop.return_value = False
+    tracker = progress.Tracker()
+    tracker.observe(judging.look(clients, backend, judging.settings({"enabled": True}), canary_snap(share=100.0, observed_at=1810.0), timing()))
+    backend.stop.assert_called_once_with("d-1", True)
+    done = canary_snap(share=100.0, status="Succeeded", observed_at=1830.0)
+    result, failed = outcome.finish({"previous_task_definition_arn": "arn:old", "task_definition_arn": "arn:new"}, tracker, done, "the release of v2")
+    assert failed and result["outcome"]["succeeded"] and result["outcome"]["judge"]["verdict"] == judge.FAIL
+    assert result["live_task_definition_arn"] == "arn:new"
+    assert "went through though the judge found the canary worse" in result["msg"] and "previous_task_definition_arn" in result["msg"]
+    assert "judge: fail" in result["msg"] and "d-1" in result["msg"]
+
+
 def test_the_judge_reads_nothing_outside_the_canary_step():
     clients, elbv2, cloudwatch = clients_with(canary=(10, 200), baseline=(0, 1800))
     backend = a_backend()
