@@ -103,6 +103,7 @@ build: tree
 
 benchmark: tree
 	tools/with-sandbox.sh $(PY) tests/benchmark/release.py
+	$(PY) tests/benchmark/pacing.py
 
 # The judge's detection matrix: a simulation of its own code over traffic rates (no AWS), docs/judging.md.
 judge-matrix: tree

@@ -24,7 +24,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.canary.ecs.plugins.module_utils._record import build
-from ansible_collections.canary.ecs.plugins.module_utils._release import observe, outcome, progress
+from ansible_collections.canary.ecs.plugins.module_utils._release import observe, outcome, pacing, progress
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import describe_plan
 from ansible_collections.canary.ecs.plugins.module_utils._release.release import stopped_message, timed_out
 from ansible_collections.canary.ecs.plugins.module_utils._release.watch import (
@@ -220,6 +220,7 @@ class ActionModule(ActionBase):
             return seen["observation"]
 
         tracker = progress.Tracker(first.get("plan"), label)
+        judged = boolean((args.get("judge") or {}).get("enabled", False), strict=False)
         printer = Printer(service, tracker, say)
         wait_timeout = int(args.get("wait_timeout") or DEFAULT_TIMEOUT)
         timing = {} if clock is None else {"clock": clock, "sleep": sleep}
@@ -228,7 +229,7 @@ class ActionModule(ActionBase):
                 look,
                 observe.is_terminal,
                 wait_timeout,
-                interval,
+                lambda seen: pacing.next_look(tracker, seen, interval, judged),
                 first=first.get("observation"),
                 on_look=printer.show,
                 on_error=printer.look_failed,

@@ -133,9 +133,14 @@ options:
     default: 3600
   poll_interval:
     description:
-      - Seconds between two looks at the deployment while waiting. Each look is four API calls when the action
-        plugin prints progress (the module run of each look reads the deployment group's alarms too), three when
-        the module waits by itself (under C(async)).
+      - Seconds between two looks at the deployment while waiting and nothing is due by the plan (creating,
+        installing, waiting for approval). Each look is four API calls when the action plugin prints progress (the
+        module run of each look reads the deployment group's alarms too), three when the module waits by itself
+        (under C(async)).
+      - Once traffic shifts, looks are paced by the deployment config's plan - a look just after each step's end
+        and the termination wait's end, and at most four poll intervals apart between them (so a stop CodeDeploy
+        makes on its own, an alarm's, is seen that much later at most); every O(poll_interval) during the canary
+        step when O(judge.enabled).
     type: int
     default: 15
   judge:

@@ -31,6 +31,7 @@ class Tracker(object):
         self.label = label  # e.g. the new image tag, for messages
         self.timeline = []
         self.shifted_at = {}  # share -> when first observed
+        self.seen_before = {}  # share -> the last look before the one that first saw it (the shift came between)
         self.max_share = 0.0
         self.last = None
         self.alarm_fired = None  # first alarm seen in ALARM: {name, at, traffic_share, reason}
@@ -70,6 +71,7 @@ class Tracker(object):
             events.extend(self._steps_between_looks(previous.get("traffic_share"), share, snap))
         if share is not None and share != previous.get("traffic_share"):
             self.shifted_at.setdefault(share, now)
+            self.seen_before.setdefault(share, previous.get("observed_at"))
             if not rolled_back(snap) and snap.get("status") not in ("Failed", "Stopped"):
                 self.max_share = max(self.max_share, share)
             events.append(self._event("traffic", now, "%g%% of production traffic on the replacement task set" % share, snap, traffic_share=share))

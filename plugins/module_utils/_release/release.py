@@ -17,7 +17,18 @@ the backend's (codedeploy.CodeDeployBackend); waiting is watch.watch().
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
-from ansible_collections.canary.ecs.plugins.module_utils._release import alarms, image_gate, judging, observe, outcome, preflight, progress, startup, taskdef
+from ansible_collections.canary.ecs.plugins.module_utils._release import (
+    alarms,
+    image_gate,
+    judging,
+    observe,
+    outcome,
+    pacing,
+    preflight,
+    progress,
+    startup,
+    taskdef,
+)
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
 from ansible_collections.canary.ecs.plugins.module_utils._release.checked import Checked
 from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend, target_id
@@ -290,12 +301,13 @@ def wait_and_finish(backend, params, tracker, result, deployment_id, alarm_names
     def look():
         return backend.look(deployment_id, target, alarm_names)
 
+    judged = judging.settings(params.get("judge"))["enabled"]
     try:
         snap = watch(
             look,
             observe.is_terminal,
             params["wait_timeout"],
-            params["poll_interval"],
+            lambda seen: pacing.next_look(tracker, seen, params["poll_interval"], judged),
             first=look() if snap is None else snap,
             on_look=tracker.observe,
             errors=(AnsibleAWSError,),
