@@ -143,7 +143,9 @@ record:
       type: list
       elements: dict
     timeline:
-      description: Everything seen, in time order (kind status, traffic, alarm, judge, startup or rollback; at; message; traffic_share ...).
+      description:
+        - Everything seen, in time order (kind status, traffic, alarm, judge, startup or rollback; at; message; traffic_share ...).
+        - A traffic step of the plan that began and ended between two looks has C(between_looks) true, at the moment the plan puts it.
       type: list
       elements: dict
     outcome:

@@ -23,7 +23,7 @@ BACKEND = "codedeploy"
 MASK = "********"
 # What each run of ecs_deployment did, by its state and result
 STARTED, ATTACHED, FOLLOWED, APPROVED, STOPPED = "started", "attached", "followed", "approved", "stopped"
-_EVENT_FIELDS = ("kind", "at", "message", "traffic_share", "status", "alarm", "alarm_state", "verdict", "stopped_count", "failed")
+_EVENT_FIELDS = ("kind", "at", "message", "traffic_share", "between_looks", "status", "alarm", "alarm_state", "verdict", "stopped_count", "failed")
 
 
 def run_action(args, result):

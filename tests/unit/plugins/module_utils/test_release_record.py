@@ -58,7 +58,7 @@ def result(status="Stopped", rolled_back=True, timeline=None, **extra):
                 "status": "InProgress",
                 "deployment_id": "d-ABC",
             },
-            {"kind": "traffic", "at": "2025-12-02T06:01:00.00Z", "message": "10% of production traffic", "traffic_share": 10.0},
+            {"kind": "traffic", "at": "2025-12-02T06:01:00.00Z", "message": "10% of production traffic", "traffic_share": 10.0, "between_looks": True},
             {
                 "kind": "alarm",
                 "at": "2025-12-02T06:02:00.00Z",
@@ -109,6 +109,8 @@ def test_a_record_says_what_changed_why_and_how_it_ended_and_holds_no_secret_val
     assert [a["state"] for a in seen["alarms"]] == ["ALARM", "OK"] and seen["alarms"][0]["traffic_share"] == 10.0
     assert seen["verdicts"][0]["verdict"] == "fail" and "5 of 10 requests" in seen["verdicts"][0]["message"]
     assert [t["traffic_share"] for t in seen["traffic"]] == [10.0, 0.0]
+    # a step no look saw keeps its mark: the record says it is the plan's moment, not a look's
+    assert [event.get("between_looks") for event in record["timeline"] if event["kind"] == "traffic"] == [True, None]
 
 
 @pytest.mark.parametrize(
