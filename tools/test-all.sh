@@ -89,6 +89,20 @@ while read -r layer took rc; do
   echo "  ..."
   tail -n 15 "$logs/$layer.log" | cut -c1-400
 done < "$logs/results"
+# The first failure of each failed layer, last of all: whoever shows only the end of this output still sees each one.
+if [ ${#failed[@]} -ne 0 ]; then
+  echo
+  while read -r layer took rc; do
+    [ "$rc" -eq 0 ] && continue
+    # an ansible failure counts once its task ends without "...ignoring" (a loop prints its failed items first)
+    first=$(awk '/^\.\.\.ignoring/ { held = "" }
+                 held != "" && /^(TASK \[|PLAY RECAP|RUNNING HANDLER|NO MORE HOSTS)/ { print target held; exit }
+                 /^Running .* integration test role/ { target = "target " $2 ": " }
+                 held == "" && /^(fatal|failed): \[/ { held = $0 }
+                 /^(FAILED|ERROR) |^___+ .* ___+$/ { print $0; exit }' "$logs/$layer.log" | cut -c1-300)
+    echo "first failure of $layer: ${first:-(none recognised; see build/test-logs/$layer.log)}"
+  done < "$logs/results"
+fi
 [ ${#failed[@]} -eq 0 ] || echo "failed layers: ${failed[*]}"
 echo "layers: $passed passed, ${#failed[@]} failed"
 [ ${#failed[@]} -eq 0 ]
