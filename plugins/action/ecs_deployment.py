@@ -211,22 +211,23 @@ class ActionModule(ActionBase):
         interval = max(1, int(args.get("poll_interval") or DEFAULT_INTERVAL))
         gaps, now = Gaps(), clock or time.time
 
-        def look():
+        def look(kind):
             # each look is a module run of its own: the judge learns how far apart looks really come from here
             # the poll interval asked, or the longest real gap between looks so far when that is more
-            seen = self._module(dict(look_args, poll_interval=max(interval, int(math.ceil(gaps.looked(now()))))), task_vars)
+            seen = self._module(dict(look_args, look=kind, poll_interval=max(interval, int(math.ceil(gaps.looked(now()))))), task_vars)
             if seen.get("failed"):
                 raise LookFailed(seen.get("msg"), seen)
             return seen["observation"]
 
         tracker = progress.Tracker(first.get("plan"), label)
         judged = boolean((args.get("judge") or {}).get("enabled", False), strict=False)
+        looks = pacing.Looks(tracker, lambda: look("full"), lambda: look("glance"), judged, first=first.get("observation"))
         printer = Printer(service, tracker, say)
         wait_timeout = int(args.get("wait_timeout") or DEFAULT_TIMEOUT)
         timing = {} if clock is None else {"clock": clock, "sleep": sleep}
         try:
             snap = watch(
-                look,
+                looks,
                 observe.is_terminal,
                 wait_timeout,
                 lambda seen: pacing.next_look(tracker, seen, interval, judged),

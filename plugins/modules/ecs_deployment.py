@@ -108,6 +108,19 @@ options:
         and wait for it when O(wait=true)).
       - With O(state=stopped) or O(state=continued), act on this deployment instead of the service's in-flight one.
     type: str
+  look:
+    description:
+      - What one look at a followed deployment (O(deployment_id), O(wait=false)) reads.
+      - C(full) reads the deployment, its ECS target and its alarms (three or four API calls) and runs the
+        release's checks (O(fast_fail_minutes), O(judge)).
+      - C(glance) reads only the ECS target (one API call: phase, task sets, traffic share) while it is in progress,
+        and returns a partial RV(observation) with C(glance=true) to update a full one with; once the target is
+        anything but in progress, it is a full look. The action plugin glances between the changes the plan makes
+        due (see O(poll_interval)); a caller of the module can too.
+    type: str
+    choices: [full, glance]
+    default: full
+    version_added: 0.3.0
   rollback:
     description:
       - With O(state=stopped), roll the traffic back to the original task set.
@@ -700,6 +713,8 @@ observation:
     - The last raw look at the deployment (status, task sets with weights, lifecycle events, alarm states; times as epoch seconds).
     - With O(judge.enabled), C(judge) holds the look's verdict during the canary step (pass, marginal, fail or not enough data, with every metric's numbers).
     - While the replacement's tasks are not all running during C(Install), C(startup) holds their counts and why tasks stopped (O(fast_fail_minutes)).
+    - After a glance (O(look=glance)), only the target's part (C(glance) true, C(status), C(target_status), C(task_sets),
+      C(lifecycle_events), C(traffic_share), C(observed_at), C(deployment_id)).
   returned: when a deployment was followed
   type: dict
 stopped:
@@ -773,6 +788,7 @@ ARGUMENT_SPEC = dict(
     deployment_config_name=dict(type="str"),
     description=dict(type="str"),
     deployment_id=dict(type="str"),
+    look=dict(type="str", default="full", choices=["full", "glance"]),
     rollback=dict(type="bool", default=True),
     wait_type=dict(type="str", default="ready_wait", choices=["ready_wait", "termination_wait"]),
     wait=dict(type="bool", default=True),

@@ -10,8 +10,9 @@ GetDeploymentGroup for its alarms, GetDeploymentTarget, DescribeAlarms), and how
 the deployment ended a look saw it, for:
 
     fixed 15 s    every look poll_interval (15 s) apart: this collection before polling by the plan
-    by the plan   pacing.next_look: sleeps towards the next change the plan makes due
-    judged        by the plan with the judge on: a look every poll_interval in the canary step
+    by the plan   pacing.next_look: sleeps towards the next change the plan makes due, every look full
+    glances       the same, a glance (GetDeploymentTarget, one call) between the plan's changes
+    judged        with the judge on: a full look every poll_interval in the canary step, glances after
     AWS CLI       `aws deploy wait deployment-successful`: GetDeployment every 15 s (one call)
 
 and, for a deployment stopped by an alarm 7 min 13 s into the bake, how long after the stop a
@@ -69,26 +70,43 @@ def follow(routing, how, stop_after=None):
     the_plan, look_at, ended = deployment(routing, stop_after)
     clock = {"now": START}
     tracker = progress.Tracker(the_plan)
-    moments = []
+    moments, calls = [], [0]
 
-    def look():
+    def full():
         moments.append(clock["now"])
+        calls[0] += 1 if how == "cli" else CALLS_A_LOOK
         return look_at(clock["now"])
+
+    def glance():
+        # GetDeploymentTarget: the target while in progress, else a full look
+        calls[0] += 1
+        snap = look_at(clock["now"])
+        if snap["status"] != "InProgress":
+            return None
+        moments.append(clock["now"])
+        seen = dict((key, snap[key]) for key in ("deployment_id", "status", "traffic_share", "task_sets", "lifecycle_events", "observed_at"))
+        return dict(seen, glance=True)
 
     def sleep(seconds):
         clock["now"] += seconds
 
     if how in ("fixed", "cli"):
-        interval = POLL
+        interval, look = POLL, full
     else:
         interval = lambda seen: pacing.next_look(tracker, seen, POLL, how == "judged")  # noqa: E731
+        look = pacing.Looks(tracker, full, glance if how != "paced" else lambda: None, how == "judged")
     watch(look, observe.is_terminal, 7200, interval, first=look(), on_look=tracker.observe, clock=lambda: clock["now"], sleep=sleep)
-    calls = len(moments) * (1 if how == "cli" else CALLS_A_LOOK)
-    return len(moments), calls, moments[-1] - ended
+    return len(moments), calls[0], moments[-1] - ended
 
 
 def main():
-    ways = [("fixed", "fixed 15 s"), ("paced", "by the plan"), ("judged", "judged"), ("cli", "AWS CLI waiter")]
+    ways = [
+        ("fixed", "fixed 15 s"),
+        ("paced", "by the plan, full looks"),
+        ("glanced", "by the plan, glances between changes"),
+        ("judged", "judged, glances after the canary step"),
+        ("cli", "AWS CLI waiter"),
+    ]
     print("One release at AWS's timing (2 min install, poll_interval 15 s, termination wait 5 min), simulated clock:")
     print()
     print("| deployment config | way | looks | API calls | end seen after |")

@@ -19,6 +19,7 @@ adding another, such as ECS's own blue/green, linear and canary deployments):
     appspec(arn, container, port, service)   what a release of that revision asks for (here the AppSpec)
     start(route, spec, config_name, description)   -> the deployment id
     look(deployment_id, target, alarm_names)   one look: a snapshot (observe.snapshot)
+    glance(deployment_id, target)   a one-call look at the target while it is in progress, else None
     stop(deployment_id, rollback) / resume(deployment_id, wait_type)   True when it acted
 """
 
@@ -28,7 +29,7 @@ from ansible_collections.canary.ecs.plugins.module_utils._codedeploy import api 
 from ansible_collections.canary.ecs.plugins.module_utils._codedeploy.deployment_group import serves
 from ansible_collections.canary.ecs.plugins.module_utils._release import alarms, appspec, preflight
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
-from ansible_collections.canary.ecs.plugins.module_utils._release.observe import IN_FLIGHT, snapshot
+from ansible_collections.canary.ecs.plugins.module_utils._release.observe import IN_FLIGHT, replacement_share, snapshot, target_summary
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import plan
 from ansible_collections.canary.ecs.plugins.module_utils.common import fail, short_name
 
@@ -157,4 +158,18 @@ class CodeDeployBackend(object):
                 transitions = aws.alarm_transitions(cloudwatch, alarm_names, info["createTime"])
         snap = snapshot(info, found, alarms, observed_at=time.time(), rollback_info=rollback_info, alarm_transitions=transitions)
         snap["revision"] = self.released_revision(info)
+        return snap
+
+    def glance(self, deployment_id, target):
+        """One call (GetDeploymentTarget): the target's phase, task sets and traffic while it is in progress.
+
+        A partial snapshot (glance: true) for a caller that holds the last full look to update with it
+        (between the plan's changes); None once the target is anything but InProgress: then only a full
+        look tells how it ended (status, rollback, alarms)."""
+        found = codedeploy_api.get_deployment_target(self._codedeploy, deployment_id, target)
+        if not found or (found.get("ecsTarget") or {}).get("status") != "InProgress":
+            return None
+        snap = target_summary(found)
+        snap.update(deployment_id=deployment_id, glance=True, observed_at=time.time(), status="InProgress")
+        snap["traffic_share"] = replacement_share(snap)
         return snap

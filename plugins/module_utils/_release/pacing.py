@@ -23,6 +23,7 @@ a judgement.
 NEAR = 2.0  # seconds between looks while a due change is awaited: its end is seen this soon
 AFTER = 0.5  # a look this long after a change is due, so that it finds the change made
 QUIET_LOOKS = 4  # the longest sleep, in poll intervals
+GLANCED = ("status", "target_id", "target_status", "task_sets", "lifecycle_events", "traffic_share", "observed_at")  # what a glance updates
 
 
 def due_times(tracker):
@@ -83,3 +84,46 @@ def next_look(tracker, snap, poll_interval, judged=False):
         return shortest if late <= 0 else max(shortest, min(poll_interval, late / 2.0))
     ahead = min(window[0] for window in due if window[0] > now) - now
     return max(shortest, min(ahead + AFTER, longest))
+
+
+def may_glance(tracker, snap, judged=False):
+    """Whether the next look may be a glance (the target alone, one call): between the plan's changes.
+
+    Not before the shift began (fast fail reads the tasks while installing), not while a change is due
+    and not seen (a full look tells how it went), not in the canary step when judged (each look is a
+    judgement), and not once the deployment is anything but in progress."""
+    if snap is None or snap.get("status") != "InProgress" or snap.get("observed_at") is None:
+        return False
+    due = due_times(tracker)
+    if not due or _awaited(tracker, snap, due) is not None:
+        return False
+    return not (judged and (snap.get("traffic_share") or 0.0) < 100)
+
+
+class Looks(object):
+    """The watch loop's look: a glance between the plan's changes, a full look otherwise.
+
+    `full()` returns a snapshot; `glance()` a partial one (glance: true) while the target is in
+    progress, or a full one (or None, then a full look is made) once it is not. A glance updates
+    the last full look: its deployment status, alarms and rollback are still the last full look's
+    (a change of theirs shows on the target too), and it carries no judgement.
+    """
+
+    def __init__(self, tracker, full, glance, judged=False, first=None):
+        self._tracker, self._full, self._glance, self._judged = tracker, full, glance, judged
+        self._last_full = first  # a full look already made (the start's)
+        self.glances = 0
+
+    def __call__(self):
+        if self._last_full is not None and may_glance(self._tracker, self._tracker.last, self._judged):
+            seen = self._glance()
+            if seen is not None and seen.get("glance"):
+                self.glances += 1
+                snap = dict((key, value) for key, value in self._last_full.items() if key not in ("judge", "startup"))
+                snap.update((key, seen[key]) for key in GLANCED if key in seen)
+                return snap
+            if seen is not None:
+                self._last_full = seen
+                return seen
+        self._last_full = self._full()
+        return self._last_full

@@ -298,10 +298,8 @@ def wait_and_finish(backend, params, tracker, result, deployment_id, alarm_names
     """The module's own wait (under async, or wait=true without the action plugin): watch() with AWS looks."""
     target = target_id(params["cluster"], params["service"])
 
-    def look():
-        return backend.look(deployment_id, target, alarm_names)
-
     judged = judging.settings(params.get("judge"))["enabled"]
+    look = pacing.Looks(tracker, lambda: backend.look(deployment_id, target, alarm_names), lambda: backend.glance(deployment_id, target), judged, first=snap)
     try:
         snap = watch(
             look,
@@ -335,7 +333,8 @@ def timed_out(tracker, deployment_id, wait_timeout, snap):
 def follow(module, backend):
     """state=deployed with deployment_id: report on one deployment of this service, waiting if asked.
 
-    A look is three calls when the deployment's alarms are known, one more to read its group's otherwise.
+    A look is three calls when the deployment's alarms are known, one more to read its group's otherwise;
+    a glance (look=glance, no wait) is one call while the target is in progress.
     """
     params = module.params
     deployment_id = params["deployment_id"]
@@ -344,6 +343,11 @@ def follow(module, backend):
     release_label = "deployment %s" % deployment_id
     target = target_id(params["cluster"], params["service"])
     if not params["wait"]:
+        glanced = backend.glance(deployment_id, target) if params.get("look") == "glance" else None
+        if glanced is not None:
+            # what the target alone tells: the caller updates its last full look with it
+            result.update(status=glanced["status"], observation=glanced, terminal=False, msg="%s is InProgress (glance)." % release_label.capitalize())
+            return result, False
         snap = backend.look(deployment_id, target, None)
         tracker.observe(snap)
         result.update(

@@ -256,6 +256,35 @@ def test_a_look_with_known_alarms_is_three_calls():
     codedeploy.get_deployment_group.assert_not_called()
 
 
+def test_a_glance_is_one_call_while_the_target_is_in_progress_and_a_full_look_after():
+    clients = fake_clients()
+    codedeploy = clients("codedeploy")
+    codedeploy.batch_get_deployment_targets.return_value = {
+        "deploymentTargets": [
+            {
+                "ecsTarget": {
+                    "targetId": "prod:web",
+                    "status": "InProgress",
+                    "taskSetsInfo": [{"taskSetLabel": "Green", "trafficWeight": 10.0}, {"taskSetLabel": "Blue", "trafficWeight": 90.0}],
+                    "lifecycleEvents": [{"lifecycleEventName": "AllowTraffic", "status": "InProgress"}],
+                }
+            }
+        ]
+    }
+    result, failed = release.follow(module(deployment_id="d-OLD", wait=False, look="glance"), backend(clients))
+    assert not failed and result["status"] == "InProgress" and result["terminal"] is False
+    seen = result["observation"]
+    assert seen["glance"] and seen["traffic_share"] == 10.0 and seen["target_status"] == "InProgress" and "alarms" not in seen
+    assert codedeploy.batch_get_deployment_targets.call_count == 1
+    codedeploy.get_deployment.assert_not_called()
+    clients("cloudwatch").describe_alarms.assert_not_called()
+    # the target ended: the glance is a full look, which tells how the deployment ended
+    codedeploy.batch_get_deployment_targets.return_value["deploymentTargets"][0]["ecsTarget"]["status"] = "Succeeded"
+    result, failed = release.follow(module(deployment_id="d-OLD", wait=False, look="glance"), backend(clients))
+    assert "glance" not in result["observation"] and result["observation"]["alarms"]["web-5xx"]["state"] == "OK"
+    assert codedeploy.get_deployment.call_count == 1 and codedeploy.batch_get_deployment_targets.call_count == 3
+
+
 def test_a_look_before_codedeploy_started_the_deployment_reads_no_target():
     clients = fake_clients()
     codedeploy = clients("codedeploy")

@@ -42,21 +42,34 @@ def deployment(config, stopped_at=None):
     return the_plan, look, ended
 
 
-def follow(config, poll_interval=15, judged=False, paced=True, stopped_at=None):
-    """Watch a simulated deployment to its end: (looks, seconds between its end and the look that saw it)."""
+def follow(config, poll_interval=15, judged=False, paced=True, stopped_at=None, calls=None):
+    """Watch a simulated deployment to its end: (looks, seconds between its end and the look that saw it).
+    `calls` (a dict) counts full looks and glances."""
     the_plan, look_at, ended = deployment(config, stopped_at)
     clock = {"now": START}
     tracker = progress.Tracker(the_plan)
-    count = []
+    count, calls = [], calls if calls is not None else {}
 
-    def look():
+    def full():
         count.append(clock["now"])
+        calls["full"] = calls.get("full", 0) + 1
         return look_at(clock["now"])
+
+    def glance():
+        calls["glance"] = calls.get("glance", 0) + 1
+        snap = look_at(clock["now"])
+        if snap["status"] != "InProgress":
+            return None
+        count.append(clock["now"])
+        return dict(snap, glance=True, alarms="a glance reads no alarms")
 
     def sleep(seconds):
         clock["now"] += seconds
 
-    interval = (lambda seen: pacing.next_look(tracker, seen, poll_interval, judged)) if paced else poll_interval
+    if paced:
+        interval, look = (lambda seen: pacing.next_look(tracker, seen, poll_interval, judged)), pacing.Looks(tracker, full, glance, judged)
+    else:
+        interval, look = poll_interval, full
     snap = watch(look, observe.is_terminal, 7200, interval, first=look(), on_look=tracker.observe, clock=lambda: clock["now"], sleep=sleep)
     assert snap["status"] == ("Stopped" if stopped_at else "Succeeded")
     return len(count), count[-1] - ended
@@ -70,10 +83,17 @@ def test_looks_by_the_plan_are_fewer_and_see_the_end_within_two_seconds(config):
     assert looks * 2 < fixed_looks
 
 
-def test_the_canary_seed_at_aws_timing_takes_about_thirty_looks():
-    looks, delay = follow(CANARY)
+def test_the_canary_seed_at_aws_timing_takes_about_thirty_looks_most_of_them_glances():
+    calls = {}
+    looks, delay = follow(CANARY, calls=calls)
     # 8 while installing (2 min at 15 s), a look a minute in the 15-minute bake and the 5-minute wait, a few at each change
     assert looks <= 40 and delay <= pacing.NEAR, (looks, delay)
+    # full looks while installing and at each change; glances (one call) in the bake and the termination wait
+    assert calls["glance"] >= 18 and calls["full"] <= 16, calls
+    # with the judge on, the canary step's looks are all full ones
+    judged = {}
+    follow(CANARY, judged=True, calls=judged)
+    assert judged["full"] > 60 and judged["glance"] <= 8, judged
 
 
 def test_a_stop_in_the_bake_is_seen_within_the_quiet_limit():
@@ -116,3 +136,38 @@ def test_phases_without_a_plan_are_looked_at_every_poll_interval(status):
     assert pacing.next_look(progress.Tracker(the_plan), installing, 15) == 15
     # no plan known (following a deployment by its id): the poll interval
     assert pacing.next_look(progress.Tracker(), look_at(START + INSTALL + 60), 15) == 15
+
+
+def test_a_glance_updates_the_last_full_look_and_carries_no_judgement():
+    the_plan, look_at, _ended = deployment(CANARY)
+    tracker = progress.Tracker(the_plan)
+    full_look = dict(look_at(START + INSTALL + 60), alarms={"web-5xx": {"state": "OK"}}, rollback_status=None)
+    glanced = {"deployment_id": "d-1", "glance": True, "status": "InProgress", "traffic_share": 10.0, "observed_at": START + INSTALL + 120}
+    tracker.observe(full_look)
+    full_look["judge"] = {"verdict": "pass", "metrics": []}  # that look's judgement
+    looks = pacing.Looks(tracker, lambda: full_look, lambda: dict(glanced, alarms={}), first=full_look)
+    snap = looks()
+    assert snap["observed_at"] == START + INSTALL + 120 and snap["alarms"] == {"web-5xx": {"state": "OK"}}
+    assert "glance" not in snap and "judge" not in snap and looks.glances == 1
+    # the target no longer in progress: the glance says so (None), and a full look follows
+    ended = dict(look_at(START + INSTALL + 2000))
+    looks = pacing.Looks(tracker, lambda: ended, lambda: None, first=full_look)
+    assert looks() is ended and looks.glances == 0
+    # a glance that fell back to a full look itself (the module's look=glance) is the new full look
+    looks = pacing.Looks(tracker, lambda: full_look, lambda: ended, first=full_look)
+    assert looks() is ended
+
+
+def test_no_glance_before_the_shift_nor_while_a_change_is_awaited():
+    the_plan, look_at, _ended = deployment(CANARY)
+    tracker = progress.Tracker(the_plan)
+    installing = look_at(START + 30)
+    tracker.observe(installing)
+    assert not pacing.may_glance(tracker, installing)
+    baking = look_at(START + INSTALL + 300)
+    tracker.observe(baking)
+    assert pacing.may_glance(tracker, baking) and not pacing.may_glance(tracker, baking, judged=True)
+    due = START + INSTALL + 15 * 60
+    late = dict(baking, observed_at=due + 1)
+    assert not pacing.may_glance(tracker, late)
+    assert not pacing.may_glance(tracker, dict(baking, status="Ready"))
