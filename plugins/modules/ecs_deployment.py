@@ -113,7 +113,7 @@ options:
       - What one look at a followed deployment (O(deployment_id), O(wait=false)) reads.
       - C(full) reads the deployment, its ECS target and its alarms (three or four API calls) and runs the
         release's checks (O(fast_fail_minutes), O(judge)).
-      - C(glance) reads only the ECS target (one API call: phase, task sets, traffic share) while it is in progress,
+      - C(glance) reads only the ECS target (one API call, for the phase, task sets and traffic share) while it is in progress,
         and returns a partial RV(observation) with C(glance=true) to update a full one with; once the target is
         anything but in progress, it is a full look. The action plugin glances between the changes the plan makes
         due (see O(poll_interval)); a caller of the module can too.
