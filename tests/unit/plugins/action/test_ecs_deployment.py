@@ -262,3 +262,22 @@ def test_check_mode_and_async_leave_the_record_to_the_module(how, said):
     with patch.object(action.ActionBase, "run", return_value={}):
         instance.run(task_vars={})
     assert [call["_module"] for call in calls] == ["canary.ecs.ecs_deployment"]
+
+
+def test_between_the_plans_changes_the_looks_are_glances_that_update_the_last_full_look(said):
+    # 10% for 30 (one-second) minutes: once AllowTraffic began, the looks until the step's end are glances
+    plan = dict(PLAN, steps=[{"share": 10.0, "minutes": 30.0}, {"share": 100.0, "minutes": 0}], shift_minutes=30.0)
+    shifting = dict(snap("InProgress", 10), lifecycle_events=[{"name": "AllowTraffic", "status": "InProgress", "start_time": T0, "end_time": None}])
+    glances = [
+        {"observation": {"deployment_id": "d-1", "glance": True, "status": "InProgress", "traffic_share": 10.0, "observed_at": T0 + at}}
+        # four poll intervals apart (the longest sleep), then half a second after the step's end
+        for at in (4, 8, 12, 16, 20, 24, 28, 30.5)
+    ]
+    answers = glances + [{"observation": snap("Succeeded", 100, at=31.5)}]
+    instance, calls = plugin(ARGS, answers)
+    result = follow(instance, ARGS, started(plan=plan, observation=shifting))
+    assert result["outcome"]["succeeded"] and not answers
+    # glances while nothing is due, a full look once the step's end is due and not seen yet
+    assert [call["look"] for call in calls] == ["glance"] * len(glances) + ["full"]
+    # a glance keeps the last full look's alarms: the lines do not lose them
+    assert all("alarms: web-5xx=OK" in line for line in said if " | " in line), said
