@@ -230,7 +230,7 @@ class ActionModule(ActionBase):
                 looks,
                 observe.is_terminal,
                 wait_timeout,
-                lambda seen: pacing.next_look(tracker, seen, interval, judged),
+                pacing.paced(tracker, interval, judged),
                 first=first.get("observation"),
                 on_look=printer.show,
                 on_error=printer.look_failed,

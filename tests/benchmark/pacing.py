@@ -93,7 +93,7 @@ def follow(routing, how, stop_after=None):
     if how in ("fixed", "cli"):
         interval, look = POLL, full
     else:
-        interval = lambda seen: pacing.next_look(tracker, seen, POLL, how == "judged")  # noqa: E731
+        interval = pacing.paced(tracker, POLL, how == "judged")
         look = pacing.Looks(tracker, full, glance if how != "paced" else lambda: None, how == "judged")
     watch(look, observe.is_terminal, 7200, interval, first=look(), on_look=tracker.observe, clock=lambda: clock["now"], sleep=sleep)
     return len(moments), calls[0], moments[-1] - ended

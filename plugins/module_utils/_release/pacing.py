@@ -86,6 +86,15 @@ def next_look(tracker, snap, poll_interval, judged=False):
     return max(shortest, min(ahead + AFTER, longest))
 
 
+def paced(tracker, poll_interval, judged=False):
+    """The watch loop's interval for a release followed by `tracker`: snapshot -> seconds (next_look)."""
+
+    def interval(snap):
+        return next_look(tracker, snap, poll_interval, judged)
+
+    return interval
+
+
 def may_glance(tracker, snap, judged=False):
     """Whether the next look may be a glance (the target alone, one call): between the plan's changes.
 

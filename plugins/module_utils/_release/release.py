@@ -305,7 +305,7 @@ def wait_and_finish(backend, params, tracker, result, deployment_id, alarm_names
             look,
             observe.is_terminal,
             params["wait_timeout"],
-            lambda seen: pacing.next_look(tracker, seen, params["poll_interval"], judged),
+            pacing.paced(tracker, params["poll_interval"], judged),
             first=look() if snap is None else snap,
             on_look=tracker.observe,
             errors=(AnsibleAWSError,),

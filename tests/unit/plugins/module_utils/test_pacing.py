@@ -67,7 +67,7 @@ def follow(config, poll_interval=15, judged=False, paced=True, stopped_at=None, 
         clock["now"] += seconds
 
     if paced:
-        interval, look = (lambda seen: pacing.next_look(tracker, seen, poll_interval, judged)), pacing.Looks(tracker, full, glance, judged)
+        interval, look = pacing.paced(tracker, poll_interval, judged), pacing.Looks(tracker, full, glance, judged)
     else:
         interval, look = poll_interval, full
     snap = watch(look, observe.is_terminal, 7200, interval, first=look(), on_look=tracker.observe, clock=lambda: clock["now"], sleep=sleep)
