@@ -66,18 +66,27 @@ def _awaited(tracker, snap, due):
     return None
 
 
+def _in_the_plan(tracker, snap):
+    """(due times, the awaited change or None) of a deployment in progress past the shift's start; ([], None) otherwise."""
+    if snap is None or snap.get("status") != "InProgress" or snap.get("observed_at") is None:
+        return [], None
+    due = due_times(tracker)
+    return due, (_awaited(tracker, snap, due) if due else None)
+
+
+def _judging(snap, judged):
+    """In the canary step with the judge on: each look there is one of the judge's."""
+    return judged and (snap.get("traffic_share") or 0.0) < 100
+
+
 def next_look(tracker, snap, poll_interval, judged=False):
     """Seconds to sleep before the next look at this deployment, `tracker` having observed `snap`."""
     poll_interval = float(poll_interval)
-    if snap is None or snap.get("status") != "InProgress" or snap.get("observed_at") is None:
-        return poll_interval
-    due = due_times(tracker)
+    due, awaited = _in_the_plan(tracker, snap)
     if not due:
         return poll_interval
     now, shortest = snap["observed_at"], min(NEAR, poll_interval)
-    # each look in the canary step is one of the judge's: no longer apart than poll_interval there
-    longest = poll_interval if judged and (snap.get("traffic_share") or 0.0) < 100 else QUIET_LOOKS * poll_interval
-    awaited = _awaited(tracker, snap, due)
+    longest = poll_interval if _judging(snap, judged) else QUIET_LOOKS * poll_interval
     if awaited is not None:
         # due: often until the latest it could have come, then half as often as it is late, at most poll_interval
         late = now - awaited[1]
@@ -101,12 +110,8 @@ def may_glance(tracker, snap, judged=False):
     Not before the shift began (fast fail reads the tasks while installing), not while a change is due
     and not seen (a full look tells how it went), not in the canary step when judged (each look is a
     judgement), and not once the deployment is anything but in progress."""
-    if snap is None or snap.get("status") != "InProgress" or snap.get("observed_at") is None:
-        return False
-    due = due_times(tracker)
-    if not due or _awaited(tracker, snap, due) is not None:
-        return False
-    return not (judged and (snap.get("traffic_share") or 0.0) < 100)
+    due, awaited = _in_the_plan(tracker, snap)
+    return bool(due) and awaited is None and not _judging(snap, judged)
 
 
 class Looks(object):
