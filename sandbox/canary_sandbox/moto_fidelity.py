@@ -42,6 +42,12 @@ def report_running(counts, cap=None):
         _sample_cap[0] = cap
 
 
+def counting_tasks():
+    """Whether a data plane reports its tasks (then a task set whose tasks do not run is STABILIZING)."""
+    with _lock:
+        return _sample_cap[0] is not None
+
+
 def running(task_set_id, desired):
     """How many of `desired` tasks run: all once the data plane runs its sample of them."""
     with _lock:
@@ -155,9 +161,7 @@ def _task_sets_stabilize_once_their_tasks_run():
     import moto.ecs.models as ecs_models
 
     def stability(self):
-        with _lock:
-            reporting = _sample_cap[0] is not None
-        if reporting and self.running_count < self.computed_desired_count:
+        if counting_tasks() and self.running_count < self.computed_desired_count:
             return "STABILIZING"
         return "STEADY_STATE"
 

@@ -4,7 +4,9 @@ import time
 
 import pytest
 
+from canary_sandbox import moto_fidelity
 from canary_sandbox.engine.testing import Release, stack_with_group, task_sets, wait_for, wait_for_status
+from canary_sandbox.stack import register_version
 
 ALL_AT_ONCE = "CodeDeployDefault.ECSAllAtOnce"
 REASONS = {
@@ -96,3 +98,21 @@ def test_a_slow_starting_task_set_stabilizes_late_and_the_deployment_succeeds(mo
     wait_for_status(codedeploy, deployment_id, ("Succeeded",), timeout=30)
     assert time.monotonic() - began >= sandbox.clock.seconds(start_seconds / 60.0) * 0.9
     assert release.share_of_new() == 100
+
+
+def test_right_after_a_reset_a_task_set_whose_tasks_never_ran_is_stabilizing(sandbox, aws):
+    """A reset must not leave ECS answering STEADY_STATE until the data plane's next pass: a deployment
+    started in between would install tasks that never ran (a race seen on a loaded CI host)."""
+    assert moto_fidelity.counting_tasks(), "after a reset ECS no longer counts the data plane's tasks"
+    ecs, ec2 = aws("ecs"), aws("ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]
+    group = ec2.create_security_group(GroupName="reset", Description="reset", VpcId=subnet["VpcId"])["GroupId"]
+    network = {"awsvpcConfiguration": {"subnets": [subnet["SubnetId"]], "securityGroups": [group]}}
+    ecs.create_cluster(clusterName="reset")
+    arn = register_version(ecs, "reset", "v1", {"SANDBOX_START_FAILURE": "crash"})
+    ecs.create_service(cluster="reset", serviceName="reset", desiredCount=2, launchType="FARGATE", deploymentController={"type": "EXTERNAL"})
+    task_set = ecs.create_task_set(
+        cluster="reset", service="reset", taskDefinition=arn, launchType="FARGATE", networkConfiguration=network, scale={"unit": "PERCENT", "value": 100}
+    )["taskSet"]
+    [read] = ecs.describe_task_sets(cluster="reset", service="reset", taskSets=[task_set["taskSetArn"]])["taskSets"]
+    assert (read["stabilityStatus"], read["runningCount"], read["computedDesiredCount"]) == ("STABILIZING", 0, 2)

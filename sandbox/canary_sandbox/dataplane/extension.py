@@ -132,6 +132,7 @@ class DataPlane(Extension):
         self._ecr = self.sandbox.clients("ecr", self.sandbox.region)
         self._cloudwatch = self.sandbox.clients("cloudwatch", self.sandbox.region)
         self._stopping.clear()
+        moto_fidelity.report_running({}, cap=MAX_TASKS)  # from now on ECS counts this data plane's tasks
         self._threads = [
             threading.Thread(target=self._discovery_loop, name="dataplane-discovery", daemon=True),
             threading.Thread(target=self._metrics_loop, name="dataplane-metrics", daemon=True),
@@ -152,7 +153,9 @@ class DataPlane(Extension):
             ignored |= set(self._routes)
             self._ignored = frozenset(ignored)
             servers = self._retired + self._fleet.take_all() + [state.server for state in self._listeners.values()]
-            moto_fidelity.report_running({})
+            # still reporting (with its cap): without it ECS would answer STEADY_STATE for every task set
+            # until the next discovery pass, and a deployment started meanwhile would install tasks that never ran
+            moto_fidelity.report_running({}, cap=MAX_TASKS)
             stopped.clear()
             self._stickiness = {}
             self._retired = []
