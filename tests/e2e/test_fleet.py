@@ -1,0 +1,228 @@
+"""A fleet release (playbooks/fleet.yml, canary.ecs.ecs_fleet_release) of five services in one sandbox.
+
+The five stacks are built straight in the sandbox (canary_sandbox.stack, seconds each), each with
+its deployment group and a 5xx alarm on its load balancer that stops a release at the first error
+count of a minute. Every assertion reads the sandbox back: which deployments exist, what each
+service's primary task set runs, what the alarms did.
+"""
+
+import datetime
+import json
+import os
+import signal
+import subprocess
+
+import pytest
+from release_helpers import lasting_config, playbook, playbook_command
+
+from canary_sandbox.engine.testing import setup_group, wait_for
+from canary_sandbox.stack import make_ecs_stack
+from canary_sandbox.traffic import Traffic, listener_url
+
+NAMES = ["fl-a", "fl-b", "fl-c", "fl-d", "fl-e"]
+
+
+@pytest.fixture(scope="module")
+def fleet(own_sandbox_env, installed_collection):
+    clients = own_sandbox_env.clients
+    stacks = {}
+    for name in NAMES:
+        built = make_ecs_stack(clients, name)
+        load_balancer = built.load_balancer_arn.split(":loadbalancer/", 1)[1]
+        alarms = []
+        # the seed's alarm on each target group (the canary is on either, by turns), at the first error
+        for color, arn in (("blue", built.blue_target_group_arn), ("green", built.green_target_group_arn)):
+            alarms.append(f"{name}-5xx-{color}")
+            clients("cloudwatch").put_metric_alarm(
+                AlarmName=alarms[-1],
+                Namespace="AWS/ApplicationELB",
+                MetricName="HTTPCode_Target_5XX_Count",
+                Dimensions=[{"Name": "TargetGroup", "Value": arn.split(":")[-1]}, {"Name": "LoadBalancer", "Value": load_balancer}],
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1,
+                ComparisonOperator="GreaterThanOrEqualToThreshold",
+                TreatMissingData="notBreaching",
+            )
+        setup_group(
+            clients,
+            built,
+            name,
+            alarmConfiguration={"enabled": True, "alarms": [{"name": alarm} for alarm in alarms]},
+            autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
+        )
+        stacks[name] = built
+    return stacks
+
+
+def entries(fleet, **per_name):
+    """fleet_services for the stacks: cluster, service and group named, plus each name's own settings."""
+    listed = []
+    for name in NAMES:
+        stack = fleet[name]
+        item = {"name": name, "cluster": stack.cluster, "service": stack.service, "application_name": name, "deployment_group_name": name}
+        item.update(per_name.get(name) or {})
+        listed.append(item)
+    return listed
+
+
+def deployments(env, name):
+    """The deployments of a stack's group, oldest first, as CodeDeploy lists them."""
+    codedeploy = env.clients("codedeploy")
+    ids = codedeploy.list_deployments(applicationName=name, deploymentGroupName=name)["deployments"]
+    infos = codedeploy.batch_get_deployments(deploymentIds=ids)["deploymentsInfo"] if ids else []
+    return sorted(infos, key=lambda info: info["createTime"])
+
+
+def live_image(env, stack):
+    ecs = env.clients("ecs")
+    [service] = ecs.describe_services(cluster=stack.cluster, services=[stack.service])["services"]
+    primary = [task_set for task_set in service["taskSets"] if task_set["status"] == "PRIMARY"]
+    arn = primary[0]["taskDefinition"] if primary else service["taskDefinition"]
+    return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["containerDefinitions"][0]["image"]
+
+
+def run_fleet(env, fleet_vars, expect_failure=False, timeout=600):
+    extra = {"fleet_poll_interval": 1, "release_record_dir": ""}
+    extra.update(fleet_vars)
+    return playbook(env, "fleet.yml", extra_vars=extra, expect_failure=expect_failure, timeout=timeout)
+
+
+def test_five_services_succeed_three_at_a_time_with_batched_looks(own_sandbox_env, fleet):
+    before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
+    rc, output = run_fleet(own_sandbox_env, {"fleet_services": entries(fleet), "fleet_defaults": {"image_tag": "v2"}, "fleet_max_in_flight": 3})
+    assert "Fleet of 5: 5 succeeded (fl-a, fl-b, fl-c, fl-d, fl-e)." in output, output[-4000:]
+    for name in NAMES:
+        infos = deployments(own_sandbox_env, name)
+        assert len(infos) == before[name] + 1, name
+        assert infos[-1]["status"] == "Succeeded"
+        assert live_image(own_sandbox_env, fleet[name]).endswith(":v2"), name
+    # the table and the per-service lines
+    assert "service  phase" in output and "fl-e " in output
+    # at most 3 in flight: the 4th started only after one of the first three ended
+    starts = sorted((deployments(own_sandbox_env, name)[-1]["createTime"], name) for name in NAMES)
+    ends = sorted(deployments(own_sandbox_env, name)[-1]["completeTime"] for name in NAMES[:3])
+    assert starts[3][0] >= ends[0] - datetime.timedelta(seconds=1)
+
+
+def test_the_same_fleet_again_finds_every_service_already_live(own_sandbox_env, fleet):
+    before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
+    rc, output = run_fleet(own_sandbox_env, {"fleet_services": entries(fleet), "fleet_defaults": {"image_tag": "v2"}})
+    assert "Fleet of 5: 5 already live (fl-a, fl-b, fl-c, fl-d, fl-e)." in output, output[-3000:]
+    assert dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES) == before
+
+
+@pytest.mark.parametrize(
+    "fleet_vars, expected",
+    [
+        (
+            {"fleet_services_extra": [{"name": "ghost", "cluster": "fl-a-cluster", "service": "no-such-service"}]},
+            "services[5] (ghost): ECS service no-such-service does not exist",
+        ),
+        ({"fleet_twice": True}, "release the same ECS service"),
+        ({"fleet_max_in_flight": -1}, "max_in_flight must be 1 or more"),
+        ({"fleet_first_wave": ["nobody"]}, "first_wave names nobody, not in services"),
+        (
+            {"fleet_services_extra": [{"name": "nothing", "cluster": "c", "service": "s", "image_tag": ""}], "fleet_defaults": {}},
+            "services[0] (fl-a): nothing to release",
+        ),
+    ],
+    ids=["missing-service", "same-service-twice", "limit", "wave-name", "nothing-to-release"],
+)
+def test_a_bad_fleet_starts_nothing_and_names_the_entry(own_sandbox_env, fleet, fleet_vars, expected):
+    before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
+    services = entries(fleet)
+    if fleet_vars.pop("fleet_twice", False):
+        services.append(dict(services[1], name="fl-b-again"))
+    services += fleet_vars.pop("fleet_services_extra", [])
+    fleet_vars.setdefault("fleet_defaults", {"image_tag": "v9"})
+    rc, output = run_fleet(own_sandbox_env, dict(fleet_vars, fleet_services=services), expect_failure=True)
+    assert "Nothing was started" in output and expected in output, output[-3000:]
+    assert dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES) == before
+
+
+def _failing_canary(own_sandbox_env, fleet, name):
+    """Traffic on `name`'s production listener, so that a canary failing every request sets its alarm off."""
+    load_balancer = fleet[name].load_balancer_arn.split("/")[-2]
+    return Traffic(listener_url(own_sandbox_env.endpoint, load_balancer_name=load_balancer, port=80), workers=2)
+
+
+def test_a_rolled_back_canary_halts_the_fleet_and_nothing_more_starts(own_sandbox_env, fleet):
+    config = lasting_config(own_sandbox_env, "fleet-canary-20s", real_seconds=20)
+    before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
+    bad = {"environment": {"SANDBOX_FAILURE_RATE": "1.0"}, "deployment_config_name": config}
+    with _failing_canary(own_sandbox_env, fleet, "fl-b"):
+        rc, output = run_fleet(
+            own_sandbox_env,
+            {"fleet_services": entries(fleet, **{"fl-b": bad}), "fleet_defaults": {"image_tag": "v3"}, "fleet_first_wave": 1, "fleet_max_in_flight": 1},
+            expect_failure=True,
+        )
+    after = dict((name, deployments(own_sandbox_env, name)) for name in NAMES)
+    assert after["fl-a"][-1]["status"] == "Succeeded" and len(after["fl-a"]) == before["fl-a"] + 1
+    # the fleet's release of fl-b (a rollback deployment follows it)
+    released = after["fl-b"][before["fl-b"]]
+    assert released["status"] == "Stopped" and released["errorInformation"]["code"] == "ALARM_ACTIVE", released
+    assert released["rollbackInfo"]["rollbackDeploymentId"] == after["fl-b"][-1]["deploymentId"]
+    for name in ("fl-c", "fl-d", "fl-e"):
+        assert len(after[name]) == before[name], f"{name} was started after the halt"
+        assert live_image(own_sandbox_env, fleet[name]).endswith(":v2"), name
+    assert "1 succeeded (fl-a)" in output and "1 rolled back (fl-b:" in output and "3 not started" in output and "halted: fl-b rolled back" in output, output[
+        -4000:
+    ]
+
+
+def test_carry_on_releases_the_rest_after_a_rollback(own_sandbox_env, fleet):
+    config = lasting_config(own_sandbox_env, "fleet-canary-20s", real_seconds=20)
+    bad = {"environment": {"SANDBOX_FAILURE_RATE": "1.0"}, "deployment_config_name": config}
+    before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
+    with _failing_canary(own_sandbox_env, fleet, "fl-c"):
+        rc, output = run_fleet(
+            own_sandbox_env,
+            {"fleet_services": entries(fleet, **{"fl-c": bad}), "fleet_defaults": {"image_tag": "v4"}, "fleet_halt": "carry_on", "fleet_max_in_flight": 2},
+            expect_failure=True,
+        )
+    for name in NAMES:
+        status = deployments(own_sandbox_env, name)[before[name]]["status"]
+        assert status == ("Stopped" if name == "fl-c" else "Succeeded"), (name, status)
+    assert "4 succeeded" in output and "1 rolled back (fl-c:" in output, output[-4000:]
+
+
+def test_an_interrupted_fleet_run_again_attaches_and_starts_nothing_twice(own_sandbox_env, fleet):
+    config = lasting_config(own_sandbox_env, "fleet-canary-25s", real_seconds=25)
+    before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
+    fleet_vars = {
+        "fleet_services": entries(fleet),
+        "fleet_defaults": {"image_tag": "v5", "deployment_config_name": config},
+        "fleet_poll_interval": 1,
+        "release_record_dir": "",
+    }
+    command, cwd, extra_env = playbook_command("fleet.yml")
+    env = dict(own_sandbox_env.env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", **extra_env)
+    process = subprocess.Popen(
+        command + ["-e", json.dumps(fleet_vars)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: all(len(deployments(own_sandbox_env, name)) == before[name] + 1 for name in NAMES), timeout=120, what="all five releases started")
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert any(deployments(own_sandbox_env, name)[-1]["status"] == "InProgress" for name in NAMES)
+    rc, output = run_fleet(own_sandbox_env, fleet_vars)
+    for name in NAMES:
+        infos = deployments(own_sandbox_env, name)
+        assert len(infos) == before[name] + 1, f"{name} was started twice"
+        assert infos[-1]["status"] == "Succeeded"
+        assert live_image(own_sandbox_env, fleet[name]).endswith(":v5"), name
+    assert "attached to deployment" in output, output[-3000:]
+    assert "Fleet of 5:" in output and "rolled back" not in output and "failed" not in output.split("Fleet of 5:")[-1].split("\n")[0]
