@@ -79,7 +79,8 @@ molecule: tree
 E2E_LANE_provision := tests/e2e/test_provision.py tests/e2e/test_release_image_gate.py
 E2E_LANE_stacks := tests/e2e/test_provision_stacks.py
 # the detection matrix: its own sandbox on a slower clock, its cells' releases side by side
-E2E_LANE_detection := tests/e2e/test_release_detection.py
+# (and the fleet: its own sandbox too, five stacks built in it)
+E2E_LANE_detection := tests/e2e/test_release_detection.py tests/e2e/test_fleet.py
 E2E_LANE_release := $(filter-out $(E2E_LANE_provision) $(E2E_LANE_stacks) $(E2E_LANE_detection),$(sort $(wildcard tests/e2e/test_*.py)))
 # `make e2e` runs every lane; tools/test-all.sh runs the detection lane on its own, after molecule (E2E_LANES).
 E2E_ALL_LANES := provision stacks release detection

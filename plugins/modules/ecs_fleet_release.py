@@ -20,7 +20,7 @@ description:
     ones already live as such, starting nothing twice.
   - Releases start in the order listed, the optional O(first_wave) first (it must succeed before the rest
     start), at most O(max_in_flight) at once. After a release fails or rolls back, O(halt) says what happens.
-  - One watcher follows every release in flight with one look for all of them (M(canary.ecs.ecs_fleet_info):
+  - One watcher follows every release in flight with one look for all of them (M(canary.ecs.ecs_fleet_info),
     C(BatchGetDeployments) 25 deployments a call, C(DescribeAlarms) 100 alarms a call, C(DescribeListeners)
     for the weights of every production listener), paced by the nearest change any plan has due
     (see M(canary.ecs.ecs_deployment)'s O(canary.ecs.ecs_deployment#module:poll_interval)). It prints a line

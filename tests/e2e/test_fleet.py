@@ -23,7 +23,7 @@ NAMES = ["fl-a", "fl-b", "fl-c", "fl-d", "fl-e"]
 
 
 @pytest.fixture(scope="module")
-def fleet(own_sandbox_env, installed_collection):
+def fleet(own_sandbox_env):
     clients = own_sandbox_env.clients
     stacks = {}
     for name in NAMES:

@@ -66,7 +66,7 @@ def _short(value):
 
 
 def _label(index, item):
-    name = item.get("name") if isinstance(item, dict) else None
+    name = (item.get("name") or (_short(item["service"]) if isinstance(item.get("service"), string_types) else None)) if isinstance(item, dict) else None
     return "services[%d]%s" % (index, " (%s)" % name if name else "")
 
 
