@@ -111,7 +111,8 @@ class ActionModule(single.ActionModule):
                 problems.append("%s: ECS service %s does not exist in cluster %s." % (where, service["service"], service["cluster"]))
             elif service["deployment_controller"] != "CODE_DEPLOY":
                 problems.append(
-                    "%s: ECS service %s in cluster %s uses the %s deployment controller; a canary release needs CODE_DEPLOY (provision it with playbooks/provision.yml)."
+                    "%s: ECS service %s in cluster %s uses the %s deployment controller; a canary release needs CODE_DEPLOY"
+                    " (provision it with playbooks/provision.yml)."
                     % (where, service["service"], service["cluster"], service["deployment_controller"])
                 )
         return " ".join(problems) or None

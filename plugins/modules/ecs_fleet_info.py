@@ -121,7 +121,8 @@ services:
     task_definition:
       description: Its task definition; null when it does not exist.
       type: str
-  sample: [{"cluster": "shop", "service": "cart", "exists": true, "deployment_controller": "CODE_DEPLOY", "task_definition": "arn:aws:ecs:us-east-1:123456789012:task-definition/cart:4"}]
+  sample: [{"cluster": "shop", "service": "cart", "exists": true, "deployment_controller": "CODE_DEPLOY",
+            "task_definition": "arn:aws:ecs:us-east-1:123456789012:task-definition/cart:4"}]
 observations:
   description:
     - One look at each deployment, by deployment id (null for one CodeDeploy does not know).
