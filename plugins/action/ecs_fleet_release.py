@@ -112,8 +112,7 @@ class ActionModule(single.ActionModule):
             elif service["deployment_controller"] != "CODE_DEPLOY":
                 problems.append(
                     "%s: ECS service %s in cluster %s uses the %s deployment controller; a canary release needs CODE_DEPLOY"
-                    " (provision it with playbooks/provision.yml)."
-                    % (where, service["service"], service["cluster"], service["deployment_controller"])
+                    " (provision it with playbooks/provision.yml)." % (where, service["service"], service["cluster"], service["deployment_controller"])
                 )
         return " ".join(problems) or None
 

@@ -13,7 +13,8 @@ import signal
 import subprocess
 
 import pytest
-from release_helpers import lasting_config, playbook, playbook_command
+from conftest import PlaybookRun
+from release_helpers import lasting_config, playbook_command
 
 from canary_sandbox.engine.testing import setup_group, wait_for
 from canary_sandbox.stack import make_ecs_stack
@@ -84,22 +85,52 @@ def live_image(env, stack):
 
 
 def run_fleet(env, fleet_vars, expect_failure=False, timeout=600):
+    """fleet.yml with the JSON callback: (the fleet task's result, the progress lines on stderr)."""
     extra = {"fleet_poll_interval": 1, "release_record_dir": ""}
     extra.update(fleet_vars)
-    return playbook(env, "fleet.yml", extra_vars=extra, expect_failure=expect_failure, timeout=timeout)
+    command, cwd, extra_env = playbook_command("fleet.yml")
+    process = subprocess.run(
+        command + ["-e", json.dumps(extra)], cwd=cwd, env=dict(env.env, **extra_env), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+    run = PlaybookRun(command, process.returncode, process.stdout, process.stderr)
+    assert (run.rc != 0) == expect_failure, repr(run)
+    return run.task("Release the fleet"), run.stderr
+
+
+def assert_batched(result, services):
+    """Every look of the watcher: one BatchGetDeployments per 25 (and one for rollbacks), one DescribeAlarms, one
+    DescribeListeners per 20 listeners, and the routes (once per release) at most one call per application and
+    one DescribeServices per cluster (here each service has its own)."""
+    looks = result["api_calls_per_look"]
+    assert looks, result
+    for calls in looks:
+        assert calls.get("BatchGetDeployments", 0) <= -(-services // 25) + 1, calls
+        assert calls.get("DescribeAlarms", 0) <= 1 and calls.get("DescribeListeners", 0) <= -(-services // 20), calls
+        assert calls.get("BatchGetDeploymentGroups", 0) <= services and calls.get("DescribeServices", 0) <= services, calls
+        assert set(calls) <= {"BatchGetDeployments", "DescribeAlarms", "DescribeListeners", "BatchGetDeploymentGroups", "DescribeServices"}, calls
+    # once routed, a look is the batch reads alone
+    assert min(sum(calls.values()) for calls in looks) <= 3, looks
 
 
 def test_five_services_succeed_three_at_a_time_with_batched_looks(own_sandbox_env, fleet):
     before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
-    rc, output = run_fleet(own_sandbox_env, {"fleet_services": entries(fleet), "fleet_defaults": {"image_tag": "v2"}, "fleet_max_in_flight": 3})
-    assert "Fleet of 5: 5 succeeded (fl-a, fl-b, fl-c, fl-d, fl-e)." in output, output[-4000:]
+    # a canary step of a few seconds: the watcher meets every release in flight
+    config = lasting_config(own_sandbox_env, "fleet-canary-6s", real_seconds=6)
+    result, output = run_fleet(
+        own_sandbox_env, {"fleet_services": entries(fleet), "fleet_defaults": {"image_tag": "v2", "deployment_config_name": config}, "fleet_max_in_flight": 3}
+    )
+    assert result["msg"] == "Fleet of 5: 5 succeeded (fl-a, fl-b, fl-c, fl-d, fl-e).", result
+    assert result["summary"]["succeeded"] == NAMES and result["summary"]["halted"] is None
+    assert all(result["releases"][name]["outcome"]["succeeded"] and result["releases"][name]["version"] == "v2" for name in NAMES)
+    assert_batched(result, 3)
     for name in NAMES:
         infos = deployments(own_sandbox_env, name)
         assert len(infos) == before[name] + 1, name
         assert infos[-1]["status"] == "Succeeded"
         assert live_image(own_sandbox_env, fleet[name]).endswith(":v2"), name
     # the table and the per-service lines
-    assert "service  phase" in output and "fl-e " in output
+    assert "service  phase" in output and "fl-e " in output, output
+    assert all(f"{name} d-" in output and "10% on v2" in output for name in NAMES), output
     # at most 3 in flight: the 4th started only after one of the first three ended
     starts = sorted((deployments(own_sandbox_env, name)[-1]["createTime"], name) for name in NAMES)
     ends = sorted(deployments(own_sandbox_env, name)[-1]["completeTime"] for name in NAMES[:3])
@@ -108,8 +139,9 @@ def test_five_services_succeed_three_at_a_time_with_batched_looks(own_sandbox_en
 
 def test_the_same_fleet_again_finds_every_service_already_live(own_sandbox_env, fleet):
     before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
-    rc, output = run_fleet(own_sandbox_env, {"fleet_services": entries(fleet), "fleet_defaults": {"image_tag": "v2"}})
-    assert "Fleet of 5: 5 already live (fl-a, fl-b, fl-c, fl-d, fl-e)." in output, output[-3000:]
+    result, output = run_fleet(own_sandbox_env, {"fleet_services": entries(fleet), "fleet_defaults": {"image_tag": "v2"}})
+    assert result["msg"] == "Fleet of 5: 5 already live (fl-a, fl-b, fl-c, fl-d, fl-e).", result
+    assert not result["changed"] and result["api_calls_per_look"] == []
     assert dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES) == before
 
 
@@ -137,8 +169,8 @@ def test_a_bad_fleet_starts_nothing_and_names_the_entry(own_sandbox_env, fleet, 
         services.append(dict(services[1], name="fl-b-again"))
     services += fleet_vars.pop("fleet_services_extra", [])
     fleet_vars.setdefault("fleet_defaults", {"image_tag": "v9"})
-    rc, output = run_fleet(own_sandbox_env, dict(fleet_vars, fleet_services=services), expect_failure=True)
-    assert "Nothing was started" in output and expected in output, output[-3000:]
+    result, output = run_fleet(own_sandbox_env, dict(fleet_vars, fleet_services=services), expect_failure=True)
+    assert result["msg"].startswith("Nothing was started: ") and expected in result["msg"], result["msg"]
     assert dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES) == before
 
 
@@ -153,7 +185,7 @@ def test_a_rolled_back_canary_halts_the_fleet_and_nothing_more_starts(own_sandbo
     before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
     bad = {"environment": {"SANDBOX_FAILURE_RATE": "1.0"}, "deployment_config_name": config}
     with _failing_canary(own_sandbox_env, fleet, "fl-b"):
-        rc, output = run_fleet(
+        result, output = run_fleet(
             own_sandbox_env,
             {"fleet_services": entries(fleet, **{"fl-b": bad}), "fleet_defaults": {"image_tag": "v3"}, "fleet_first_wave": 1, "fleet_max_in_flight": 1},
             expect_failure=True,
@@ -167,9 +199,16 @@ def test_a_rolled_back_canary_halts_the_fleet_and_nothing_more_starts(own_sandbo
     for name in ("fl-c", "fl-d", "fl-e"):
         assert len(after[name]) == before[name], f"{name} was started after the halt"
         assert live_image(own_sandbox_env, fleet[name]).endswith(":v2"), name
-    assert "1 succeeded (fl-a)" in output and "1 rolled back (fl-b:" in output and "3 not started" in output and "halted: fl-b rolled back" in output, output[
-        -4000:
-    ]
+    summary = result["summary"]
+    assert (summary["succeeded"], summary["rolled_back"], summary["not_started"], summary["halted"]) == (
+        ["fl-a"],
+        ["fl-b"],
+        ["fl-c", "fl-d", "fl-e"],
+        "fl-b rolled back",
+    )
+    assert "fl-b-5xx" in summary["reasons"]["fl-b"] and summary["reasons"]["fl-c"] == "halted: fl-b rolled back"
+    assert result["releases"]["fl-b"]["outcome"]["rolled_back"] and result["releases"]["fl-c"]["status"] == "not started"
+    assert "halted: fl-b rolled back; no more releases start" in output
 
 
 def test_carry_on_releases_the_rest_after_a_rollback(own_sandbox_env, fleet):
@@ -177,7 +216,7 @@ def test_carry_on_releases_the_rest_after_a_rollback(own_sandbox_env, fleet):
     bad = {"environment": {"SANDBOX_FAILURE_RATE": "1.0"}, "deployment_config_name": config}
     before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
     with _failing_canary(own_sandbox_env, fleet, "fl-c"):
-        rc, output = run_fleet(
+        result, output = run_fleet(
             own_sandbox_env,
             {"fleet_services": entries(fleet, **{"fl-c": bad}), "fleet_defaults": {"image_tag": "v4"}, "fleet_halt": "carry_on", "fleet_max_in_flight": 2},
             expect_failure=True,
@@ -185,7 +224,8 @@ def test_carry_on_releases_the_rest_after_a_rollback(own_sandbox_env, fleet):
     for name in NAMES:
         status = deployments(own_sandbox_env, name)[before[name]]["status"]
         assert status == ("Stopped" if name == "fl-c" else "Succeeded"), (name, status)
-    assert "4 succeeded" in output and "1 rolled back (fl-c:" in output, output[-4000:]
+    assert result["summary"]["rolled_back"] == ["fl-c"] and sorted(result["summary"]["succeeded"]) == ["fl-a", "fl-b", "fl-d", "fl-e"], result["summary"]
+    assert_batched(result, 2)
 
 
 def test_an_interrupted_fleet_run_again_attaches_and_starts_nothing_twice(own_sandbox_env, fleet):
@@ -218,11 +258,12 @@ def test_an_interrupted_fleet_run_again_attaches_and_starts_nothing_twice(own_sa
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
     assert any(deployments(own_sandbox_env, name)[-1]["status"] == "InProgress" for name in NAMES)
-    rc, output = run_fleet(own_sandbox_env, fleet_vars)
+    result, output = run_fleet(own_sandbox_env, fleet_vars)
     for name in NAMES:
         infos = deployments(own_sandbox_env, name)
         assert len(infos) == before[name] + 1, f"{name} was started twice"
         assert infos[-1]["status"] == "Succeeded"
         assert live_image(own_sandbox_env, fleet[name]).endswith(":v5"), name
-    assert "attached to deployment" in output, output[-3000:]
-    assert "Fleet of 5:" in output and "rolled back" not in output and "failed" not in output.split("Fleet of 5:")[-1].split("\n")[0]
+    attached = [name for name in NAMES if result["releases"][name].get("attached")]
+    assert attached and "attached to deployment" in output, output[-3000:]
+    assert sorted(result["summary"]["succeeded"] + result["summary"]["already_live"]) == NAMES, result["summary"]

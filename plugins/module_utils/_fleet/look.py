@@ -79,7 +79,8 @@ def _routes(clients, releases, infos, counter):
     wanted = {}
     for release in releases:
         info = infos.get(release["deployment_id"])
-        if release.get("listener_arns") or info is None:
+        # only a release in progress has weights worth reading
+        if release.get("listener_arns") or info is None or info.get("status") != "InProgress":
             continue
         wanted.setdefault(info["applicationName"], set()).add(info["deploymentGroupName"])
     groups = {}
@@ -89,7 +90,7 @@ def _routes(clients, releases, infos, counter):
         counter.add("BatchGetDeploymentGroups", len(_chunks(names, codedeploy_api.BATCH_GROUPS)))
     for release in releases:
         info = infos.get(release["deployment_id"])
-        if release.get("listener_arns") or info is None:
+        if release.get("listener_arns") or info is None or info.get("status") != "InProgress":
             continue
         group = groups.get((info["applicationName"], info["deploymentGroupName"])) or {}
         pair = ((group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}])[0]
