@@ -27,6 +27,7 @@ from ansible_collections.canary.ecs.plugins.module_utils._release.release import
 from ansible_collections.canary.ecs.plugins.module_utils._release.watch import DEFAULT_INTERVAL, MAX_ERRORS, LookFailed, WaitTimeout, watch
 
 INFO_MODULE = "canary.ecs.ecs_fleet_info"
+START_MODULE = "canary.ecs.ecs_fleet_start"
 TABLE_LOOKS = 4  # the table is printed at least every this many looks
 PREFIX = "  [fleet] "
 FLEET_TIMEOUT = 7200
@@ -118,21 +119,21 @@ class ActionModule(single.ActionModule):
 
     def _check_mode(self, fleet, task_vars):
         """What each release would do (ecs_deployment in check mode), in the fleet's order."""
-        releases, failed = {}, []
-        for entry in fleet.entries:
-            releases[entry.name] = self._start_module(entry, task_vars)
-            if releases[entry.name].get("failed"):
-                failed.append("%s: %s" % (entry.name, releases[entry.name].get("msg")))
-        changed = any(item.get("changed") for item in releases.values())
-        msg = (
-            ("Would not start: " + " ".join(failed))
-            if failed
-            else "Would release %d services (%d would change)." % (len(fleet.entries), sum(1 for item in releases.values() if item.get("changed")))
-        )
-        return {"changed": changed, "failed": bool(failed), "releases": releases, "msg": msg}
+        results = self._start_modules(fleet.entries, task_vars)
+        releases = dict((entry.name, result) for entry, result in zip(fleet.entries, results, strict=True))
+        failed = ["%s: %s" % (name, item.get("msg")) for name, item in releases.items() if item.get("failed")]
+        changed = sum(1 for item in releases.values() if item.get("changed"))
+        msg = ("Would not start: " + " ".join(failed)) if failed else "Would release %d services (%d would change)." % (len(fleet.entries), changed)
+        return {"changed": bool(changed), "failed": bool(failed), "releases": releases, "msg": msg}
 
-    def _start_module(self, entry, task_vars):
-        return self._execute_module(module_name=single.MODULE, module_args=dict(self._connection_args, **dict(entry.args, wait=False)), task_vars=task_vars)
+    def _start_modules(self, entries, task_vars):
+        """Each entry's ecs_deployment result (wait=false), all started in one module run (ecs_fleet_start)."""
+        started = self._execute_module(
+            module_name=START_MODULE, module_args=dict(self._connection_args, releases=[entry.args for entry in entries]), task_vars=task_vars
+        )
+        if started.get("failed"):
+            return [{"failed": True, "msg": started.get("msg")} for _entry in entries]
+        return started["results"]
 
     # ------------------------------------------------------------------ the release
 
@@ -179,30 +180,34 @@ class ActionModule(single.ActionModule):
         }
 
     def _start_what_can(self):
-        for name in self._schedule.startable():
-            entry = next(item for item in self._fleet.entries if item.name == name)
-            first = self._start_module(entry, self._task_vars)
-            if first.get("failed"):
-                self._results[name] = first
-                say("%s could not start: %s" % (name, first.get("msg")))
-                self._ended(name, policy.FAILED, first.get("msg"))
-            elif first.get("status") == "Live" or not first.get("deployment_id"):
-                self._results[name] = first
-                say("%s %s" % (name, first.get("msg")))
-                self._ended(name, policy.LIVE)
-            else:
-                self._schedule.started(name)
-                self._running[name] = Release(entry, first)
+        names = self._schedule.startable()
+        entries = [next(item for item in self._fleet.entries if item.name == name) for name in names]
+        results = list(zip(entries, self._start_modules(entries, self._task_vars) if entries else [], strict=True))
+        # those that started count as in flight before a failure among them applies the halt policy
+        for entry, first in results:
+            if not first.get("failed") and first.get("deployment_id") and first.get("status") != "Live":
+                self._schedule.started(entry.name)
+                self._running[entry.name] = Release(entry, first)
                 say(
                     "%s %s deployment %s for %s%s"
                     % (
-                        name,
+                        entry.name,
                         "attached to" if first.get("attached") else "started",
                         first["deployment_id"],
                         first.get("version") or "the new revision",
                         (": " + describe_plan(first["plan"])) if first.get("plan") else "",
                     )
                 )
+        for entry, first in results:
+            if entry.name in self._running:
+                continue
+            self._results[entry.name] = first
+            if first.get("failed"):
+                say("%s could not start: %s" % (entry.name, first.get("msg")))
+                self._ended(entry.name, policy.FAILED, first.get("msg"))
+            else:
+                say("%s %s" % (entry.name, first.get("msg")))
+                self._ended(entry.name, policy.LIVE)
 
     def _look(self):
         """One batched look at every release in flight; ended ones are finished; then what may start, starts."""

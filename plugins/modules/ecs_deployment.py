@@ -761,123 +761,22 @@ release_record_error:
   type: str
 """
 
-import time
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
-from ansible_collections.canary.ecs.plugins.module_utils._record.save import check_settings, record_run, store_options
-from ansible_collections.canary.ecs.plugins.module_utils._release.context import metric_time, real_time
-from ansible_collections.canary.ecs.plugins.module_utils._release.observe import iso
-from ansible_collections.canary.ecs.plugins.module_utils._release.release import run
-from ansible_collections.canary.ecs.plugins.module_utils._release.watch import DEFAULT_INTERVAL, DEFAULT_TIMEOUT
-from ansible_collections.canary.ecs.plugins.module_utils.common import Clients
+from ansible_collections.canary.ecs.plugins.module_utils._release.options import ARGUMENT_SPEC, MUTUALLY_EXCLUSIVE, REQUIRED_BY, problem
+from ansible_collections.canary.ecs.plugins.module_utils._release.recorded import run_recorded
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
-
-ARGUMENT_SPEC = dict(
-    cluster=dict(type="str", required=True),
-    service=dict(type="str", required=True),
-    state=dict(type="str", default="deployed", choices=["deployed", "stopped", "continued"]),
-    container=dict(type="str"),
-    image=dict(type="str"),
-    image_tag=dict(type="str"),
-    environment=dict(type="dict"),
-    secret_environment=dict(type="dict", no_log=True),
-    task_definition=dict(type="dict"),
-    application_name=dict(type="str"),
-    deployment_group_name=dict(type="str"),
-    deployment_config_name=dict(type="str"),
-    description=dict(type="str"),
-    deployment_id=dict(type="str"),
-    look=dict(type="str", default="full", choices=["full", "glance"]),
-    rollback=dict(type="bool", default=True),
-    wait_type=dict(type="str", default="ready_wait", choices=["ready_wait", "termination_wait"]),
-    wait=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
-    poll_interval=dict(type="int", default=DEFAULT_INTERVAL),
-    fail_on_rollback=dict(type="bool", default=True),
-    fast_fail_minutes=dict(type="float", default=10.0),
-    judge=dict(
-        type="dict",
-        options=dict(
-            enabled=dict(type="bool", default=False),
-            confidence=dict(type="float", default=0.95),
-            error_margin=dict(type="float", default=0.0),
-            min_requests=dict(type="int", default=50),
-            latency=dict(type="bool", default=True),
-            latency_statistic=dict(type="str", default="p50"),
-            latency_margin=dict(type="float", default=0.0),
-            min_periods=dict(type="int", default=6),
-            metrics=dict(
-                type="list",
-                elements="dict",
-                default=[],
-                options=dict(
-                    name=dict(type="str", required=True),
-                    namespace=dict(type="str", required=True),
-                    metric_name=dict(type="str", required=True),
-                    canary_dimensions=dict(type="dict", required=True),
-                    baseline_dimensions=dict(type="dict", required=True),
-                    statistic=dict(type="str", default="Average"),
-                    worse_when=dict(type="str", choices=["higher", "lower"], default="higher"),
-                    margin=dict(type="float", default=0.0),
-                    critical=dict(type="bool", default=False),
-                ),
-            ),
-            pass_score=dict(type="float", default=95.0, no_log=False),
-            marginal_score=dict(type="float", default=75.0),
-            not_enough_data=dict(type="str", choices=["rollback", "proceed"], default="rollback"),
-        ),
-    ),
-    pin_digest=dict(type="bool", default=True),
-    image_scan=dict(
-        type="dict",
-        options=dict(
-            severity=dict(type="str", choices=["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"]),
-            unscanned=dict(type="str", choices=["refuse", "wait", "allow"], default="refuse"),
-            wait_minutes=dict(type="float", default=10.0),
-        ),
-    ),
-    record=dict(type="dict", options=dict(store_options(), change_ref=dict(type="str"))),
-)
 
 
 def main():
-    module = AnsibleCanaryECSModule(
-        argument_spec=ARGUMENT_SPEC,
-        mutually_exclusive=[
-            ("image", "image_tag", "task_definition"),
-            ("deployment_id", "image"),
-            ("deployment_id", "image_tag"),
-            ("deployment_id", "task_definition"),
-            ("task_definition", "environment"),
-            ("task_definition", "secret_environment"),
-        ],
-        required_by={"deployment_group_name": ("application_name",)},
-        supports_check_mode=True,
-    )
-    params = module.params
-    if params["state"] == "deployed" and not (
-        params["image"] or params["image_tag"] or params["task_definition"] or params["deployment_id"] or params["environment"] or params["secret_environment"]
-    ):
-        module.fail_json(
-            msg="state=deployed needs what to release: image, image_tag, task_definition, environment or secret_environment (or deployment_id to follow one)."
-        )
-    if params["wait_timeout"] < 1 or params["poll_interval"] < 1:
-        module.fail_json(msg="wait_timeout and poll_interval must be at least 1 second.")
-    began = iso(time.time())
+    module = AnsibleCanaryECSModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_by=REQUIRED_BY, supports_check_mode=True)
+    wrong = problem(module.params)
+    if wrong:
+        module.fail_json(msg=wrong)
     try:
-        if params["record"]:
-            # before anything is released: a release whose record cannot be kept does not start
-            check_settings(params["record"])
-        result, failed = run(module)
+        result, failed = run_recorded(module)
     except AnsibleAWSError as error:
         module.fail_json_aws_error(error)
-    if params["record"] and result.get("deployment_id") and not module.check_mode:
-        try:
-            result.update(record_run(Clients(module), params, result, began, (metric_time(module), real_time(module))))
-        except AnsibleAWSError as error:
-            result["release_record_error"] = error.message
-            module.warn("The release record of %s could not be written: %s" % (result["deployment_id"], error.message))
     for warning in result.pop("warnings", []):
         module.warn(warning)
     if failed:

@@ -21,6 +21,7 @@ from canary_sandbox.stack import make_ecs_stack
 from canary_sandbox.traffic import Traffic, listener_url
 
 NAMES = ["fl-a", "fl-b", "fl-c", "fl-d", "fl-e"]
+SECRET = "fleet-s3cret-value-4821"  # a secret_environment value: never in any output
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,7 @@ def run_fleet(env, fleet_vars, expect_failure=False, timeout=600):
     )
     run = PlaybookRun(command, process.returncode, process.stdout, process.stderr)
     assert (run.rc != 0) == expect_failure, repr(run)
+    assert SECRET not in process.stdout + process.stderr, "a secret_environment value was printed"
     return run.task("Release the fleet"), run.stderr
 
 
@@ -116,9 +118,16 @@ def test_five_services_succeed_three_at_a_time_with_batched_looks(own_sandbox_en
     before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
     # a canary step of a few seconds: the watcher meets every release in flight
     config = lasting_config(own_sandbox_env, "fleet-canary-6s", real_seconds=6)
+    secret = {"secret_environment": {"API_TOKEN": SECRET}}
     result, output = run_fleet(
-        own_sandbox_env, {"fleet_services": entries(fleet), "fleet_defaults": {"image_tag": "v2", "deployment_config_name": config}, "fleet_max_in_flight": 3}
+        own_sandbox_env,
+        {
+            "fleet_services": entries(fleet, **{"fl-a": secret}),
+            "fleet_defaults": {"image_tag": "v2", "deployment_config_name": config},
+            "fleet_max_in_flight": 3,
+        },
     )
+    assert SECRET not in json.dumps(result) + output
     assert result["msg"] == "Fleet of 5: 5 succeeded (fl-a, fl-b, fl-c, fl-d, fl-e).", result
     assert result["summary"]["succeeded"] == NAMES and result["summary"]["halted"] is None
     assert all(result["releases"][name]["outcome"]["succeeded"] and result["releases"][name]["version"] == "v2" for name in NAMES)

@@ -58,6 +58,8 @@ class Answers(object):
 
     def __call__(self, module_name=None, module_args=None, task_vars=None, wrap_async=False):
         self.calls.append(dict(module_args or {}, _module=module_name))
+        if module_name == action.START_MODULE:
+            return {"results": [self.runs.pop(0) for _item in module_args["releases"]]}
         if module_name == action.INFO_MODULE:
             if module_args.get("services"):
                 return {"services": self.services or [dict(item, exists=True, deployment_controller="CODE_DEPLOY") for item in module_args["services"]]}
@@ -116,8 +118,8 @@ def test_one_at_a_time_a_succeeded_release_then_one_already_live(said):
     assert result["releases"]["a"]["status"] == "Succeeded" and result["releases"]["b"]["status"] == "Live"
     modules = [call["_module"] for call in answers.calls]
     # preflight, start a, two batched looks, a's full look at its end, then b's start
-    assert modules == [action.INFO_MODULE, action.single.MODULE, action.INFO_MODULE, action.INFO_MODULE, action.single.MODULE, action.single.MODULE]
-    assert answers.calls[1]["image_tag"] == "v2" and answers.calls[1]["wait"] is False and answers.calls[1]["region"] == "us-east-1"
+    assert modules == [action.INFO_MODULE, action.START_MODULE, action.INFO_MODULE, action.INFO_MODULE, action.single.MODULE, action.START_MODULE]
+    assert answers.calls[1]["releases"] == [{"cluster": "c", "service": "a", "image_tag": "v2"}] and answers.calls[1]["region"] == "us-east-1"
     assert answers.calls[4]["deployment_id"] == "d-1" and "image_tag" not in answers.calls[4]
     assert result["api_calls_per_look"] == [{"BatchGetDeployments": 1, "DescribeAlarms": 1}] * 2
     assert any(line.startswith("a d-1 canary | 10% on v2") for line in said)
@@ -142,7 +144,8 @@ def test_a_rollback_with_halt_roll_back_stops_the_release_in_flight_and_starts_n
     )
     result = run(plugin({}, answers), args)
     assert result["failed"]
-    stop = answers.calls[5]
+    assert [len(call["releases"]) for call in answers.calls if call["_module"] == action.START_MODULE] == [2]
+    stop = answers.calls[4]
     assert (stop["state"], stop["rollback"], stop["service"]) == ("stopped", True, "b")
     summary = result["summary"]
     assert summary["rolled_back"] == ["a", "b"] and summary["not_started"] == ["z"] and summary["halted"] == "a rolled back"
