@@ -105,6 +105,7 @@ build: tree
 benchmark: tree
 	tools/with-sandbox.sh $(PY) tests/benchmark/release.py
 	$(PY) tests/benchmark/pacing.py
+	tools/with-sandbox.sh $(PY) tests/benchmark/fleet.py
 
 # The judge's detection matrix: a simulation of its own code over traffic rates (no AWS), docs/judging.md.
 judge-matrix: tree
