@@ -245,18 +245,11 @@ class ActionModule(single.ActionModule):
             release.key = key
 
     def _finish(self, release):
-        """The release ended: one full look for its result (a single release's), then the halt policy."""
+        """The release ended: its result from its final full look (a single release's), then the halt policy."""
         name, first = release.entry.name, release.first
-        look_args = dict((key, value) for key, value in release.entry.args.items() if key not in single.START_ONLY)
-        look_args.update(self._connection_args)
-        look_args.update(state="deployed", deployment_id=first["deployment_id"], wait=False, look="full")
-        seen = self._execute_module(module_name=single.MODULE, module_args=look_args, task_vars=self._task_vars)
-        snap = seen.get("observation") if not seen.get("failed") else None
-        if snap is not None:
-            release.observe(snap)
         label = first.get("version")
         what = ("the release of %s to %s" % (label, release.entry.args["service"])) if label else "deployment %s" % first["deployment_id"]
-        ended, failed = outcome.finish(dict(first), release.tracker, snap or release.last, what, self._fail_on_rollback)
+        ended, failed = outcome.finish(dict(first), release.tracker, release.last, what, self._fail_on_rollback)
         if failed:
             ended["failed"] = True
         self._record(dict(release.entry.args, **self._connection_args), ended, self._task_vars, single._run_began(first))

@@ -73,17 +73,25 @@ VALIDATOR = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXC
 
 
 class ReleaseModule(object):
-    """The module as one release sees it: that release's params (with the module's connection options), the rest the module's."""
+    """The module as one release sees it: that release's params (with the module's connection options), the rest the
+    module's. Clients are made once for all releases (making a boto3 client costs more than the calls of a start)."""
 
-    def __init__(self, module, params):
+    def __init__(self, module, params, clients):
         self._module = module
         self.params = params
+        self._clients = clients
+
+    def client(self, service, retry_decorator=None, **extra):
+        key = (service, extra.get("region"))
+        if key not in self._clients:
+            self._clients[key] = self._module.client(service, retry_decorator=retry_decorator, **extra)
+        return self._clients[key]
 
     def __getattr__(self, name):
         return getattr(self._module, name)
 
 
-def start_one(module, index, given):
+def start_one(module, index, given, clients):
     """The release's ecs_deployment result (failed, with why, when it could not start)."""
     checked = VALIDATOR.validate(dict(given, wait=False))
     # secret values of every release stay out of the output, as ecs_deployment's no_log keeps them out of its own
@@ -98,7 +106,7 @@ def start_one(module, index, given):
         return {"failed": True, "msg": "releases[%d]: %s" % (index, wrong)}
     params.update((key, value) for key, value in module.params.items() if key not in ARGUMENT_SPEC and key != "releases")
     try:
-        result, failed = run_recorded(ReleaseModule(module, params))
+        result, failed = run_recorded(ReleaseModule(module, params, clients))
     except AnsibleAWSError as error:
         return {"failed": True, "msg": error.message}
     for warning in result.pop("warnings", []):
@@ -110,7 +118,8 @@ def start_one(module, index, given):
 
 def main():
     module = AnsibleCanaryECSModule(argument_spec=dict(releases=dict(type="list", elements="dict", required=True)), supports_check_mode=True)
-    results = [start_one(module, index, given) for index, given in enumerate(module.params["releases"])]
+    clients = {}
+    results = [start_one(module, index, given, clients) for index, given in enumerate(module.params["releases"])]
     module.exit_json(changed=any(result.get("changed") for result in results), results=results)
 
 

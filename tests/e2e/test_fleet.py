@@ -101,16 +101,19 @@ def run_fleet(env, fleet_vars, expect_failure=False, timeout=600):
 
 def assert_batched(result, services):
     """Every look of the watcher: one BatchGetDeployments per 25 (and one for rollbacks), one DescribeAlarms, one
-    DescribeListeners per 20 listeners, and the routes (once per release) at most one call per application and
-    one DescribeServices per cluster (here each service has its own)."""
+    DescribeListeners per 20 listeners, the routes (once per release: at most one call per application and one
+    DescribeServices per cluster, here one per service), and a release's full look once, when it ended."""
     looks = result["api_calls_per_look"]
     assert looks, result
     for calls in looks:
+        ended = calls.get("GetDeploymentTarget", 0)  # the full looks at the releases that ended
         assert calls.get("BatchGetDeployments", 0) <= -(-services // 25) + 1, calls
-        assert calls.get("DescribeAlarms", 0) <= 1 and calls.get("DescribeListeners", 0) <= -(-services // 20), calls
+        assert calls.get("DescribeAlarms", 0) <= 1 + ended and calls.get("DescribeListeners", 0) <= -(-services // 20), calls
+        assert calls.get("GetDeployment", 0) <= 2 * ended and calls.get("DescribeAlarmHistory", 0) <= 2 * ended, calls
         assert calls.get("BatchGetDeploymentGroups", 0) <= services and calls.get("DescribeServices", 0) <= services, calls
-        assert set(calls) <= {"BatchGetDeployments", "DescribeAlarms", "DescribeListeners", "BatchGetDeploymentGroups", "DescribeServices"}, calls
-    # once routed, a look is the batch reads alone
+        expected = {"BatchGetDeployments", "DescribeAlarms", "DescribeListeners", "BatchGetDeploymentGroups", "DescribeServices"}
+        assert set(calls) <= expected | {"GetDeployment", "GetDeploymentTarget", "DescribeAlarmHistory"}, calls
+    # once routed, a look at releases in flight is the batch reads alone
     assert min(sum(calls.values()) for calls in looks) <= 3, looks
 
 

@@ -22,7 +22,8 @@ import time
 
 from ansible_collections.canary.ecs.plugins.module_utils._codedeploy import api as codedeploy_api
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as release_api
-from ansible_collections.canary.ecs.plugins.module_utils._release import appspec
+from ansible_collections.canary.ecs.plugins.module_utils._release import appspec, observe
+from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend, target_id
 from ansible_collections.canary.ecs.plugins.module_utils._release.observe import ORIGINAL, REPLACEMENT, replacement_share, snapshot
 from ansible_collections.canary.ecs.plugins.module_utils.common import ECSErrorHandler, ELBv2ErrorHandler, short_name
 
@@ -150,6 +151,29 @@ def _task_sets(release, weights):
     return sets
 
 
+def _final_look(clients, release, counter):
+    """The single release's full look (codedeploy.CodeDeployBackend.look), its calls counted."""
+    snap = CodeDeployBackend(clients).look(release["deployment_id"], target_id(release["cluster"], release["service"]), release.get("alarm_names") or [])
+    counter.add("GetDeployment", 2 if snap.get("rollback_deployment_id") else 1)
+    counter.add("GetDeploymentTarget")
+    counter.add("DescribeAlarms", 1 if release.get("alarm_names") else 0)
+    if snap.get("error_code") == "ALARM_ACTIVE":
+        counter.add("DescribeAlarmHistory", len(release.get("alarm_names") or []))
+    return snap
+
+
+def _ended(info, infos):
+    """Whether the deployment ended, and its rollback deployment too (observe.is_terminal of its raw answers)."""
+    rollback = infos.get((info.get("rollbackInfo") or {}).get("rollbackDeploymentId"))
+    return observe.is_terminal(
+        {
+            "status": info.get("status"),
+            "rollback_deployment_id": (info.get("rollbackInfo") or {}).get("rollbackDeploymentId"),
+            "rollback_status": (rollback or {}).get("status"),
+        }
+    )
+
+
 def look(clients, releases, counter=None):
     """{deployment id: snapshot} of every release; releases: [{deployment_id, cluster, service, alarm_names,
     listener_arns?, replacement_target_group?}] (the route keys are filled in place when missing)."""
@@ -175,6 +199,10 @@ def look(clients, releases, counter=None):
         info = infos.get(release["deployment_id"])
         if info is None:
             seen[release["deployment_id"]] = None
+            continue
+        if _ended(info, infos):
+            # its end: the single release's full look once (target, rollback, when an alarm fired), for its outcome
+            seen[release["deployment_id"]] = dict(_final_look(clients, release, counter), final=True)
             continue
         alarms = [described[name] for name in release.get("alarm_names") or [] if name in described]
         rollback = infos.get((info.get("rollbackInfo") or {}).get("rollbackDeploymentId"))

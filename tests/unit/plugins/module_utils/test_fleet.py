@@ -9,6 +9,8 @@ import pytest
 
 from ansible_collections.canary.ecs.plugins.module_utils._fleet import look, policy, spec, table
 
+T0 = 1764655200.0
+
 
 def services(*names, **extra):
     return [dict({"cluster": "shop", "service": name}, **extra) for name in names]
@@ -242,20 +244,22 @@ def test_one_look_at_thirty_releases_reads_in_batches_and_learns_routes_once():
     assert max(len(request["deploymentIds"]) for operation, request in clients["codedeploy"].calls if operation == "batch_get_deployments") == 25
 
 
-def test_an_ended_release_reads_its_rollback_and_no_weights():
+def test_an_ended_release_gets_the_full_look_once_and_no_weights():
     clients, factory = fleet_clients(1, status="Stopped")
-    clients["codedeploy"].answers["batch_get_deployments"] = lambda deploymentIds: {
-        "deploymentsInfo": [
-            deployment(0, "Stopped", rollbackInfo={"rollbackDeploymentId": "d-9"}, errorInformation={"code": "ALARM_ACTIVE"})
-            if i == "d-0"
-            else deployment(9, "Succeeded")
-            for i in deploymentIds
-        ]
-    }
+    stopped = deployment(0, "Stopped", rollbackInfo={"rollbackDeploymentId": "d-9"}, errorInformation={"code": "ALARM_ACTIVE"}, createTime=T0)
+    infos = {"d-0": stopped, "d-9": deployment(9, "Succeeded")}
+    clients["codedeploy"].answers["batch_get_deployments"] = lambda deploymentIds: {"deploymentsInfo": [infos[i] for i in deploymentIds]}
+    clients["codedeploy"].answers["get_deployment"] = lambda deploymentId: {"deploymentInfo": infos[deploymentId]}
+    target = {"ecsTarget": {"targetId": "shop:s0", "status": "Failed", "lifecycleEvents": [{"lifecycleEventName": "AllowTraffic", "status": "Failed"}]}}
+    clients["codedeploy"].answers["batch_get_deployment_targets"] = lambda deploymentId, targetIds: {"deploymentTargets": [target]}
+    clients["cloudwatch"].answers["describe_alarm_history"] = lambda **request: {"AlarmHistoryItems": []}
     counter = look.Counter()
-    seen = look.look(factory, [{"deployment_id": "d-0", "cluster": "shop", "service": "s0"}], counter)
-    assert seen["d-0"]["rollback_status"] == "Succeeded" and seen["d-0"]["traffic_share"] == 0.0
-    assert "DescribeListeners" not in counter.calls and "DescribeAlarms" not in counter.calls and counter.calls["BatchGetDeployments"] == 2
+    seen = look.look(factory, [{"deployment_id": "d-0", "cluster": "shop", "service": "s0", "alarm_names": ["a0"]}], counter)
+    final = seen["d-0"]
+    assert final["final"] and final["rollback_status"] == "Succeeded" and final["traffic_share"] == 0.0
+    assert final["lifecycle_events"][0]["name"] == "AllowTraffic" and final["target_status"] == "Failed"
+    assert "DescribeListeners" not in counter.calls and counter.calls["GetDeployment"] == 2 and counter.calls["DescribeAlarmHistory"] == 1
+    assert [operation for operation, _request in clients["codedeploy"].calls].count("batch_get_deployments") == 2
 
 
 def test_services_tells_which_exist_ten_a_call():
