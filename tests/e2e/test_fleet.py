@@ -99,7 +99,7 @@ def run_fleet(env, fleet_vars, expect_failure=False, timeout=600):
     return run.task("Release the fleet"), run.stderr
 
 
-def assert_batched(result, services):
+def assert_batched(result, services, routed=True):
     """Every look of the watcher: one BatchGetDeployments per 25 (and one for rollbacks), one DescribeAlarms, one
     DescribeListeners per 20 listeners, the routes (once per release: at most one call per application and one
     DescribeServices per cluster, here one per service), and a release's full look once, when it ended."""
@@ -113,14 +113,15 @@ def assert_batched(result, services):
         assert calls.get("BatchGetDeploymentGroups", 0) <= services and calls.get("DescribeServices", 0) <= services, calls
         expected = {"BatchGetDeployments", "DescribeAlarms", "DescribeListeners", "BatchGetDeploymentGroups", "DescribeServices"}
         assert set(calls) <= expected | {"GetDeployment", "GetDeploymentTarget", "DescribeAlarmHistory"}, calls
-    # once routed, a look at releases in flight is the batch reads alone
-    assert min(sum(calls.values()) for calls in looks) <= 3, looks
+    if routed:
+        # once routed, a look at releases in flight is the batch reads alone
+        assert [calls for calls in looks if set(calls) == {"BatchGetDeployments", "DescribeAlarms", "DescribeListeners"}], looks
 
 
 def test_five_services_succeed_three_at_a_time_with_batched_looks(own_sandbox_env, fleet):
     before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
     # a canary step of a few seconds: the watcher meets every release in flight
-    config = lasting_config(own_sandbox_env, "fleet-canary-6s", real_seconds=6)
+    config = lasting_config(own_sandbox_env, "fleet-canary-15s", real_seconds=15)
     secret = {"secret_environment": {"API_TOKEN": SECRET}}
     result, output = run_fleet(
         own_sandbox_env,
@@ -237,7 +238,7 @@ def test_carry_on_releases_the_rest_after_a_rollback(own_sandbox_env, fleet):
         status = deployments(own_sandbox_env, name)[before[name]]["status"]
         assert status == ("Stopped" if name == "fl-c" else "Succeeded"), (name, status)
     assert result["summary"]["rolled_back"] == ["fl-c"] and sorted(result["summary"]["succeeded"]) == ["fl-a", "fl-b", "fl-d", "fl-e"], result["summary"]
-    assert_batched(result, 2)
+    assert_batched(result, 2, routed=False)
 
 
 def test_an_interrupted_fleet_run_again_attaches_and_starts_nothing_twice(own_sandbox_env, fleet):
