@@ -84,18 +84,27 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Which of these services exist
+- name: Which of these services exist, and under which deployment controller
   canary.ecs.ecs_fleet_info:
     services:
-      - {cluster: shop, service: cart}
-      - {cluster: shop, service: orders}
+      - {cluster: canary-cluster, service: canary-canary-app-service}
+      - {cluster: prod, service: checkout}
   register: found
 
-- name: One look at two releases in flight
+- name: What is in flight on a service
+  canary.ecs.ecs_deployment_info:
+    cluster: prod
+    service: checkout
+  register: status
+
+- name: One look at its release in flight (pass routes back in the next look)
   canary.ecs.ecs_fleet_info:
     releases:
-      - {deployment_id: d-ABCDEF123, cluster: shop, service: cart, alarm_names: [cart-5xx]}
-      - {deployment_id: d-GHIJKL456, cluster: shop, service: orders, alarm_names: [orders-5xx]}
+      - deployment_id: "{{ status.in_flight.deployment_id }}"
+        cluster: prod
+        service: checkout
+        alarm_names: "{{ status.alarms.keys() | list }}"
+  when: status.in_flight is not none
   register: seen
 """
 

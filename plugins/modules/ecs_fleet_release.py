@@ -99,23 +99,22 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Upgrade the base image of five services, one first, three at a time
+- name: Release v4 to two services, the first alone first, then the rest two at a time
   canary.ecs.ecs_fleet_release:
     defaults:
-      cluster: shop
-      image_tag: "2026.12"
+      image_tag: v4
     services:
-      - service: cart
-      - service: orders
-      - service: payments
-        deployment_config_name: CodeDeployDefault.ECSLinear10PercentEvery1Minutes
-      - service: search
+      - name: canary
+        cluster: canary-cluster
+        service: canary-canary-app-service
+      - name: checkout
+        cluster: prod
+        service: checkout
+        application_name: checkout-app
+        deployment_group_name: checkout-canary
         environment: {LOG_LEVEL: info}
-      - name: web
-        service: storefront
-        image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/storefront:2026.12
     first_wave: 1
-    max_in_flight: 3
+    max_in_flight: 2
     halt: stop
   register: fleet
 

@@ -41,12 +41,16 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Start two releases, then follow them with canary.ecs.ecs_fleet_info
+- name: Start two releases without waiting (canary.ecs.ecs_fleet_info looks at them)
   canary.ecs.ecs_fleet_start:
     releases:
-      - {cluster: shop, service: cart, image_tag: "2026.12"}
-      - {cluster: shop, service: orders, image_tag: "2026.12", deployment_config_name: CodeDeployDefault.ECSCanary10Percent5Minutes}
+      - {cluster: canary-cluster, service: canary-canary-app-service, image_tag: v3, deployment_config_name: CodeDeployDefault.ECSAllAtOnce}
+      - {cluster: prod, service: checkout, application_name: checkout-app, deployment_group_name: checkout-canary, image_tag: v5}
   register: started
+
+- name: Say which started
+  ansible.builtin.debug:
+    msg: "{{ started.results | map(attribute='msg') | list }}"
 """
 
 RETURN = r"""

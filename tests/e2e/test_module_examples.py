@@ -42,6 +42,9 @@ ORDER = [
     "ecs_deployment_info",
     "release_record",
     "release_record_info",
+    "ecs_fleet_release",
+    "ecs_fleet_start",
+    "ecs_fleet_info",
     "ecs_resource_tags",
     "cloudwatch_alarm_tags",
     "cloudwatch_math_alarm",
@@ -91,7 +94,7 @@ def _run_examples(sandbox, module, tmp_path):
             "connection": "local",
             "gather_facts": False,
             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-            "module_defaults": {"canary.ecs.ecs_deployment": {"poll_interval": 1}},
+            "module_defaults": {"canary.ecs.ecs_deployment": {"poll_interval": 1}, "canary.ecs.ecs_fleet_release": {"poll_interval": 1}},
             "tasks": examples_of(module),
         }
     ]
@@ -162,6 +165,8 @@ def _prepare(module, aws, checkout):
         _ensure_checkout_group(aws, checkout)
     if module == "codedeploy_deployment_group":
         _ensure_application(aws)
+    if module in ("ecs_fleet_release", "ecs_fleet_start"):
+        _ensure_checkout_group(aws, checkout)
     if module == "elb_listener":
         _import_certificate(aws, "app.example.com")  # the HTTPS example looks it up by domain name
 
@@ -180,6 +185,19 @@ def _check(module, aws):
         image = aws("ecs").describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]["containerDefinitions"][0]["image"]
         # v3 from ECR was released (pinned to its digest); v4 was started and then stopped with a rollback
         assert image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@" + DIGESTS["v3"], image
+    elif module in ("ecs_fleet_release", "ecs_fleet_start"):
+        # the fleet released v4 to both services (then ecs_fleet_start started v3 and v5 without waiting)
+        tag = "v4" if module == "ecs_fleet_release" else None
+        for cluster, service in (("canary-cluster", "canary-canary-app-service"), ("prod", "checkout")):
+            found = aws("codedeploy").list_deployments(
+                applicationName="canary-canary-app" if cluster == "canary-cluster" else "checkout-app",
+                deploymentGroupName="canary-canary-app-dg" if cluster == "canary-cluster" else "checkout-canary",
+            )["deployments"]
+            assert found, (cluster, service)
+            if tag:
+                arn = aws("ecs").describe_services(cluster=cluster, services=[service])["services"][0]["taskDefinition"]
+                image = aws("ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]["containerDefinitions"][0]["image"]
+                assert image.endswith(":v4") or image.endswith("@" + DIGESTS["v4"]), image
     elif module == "release_record":
         # v4 released with its record, whose durable copy is in CloudWatch Logs
         events = aws("logs").get_log_events(logGroupName="/canary-ecs/releases", logStreamName="canary-canary-app-service", startFromHead=True)["events"]
