@@ -11,8 +11,8 @@ short_description: Start (or attach to) the canary releases of many Amazon ECS s
 version_added: 0.3.0
 description:
   - Starts each release of O(releases) as M(canary.ecs.ecs_deployment) with C(wait=false) starts one (preflight,
-    image gate, the next task definition revision, the CodeDeploy deployment, the record), one after the other in
-    one module run with shared clients, instead of one module run each. M(canary.ecs.ecs_fleet_release) starts the
+    image gate, the next task definition revision, the CodeDeploy deployment, the record), up to eight side by side
+    in one module run with shared clients, instead of one module run each. M(canary.ecs.ecs_fleet_release) starts the
     releases of a fleet with it.
   - A release already in flight for the same revision is attached to; a service already running what is asked is
     reported as live; a release that cannot start fails alone, with M(canary.ecs.ecs_deployment)'s message, and
@@ -22,7 +22,7 @@ author:
 options:
   releases:
     description:
-      - The releases to start, in order. Each is a dictionary of M(canary.ecs.ecs_deployment) options for a release
+      - The releases to start, up to eight side by side; the results keep this order. Each is a dictionary of M(canary.ecs.ecs_deployment) options for a release
         (C(cluster), C(service), C(image_tag), C(environment), C(deployment_config_name), C(record), ...), checked as
         that module checks them. C(state) must be C(deployed) and C(wait) is always false.
     type: list
@@ -66,6 +66,9 @@ results:
            {"failed": true, "msg": "ECS service orders does not exist in cluster shop."}]
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
@@ -76,9 +79,29 @@ from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleC
 VALIDATOR = ArgumentSpecValidator(ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_by=REQUIRED_BY)
 
 
+PARALLEL = 8  # releases started side by side: each start is a dozen calls in a row, mostly waiting on AWS
+
+
+class SharedClients(object):
+    """Clients made once for all releases (making a boto3 client costs more than a start's calls), under a lock:
+    making clients is not thread-safe, using them is."""
+
+    def __init__(self, module):
+        self._module = module
+        self._made = {}
+        self._lock = threading.Lock()
+
+    def client(self, service, retry_decorator=None, **extra):
+        key = (service, extra.get("region"))
+        with self._lock:
+            if key not in self._made:
+                self._made[key] = self._module.client(service, retry_decorator=retry_decorator, **extra)
+            return self._made[key]
+
+
 class ReleaseModule(object):
-    """The module as one release sees it: that release's params (with the module's connection options), the rest the
-    module's. Clients are made once for all releases (making a boto3 client costs more than the calls of a start)."""
+    """The module as one release sees it: that release's params (with the module's connection options), the shared
+    clients, the rest the module's."""
 
     def __init__(self, module, params, clients):
         self._module = module
@@ -86,10 +109,7 @@ class ReleaseModule(object):
         self._clients = clients
 
     def client(self, service, retry_decorator=None, **extra):
-        key = (service, extra.get("region"))
-        if key not in self._clients:
-            self._clients[key] = self._module.client(service, retry_decorator=retry_decorator, **extra)
-        return self._clients[key]
+        return self._clients.client(service, retry_decorator=retry_decorator, **extra)
 
     def __getattr__(self, name):
         return getattr(self._module, name)
@@ -122,8 +142,9 @@ def start_one(module, index, given, clients):
 
 def main():
     module = AnsibleCanaryECSModule(argument_spec=dict(releases=dict(type="list", elements="dict", required=True)), supports_check_mode=True)
-    clients = {}
-    results = [start_one(module, index, given, clients) for index, given in enumerate(module.params["releases"])]
+    releases, clients = module.params["releases"], SharedClients(module)
+    with ThreadPoolExecutor(max_workers=max(1, min(PARALLEL, len(releases)))) as pool:
+        results = list(pool.map(lambda item: start_one(module, item[0], item[1], clients), enumerate(releases)))
     module.exit_json(changed=any(result.get("changed") for result in results), results=results)
 
 

@@ -26,7 +26,7 @@ def test_each_release_gets_its_own_params_the_connection_and_shared_clients():
         seen.append(release_module)
         return {"changed": True, "deployment_id": "d-%d" % len(seen), "warnings": ["alarm x is not on the canary's side"]}, False
 
-    clients = {}
+    clients = ecs_fleet_start.SharedClients(module)
     with patch.object(ecs_fleet_start, "run_recorded", side_effect=run):
         first = ecs_fleet_start.start_one(module, 0, {"cluster": "c", "service": "a", "image_tag": "v2", "secret_environment": {"TOKEN": "s3cr3t"}}, clients)
         second = ecs_fleet_start.start_one(module, 1, {"cluster": "c", "service": "b", "image_tag": 7}, clients)
@@ -48,11 +48,11 @@ def test_each_release_gets_its_own_params_the_connection_and_shared_clients():
 def test_a_wrong_release_fails_alone_naming_it_and_the_option():
     module = fleet_module()
     with patch.object(ecs_fleet_start, "run_recorded") as run:
-        unknown = ecs_fleet_start.start_one(module, 2, {"cluster": "c", "service": "a", "imagetag": "v2"}, {})
-        both = ecs_fleet_start.start_one(module, 3, {"cluster": "c", "service": "a", "image": "x:1", "image_tag": "v2"}, {})
-        nothing = ecs_fleet_start.start_one(module, 4, {"cluster": "c", "service": "a"}, {})
-        stop = ecs_fleet_start.start_one(module, 5, {"cluster": "c", "service": "a", "state": "stopped"}, {})
-        missing = ecs_fleet_start.start_one(module, 6, {"service": "a", "image_tag": "v2"}, {})
+        unknown = ecs_fleet_start.start_one(module, 2, {"cluster": "c", "service": "a", "imagetag": "v2"}, ecs_fleet_start.SharedClients(module))
+        both = ecs_fleet_start.start_one(module, 3, {"cluster": "c", "service": "a", "image": "x:1", "image_tag": "v2"}, ecs_fleet_start.SharedClients(module))
+        nothing = ecs_fleet_start.start_one(module, 4, {"cluster": "c", "service": "a"}, ecs_fleet_start.SharedClients(module))
+        stop = ecs_fleet_start.start_one(module, 5, {"cluster": "c", "service": "a", "state": "stopped"}, ecs_fleet_start.SharedClients(module))
+        missing = ecs_fleet_start.start_one(module, 6, {"service": "a", "image_tag": "v2"}, ecs_fleet_start.SharedClients(module))
     assert unknown["failed"] and unknown["msg"].startswith("releases[2]: ") and "imagetag" in unknown["msg"]
     assert both["failed"] and "releases[3]" in both["msg"] and "image" in both["msg"] and "image_tag" in both["msg"]
     assert nothing["failed"] and nothing["msg"].startswith("releases[4]: state=deployed needs what to release")
@@ -72,7 +72,7 @@ def test_a_release_that_cannot_start_fails_with_its_message_and_the_next_still_s
         return answer
 
     with patch.object(ecs_fleet_start, "run_recorded", side_effect=run):
-        failed = ecs_fleet_start.start_one(module, 0, {"cluster": "c", "service": "a", "image_tag": "v2"}, {})
-        started = ecs_fleet_start.start_one(module, 1, {"cluster": "c", "service": "b", "image_tag": "v2"}, {})
+        failed = ecs_fleet_start.start_one(module, 0, {"cluster": "c", "service": "a", "image_tag": "v2"}, ecs_fleet_start.SharedClients(module))
+        started = ecs_fleet_start.start_one(module, 1, {"cluster": "c", "service": "b", "image_tag": "v2"}, ecs_fleet_start.SharedClients(module))
     assert failed == {"failed": True, "msg": "ECS service a does not exist in cluster c."}
     assert started["deployment_id"] == "d-2"
