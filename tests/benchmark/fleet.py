@@ -155,16 +155,8 @@ def main():
     looks = result["api_calls_per_look"]
     ended = [calls.get("GetDeploymentTarget", 0) for calls in looks]  # releases given their final full look in that look
     routing = [calls.get("BatchGetDeploymentGroups", 0) + calls.get("DescribeServices", 0) for calls in looks]
-    # a look's batched reads: all but the routing (once per release) and the final looks (once per release)
-    batched = [
-        sum(calls.values())
-        - route
-        - calls.get("GetDeployment", 0)
-        - calls.get("GetDeploymentTarget", 0)
-        - calls.get("DescribeAlarmHistory", 0)
-        - (done if calls.get("DescribeAlarms", 0) > done else 0)
-        for calls, route, done in zip(looks, routing, ended, strict=True)
-    ]
+    # a look's batched reads (fewer than 100 alarms: one DescribeAlarms; the final looks make the others)
+    batched = [calls.get("BatchGetDeployments", 0) + calls.get("DescribeListeners", 0) + min(1, calls.get("DescribeAlarms", 0)) for calls in looks]
     per_look = max(batched)
     single_per_look = 4  # a single release's full look (GetDeployment, GetDeploymentTarget, DescribeAlarms, GetDeploymentGroup)
     rows = [
