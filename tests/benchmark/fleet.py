@@ -25,9 +25,8 @@ import time
 from release import TREE, VENV_BIN, CountingProxy, environment
 
 from canary_sandbox.awsclients import Clients
-from canary_sandbox.engine.testing import setup_group
+from canary_sandbox.engine.testing import stack_with_alarms
 from canary_sandbox.readback import minute_seconds
-from canary_sandbox.stack import make_ecs_stack
 
 SERVICES = 20
 CANARY_SECONDS = 20
@@ -48,27 +47,7 @@ def sandbox_cpu_seconds():
 
 
 def build(clients, count, config):
-    stacks = []
-    for index in range(count):
-        name = "bf%02d" % index
-        stack = make_ecs_stack(clients, name)
-        load_balancer = stack.load_balancer_arn.split(":loadbalancer/", 1)[1]
-        alarm = "%s-5xx" % name
-        clients("cloudwatch").put_metric_alarm(
-            AlarmName=alarm,
-            Namespace="AWS/ApplicationELB",
-            MetricName="HTTPCode_Target_5XX_Count",
-            Dimensions=[{"Name": "TargetGroup", "Value": stack.blue_target_group_arn.split(":")[-1]}, {"Name": "LoadBalancer", "Value": load_balancer}],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=5,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            TreatMissingData="notBreaching",
-        )
-        setup_group(clients, stack, name, deploymentConfigName=config, alarmConfiguration={"enabled": True, "alarms": [{"name": alarm}]})
-        stacks.append((name, stack))
-    return stacks
+    return [("bf%02d" % index, stack_with_alarms(clients, "bf%02d" % index, threshold=5, deploymentConfigName=config)) for index in range(count)]
 
 
 def run(endpoint, command, parse=True):

@@ -1,9 +1,9 @@
 """A fleet release (playbooks/fleet.yml, canary.ecs.ecs_fleet_release) of five services in one sandbox.
 
-The five stacks are built straight in the sandbox (canary_sandbox.stack, seconds each), each with
-its deployment group and a 5xx alarm on its load balancer that stops a release at the first error
-count of a minute. Every assertion reads the sandbox back: which deployments exist, what each
-service's primary task set runs, what the alarms did.
+The five stacks are built straight in the sandbox (canary_sandbox.engine.testing.stack_with_alarms,
+seconds each), each with its deployment group and the seed's 5xx alarm on each target group,
+stopping a release at the first error of a minute. Every assertion reads the sandbox back: which
+deployments exist, what each service's primary task set runs, what the alarms did.
 """
 
 import datetime
@@ -16,8 +16,7 @@ import pytest
 from conftest import PlaybookRun
 from release_helpers import lasting_config, playbook_command
 
-from canary_sandbox.engine.testing import setup_group, wait_for
-from canary_sandbox.stack import make_ecs_stack
+from canary_sandbox.engine.testing import stack_with_alarms, wait_for
 from canary_sandbox.traffic import Traffic, listener_url
 
 NAMES = ["fl-a", "fl-b", "fl-c", "fl-d", "fl-e"]
@@ -26,36 +25,7 @@ SECRET = "fleet-s3cret-value-4821"  # a secret_environment value: never in any o
 
 @pytest.fixture(scope="module")
 def fleet(own_sandbox_env):
-    clients = own_sandbox_env.clients
-    stacks = {}
-    for name in NAMES:
-        built = make_ecs_stack(clients, name)
-        load_balancer = built.load_balancer_arn.split(":loadbalancer/", 1)[1]
-        alarms = []
-        # the seed's alarm on each target group (the canary is on either, by turns), at the first error
-        for color, arn in (("blue", built.blue_target_group_arn), ("green", built.green_target_group_arn)):
-            alarms.append(f"{name}-5xx-{color}")
-            clients("cloudwatch").put_metric_alarm(
-                AlarmName=alarms[-1],
-                Namespace="AWS/ApplicationELB",
-                MetricName="HTTPCode_Target_5XX_Count",
-                Dimensions=[{"Name": "TargetGroup", "Value": arn.split(":")[-1]}, {"Name": "LoadBalancer", "Value": load_balancer}],
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=1,
-                ComparisonOperator="GreaterThanOrEqualToThreshold",
-                TreatMissingData="notBreaching",
-            )
-        setup_group(
-            clients,
-            built,
-            name,
-            alarmConfiguration={"enabled": True, "alarms": [{"name": alarm} for alarm in alarms]},
-            autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]},
-        )
-        stacks[name] = built
-    return stacks
+    return {name: stack_with_alarms(own_sandbox_env.clients, name) for name in NAMES}
 
 
 def entries(fleet, **per_name):

@@ -107,6 +107,33 @@ def setup_group(aws, stack, name, termination_wait=0, **overrides):
     codedeploy.create_deployment_group(**args)
 
 
+def stack_with_alarms(aws, name, threshold=1, **group):
+    """A stack and its deployment group, all called `name`, stopped and rolled back by the seed's 5xx alarm on each
+    target group (`<name>-5xx-blue`/`-green`, a Sum of `threshold` errors in a minute); `group` overrides the
+    group's arguments (deploymentConfigName, ...)."""
+    built = make_ecs_stack(aws, name)
+    load_balancer = built.load_balancer_arn.split(":loadbalancer/", 1)[1]
+    alarms = []
+    for color, arn in (("blue", built.blue_target_group_arn), ("green", built.green_target_group_arn)):
+        alarms.append(f"{name}-5xx-{color}")
+        aws("cloudwatch").put_metric_alarm(
+            AlarmName=alarms[-1],
+            Namespace="AWS/ApplicationELB",
+            MetricName="HTTPCode_Target_5XX_Count",
+            Dimensions=[{"Name": "TargetGroup", "Value": arn.split(":")[-1]}, {"Name": "LoadBalancer", "Value": load_balancer}],
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=threshold,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+        )
+    group.setdefault("alarmConfiguration", {"enabled": True, "alarms": [{"name": alarm} for alarm in alarms]})
+    group.setdefault("autoRollbackConfiguration", {"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]})
+    setup_group(aws, built, name, **group)
+    return built
+
+
 def stack_with_group(aws, name):
     """A canary_sandbox/stack.py stack with its application and deployment group, all called `name`."""
     built = make_ecs_stack(aws, name)
