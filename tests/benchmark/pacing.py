@@ -65,8 +65,9 @@ def deployment(routing, stop_after=None):
     return the_plan, look, ended
 
 
-def follow(routing, how, stop_after=None):
-    """(looks, API calls, seconds from the end to the look that saw it) of one way of waiting."""
+def follow(routing, how, stop_after=None, poll=POLL):
+    """(looks, API calls, seconds from the end to the look that saw it) of one way of waiting, looking every `poll`
+    seconds where a way looks at a fixed pace (poll_interval)."""
     the_plan, look_at, ended = deployment(routing, stop_after)
     clock = {"now": START}
     tracker = progress.Tracker(the_plan)
@@ -91,9 +92,9 @@ def follow(routing, how, stop_after=None):
         clock["now"] += seconds
 
     if how in ("fixed", "cli"):
-        interval, look = POLL, full
+        interval, look = poll, full
     else:
-        interval = pacing.paced(tracker, POLL, how == "judged")
+        interval = pacing.paced(tracker, poll, how == "judged")
         look = pacing.Looks(tracker, full, glance if how != "paced" else lambda: None, how == "judged")
     watch(look, observe.is_terminal, 7200, interval, first=look(), on_look=tracker.observe, clock=lambda: clock["now"], sleep=sleep)
     return len(moments), calls[0], moments[-1] - ended
@@ -115,6 +116,16 @@ def main():
         for how, label in ways:
             looks, calls, delay = follow(routing, how)
             print("| %s | %s | %d | %d | %.1f s |" % (name, label, looks, calls, delay))
+    print()
+    print("The seed's release by the plan with glances, at a slower poll_interval (the pace before the shift, and a")
+    print("quarter of the longest sleep between changes):")
+    print()
+    print("| poll_interval | looks | API calls | end seen after | a stop at %d min %d s seen after |" % divmod(STOPPED_AFTER, 60))
+    print("|---:|---:|---:|---:|---:|")
+    for poll in (15, 30, 60):
+        looks, calls, delay = follow(CONFIGS[0][1], "glanced", poll=poll)
+        _looks, _calls, stop_delay = follow(CONFIGS[0][1], "glanced", STOPPED_AFTER, poll=poll)
+        print("| %d s | %d | %d | %.1f s | %.1f s |" % (poll, looks, calls, delay, stop_delay))
     print()
     print("A deployment stopped by an alarm %d min %d s into the seed's bake (CodeDeploy rolls back on its own):" % divmod(STOPPED_AFTER, 60))
     print()
