@@ -55,13 +55,19 @@ def live_image(env, stack):
     return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["containerDefinitions"][0]["image"]
 
 
-def run_fleet(env, fleet_vars, expect_failure=False, timeout=600):
+def run_fleet(env, fleet_vars, expect_failure=False, timeout=600, check=False):
     """fleet.yml with the JSON callback: (the fleet task's result, the progress lines on stderr)."""
     extra = {"fleet_poll_interval": 1, "release_record_dir": ""}
     extra.update(fleet_vars)
     command, cwd, extra_env = playbook_command("fleet.yml")
     process = subprocess.run(
-        command + ["-e", json.dumps(extra)], cwd=cwd, env=dict(env.env, **extra_env), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        command + ["-e", json.dumps(extra)] + (["--check"] if check else []),
+        cwd=cwd,
+        env=dict(env.env, **extra_env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
     run = PlaybookRun(command, process.returncode, process.stdout, process.stderr)
     assert (run.rc != 0) == expect_failure, repr(run)
@@ -86,6 +92,13 @@ def assert_batched(result, services, routed=True):
     if routed:
         # once routed, a look at releases in flight is the batch reads alone
         assert [calls for calls in looks if set(calls) == {"BatchGetDeployments", "DescribeAlarms", "DescribeListeners"}], looks
+
+
+def test_check_mode_says_what_each_release_would_do_and_starts_nothing(own_sandbox_env, fleet):
+    result, _output = run_fleet(own_sandbox_env, {"fleet_services": entries(fleet), "fleet_defaults": {"image_tag": "v2"}}, check=True)
+    assert result["msg"] == "Would release 5 services (5 would change)." and result["changed"], result
+    assert all(result["releases"][name]["msg"].startswith("Would register a revision of") for name in NAMES)
+    assert all(deployments(own_sandbox_env, name) == [] for name in NAMES)
 
 
 def test_five_services_succeed_three_at_a_time_with_batched_looks(own_sandbox_env, fleet):
@@ -209,6 +222,30 @@ def test_carry_on_releases_the_rest_after_a_rollback(own_sandbox_env, fleet):
         assert status == ("Stopped" if name == "fl-c" else "Succeeded"), (name, status)
     assert result["summary"]["rolled_back"] == ["fl-c"] and sorted(result["summary"]["succeeded"]) == ["fl-a", "fl-b", "fl-d", "fl-e"], result["summary"]
     assert_batched(result, 2, routed=False)
+
+
+def test_roll_back_stops_the_release_in_flight_when_another_rolls_back(own_sandbox_env, fleet):
+    failing = lasting_config(own_sandbox_env, "fleet-canary-20s", real_seconds=20)
+    slow = lasting_config(own_sandbox_env, "fleet-canary-90s", real_seconds=90)
+    before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
+    per_name = {
+        "fl-d": {"environment": {"SANDBOX_FAILURE_RATE": "1.0"}, "deployment_config_name": failing},
+        "fl-e": {"deployment_config_name": slow},
+    }
+    services = [item for item in entries(fleet, **per_name) if item["name"] in ("fl-d", "fl-e")]
+    with _failing_canary(own_sandbox_env, fleet, "fl-d"):
+        result, output = run_fleet(
+            own_sandbox_env, {"fleet_services": services, "fleet_defaults": {"image_tag": "v6"}, "fleet_halt": "roll_back"}, expect_failure=True
+        )
+    bad, stopped = (deployments(own_sandbox_env, name)[before[name]] for name in ("fl-d", "fl-e"))
+    assert bad["status"] == "Stopped" and bad["errorInformation"]["code"] == "ALARM_ACTIVE", bad
+    # stopped by the fleet with rollback, well before its 90-second canary ended
+    assert stopped["status"] == "Stopped" and stopped["errorInformation"]["code"] == "MANUAL_STOP", stopped
+    assert (stopped["completeTime"] - stopped["createTime"]).total_seconds() < 80
+    assert live_image(own_sandbox_env, fleet["fl-e"]).endswith(":v4"), "fl-e went back to what ran before"
+    summary = result["summary"]
+    assert summary["rolled_back"] == ["fl-d", "fl-e"] and summary["halted"] == "fl-d rolled back", summary
+    assert "halted: fl-d rolled back; rolling back the releases in flight" in output
 
 
 def test_an_interrupted_fleet_run_again_attaches_and_starts_nothing_twice(own_sandbox_env, fleet):
