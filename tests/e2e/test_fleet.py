@@ -149,7 +149,7 @@ def test_the_same_fleet_again_finds_every_service_already_live(own_sandbox_env, 
             "services[5] (ghost): ECS service no-such-service does not exist",
         ),
         ({"fleet_twice": True}, "release the same ECS service"),
-        ({"fleet_max_in_flight": -1}, "max_in_flight must be 1 or more"),
+        ({"fleet_max_in_flight": 0}, "max_in_flight must be 1 or more (how many releases may run at once), got 0"),
         ({"fleet_first_wave": ["nobody"]}, "first_wave names nobody, not in services"),
         (
             {"fleet_services_extra": [{"name": "nothing", "cluster": "c", "service": "s", "image_tag": ""}], "fleet_defaults": {}},
