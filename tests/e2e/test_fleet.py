@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 from conftest import PlaybookRun
-from release_helpers import lasting_config, playbook_command
+from release_helpers import lasting_config, playbook_command, recorded
 
 from canary_sandbox.engine.testing import stack_with_alarms, wait_for
 from canary_sandbox.traffic import Traffic, listener_url
@@ -57,7 +57,9 @@ def live_image(env, stack):
 
 def run_fleet(env, fleet_vars, expect_failure=False, timeout=600, check=False):
     """fleet.yml with the JSON callback: (the fleet task's result, the progress lines on stderr)."""
-    extra = {"fleet_poll_interval": 1, "release_record_dir": ""}
+    extra = {"fleet_poll_interval": 1}
+    if "change_ref" not in fleet_vars:
+        extra["release_record_dir"] = ""  # no records but where a test asks for them
     extra.update(fleet_vars)
     command, cwd, extra_env = playbook_command("fleet.yml")
     process = subprocess.run(
@@ -287,3 +289,16 @@ def test_an_interrupted_fleet_run_again_attaches_and_starts_nothing_twice(own_sa
     attached = [name for name in NAMES if result["releases"][name].get("attached")]
     assert attached and "attached to deployment" in output, output[-3000:]
     assert sorted(result["summary"]["succeeded"] + result["summary"]["already_live"]) == NAMES, result["summary"]
+
+
+def test_each_release_of_the_fleet_keeps_its_record_and_report(own_sandbox_env, fleet):
+    services = [item for item in entries(fleet) if item["name"] in ("fl-a", "fl-b")]
+    # the playbook's default record directory (CANARY_ECS_RECORD_DIR in the e2e environment), a change reference
+    result, output = run_fleet(own_sandbox_env, {"fleet_services": services, "fleet_defaults": {"image_tag": "v7"}, "change_ref": "CHG-FLEET-7"})
+    assert result["summary"]["succeeded"] == ["fl-a", "fl-b"], result["summary"]
+    for name in ("fl-a", "fl-b"):
+        released = result["releases"][name]
+        record, html = recorded(own_sandbox_env, released["deployment_id"])
+        assert record["change"]["change_ref"] == "CHG-FLEET-7" and record["release"]["image_tag"] == "v7", record
+        assert record["outcome"]["succeeded"] and "<svg" in html
+        assert released["release_record_path"].endswith(released["deployment_id"] + ".json")
