@@ -11,16 +11,7 @@ from unittest.mock import MagicMock, patch
 import pytest
 
 from ansible_collections.canary.ecs.plugins.action import ecs_fleet_release as action
-
-T0 = 1764655200.0
-PLAN = {
-    "type": "TimeBasedCanary",
-    "steps": [{"share": 10.0, "minutes": 1.0}, {"share": 100.0, "minutes": 0}],
-    "shift_minutes": 1.0,
-    "termination_wait_minutes": 0,
-    "wait_for_approval": False,
-    "minute_seconds": 1.0,
-}
+from ansible_collections.canary.ecs.tests.unit.plugins.action.test_ecs_deployment import PLAN, T0
 
 
 def snap(deployment_id, status, share=None, error=None):
