@@ -18,6 +18,7 @@
 """
 
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.canary.ecs.plugins.action import ecs_deployment as single
 from ansible_collections.canary.ecs.plugins.module_utils._fleet import policy, spec, table
@@ -25,6 +26,7 @@ from ansible_collections.canary.ecs.plugins.module_utils._release import observe
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import describe_plan
 from ansible_collections.canary.ecs.plugins.module_utils._release.release import timed_out
 from ansible_collections.canary.ecs.plugins.module_utils._release.watch import DEFAULT_INTERVAL, MAX_ERRORS, LookFailed, WaitTimeout, watch
+from ansible_collections.canary.ecs.plugins.modules.ecs_fleet_release import ARGUMENT_SPEC
 
 INFO_MODULE = "canary.ecs.ecs_fleet_info"
 START_MODULE = "canary.ecs.ecs_fleet_start"
@@ -74,7 +76,14 @@ class ActionModule(single.ActionModule):
     def run(self, tmp=None, task_vars=None):
         result = super(single.ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        self._connection_args = dict((key, args[key]) for key in single.CONNECTION if key in args)
+        self._connection_args, unknown = _connection(args)
+        if unknown:
+            return dict(
+                result,
+                failed=True,
+                msg="Nothing was started: unknown option(s) %s; ecs_fleet_release takes %s and the AWS connection options."
+                % (", ".join(unknown), ", ".join(sorted(ARGUMENT_SPEC))),
+            )
         try:
             first_wave = args.get("first_wave")
             if isinstance(first_wave, str) and first_wave.strip().isdigit():
@@ -320,6 +329,16 @@ class ActionModule(single.ActionModule):
                 rows.append(table.row(entry.name, state))
         for line in table.render(rows):
             say(line)
+
+
+def _connection(args):
+    """(the AWS connection options given, under their own names even when given by an alias; the names nothing knows)."""
+    names = {}
+    for name, option in aws_argument_spec().items():
+        names[name] = name
+        names.update((alias, name) for alias in option.get("aliases") or [])
+    given = dict((names[key], value) for key, value in args.items() if key in names)
+    return given, sorted(key for key in args if key not in names and key not in ARGUMENT_SPEC)
 
 
 def _int(value):

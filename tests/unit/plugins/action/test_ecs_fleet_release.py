@@ -155,3 +155,15 @@ def test_a_wrong_description_fails_before_any_call(said):
     answers = Answers(runs=[], looks=[])
     result = run(plugin({}, answers), fleet_args(max_in_flight="0"))
     assert result["failed"] and "max_in_flight must be 1 or more" in result["msg"] and answers.calls == []
+
+
+def test_an_unknown_option_starts_nothing_and_aliases_of_the_connection_are_forwarded(said):
+    answers = Answers(runs=[], looks=[])
+    result = run(plugin({}, answers), fleet_args(max_inflight=2))
+    assert result["failed"] and result["msg"].startswith("Nothing was started: unknown option(s) max_inflight;") and answers.calls == []
+    args = fleet_args(aws_endpoint_url="http://127.0.0.1:1")
+    del args["region"]
+    args["aws_region"] = "eu-west-1"
+    answers = Answers(runs=[], looks=[], services=[{"cluster": "c", "service": name, "exists": False, "deployment_controller": None} for name in "ab"])
+    run(plugin({}, answers), args)
+    assert (answers.calls[0]["region"], answers.calls[0]["endpoint_url"]) == ("eu-west-1", "http://127.0.0.1:1")
