@@ -52,7 +52,7 @@ class Release(object):
         self.key = None
         self.stopped_by_fleet = False
 
-    def request(self, connection):
+    def request(self):
         item = {"deployment_id": self.first["deployment_id"], "cluster": self.entry.args["cluster"], "service": self.entry.args["service"]}
         item["alarm_names"] = list(self.first.get("alarm_names") or [])
         item.update((key, value) for key, value in self.route.items() if value)
@@ -222,7 +222,7 @@ class ActionModule(single.ActionModule):
         """One batched look at every release in flight; ended ones are finished; then what may start, starts."""
         running = [self._running[name] for name in self._schedule.in_flight()]
         if running:
-            found = self._info(self._task_vars, releases=[release.request(self._connection_args) for release in running])
+            found = self._info(self._task_vars, releases=[release.request() for release in running])
             self._calls.append(found.get("api_calls") or {})
             self._looks += 1
             for release in running:
