@@ -121,15 +121,7 @@ def _weights(clients, releases, counter):
     weights = {}
     for chunk in _chunks(arns, BATCH_LISTENERS):
         for listener in _describe_listeners(clients("elbv2"), chunk):
-            forward = {}
-            for action in listener.get("DefaultActions") or []:
-                if action.get("Type") != "forward":
-                    continue
-                weighted = (action.get("ForwardConfig") or {}).get("TargetGroups")
-                for item in weighted or [{"TargetGroupArn": action.get("TargetGroupArn"), "Weight": 1}]:
-                    if item.get("TargetGroupArn"):
-                        forward[item["TargetGroupArn"]] = forward.get(item["TargetGroupArn"], 0) + int(item.get("Weight", 1))
-            weights[listener["ListenerArn"]] = forward
+            weights[listener["ListenerArn"]] = release_api.forward_weights(listener)
         counter.add("DescribeListeners")
     return weights
 

@@ -133,13 +133,20 @@ def live_target_groups(elbv2, listener_arns):
         return []
     live = []
     for listener in elbv2.describe_listeners(aws_retry=True, ListenerArns=list(listener_arns))["Listeners"]:
-        for action in listener.get("DefaultActions") or []:
-            if action.get("Type") != "forward":
-                continue
-            weighted = (action.get("ForwardConfig") or {}).get("TargetGroups")
-            arns = [item["TargetGroupArn"] for item in weighted if item.get("Weight", 1) > 0] if weighted else [action.get("TargetGroupArn")]
-            live.extend(arn.split(":")[-1] for arn in arns if arn)
+        live.extend(arn.split(":")[-1] for arn, weight in forward_weights(listener).items() if weight > 0)
     return sorted(set(live))
+
+
+def forward_weights(listener):
+    """{target group ARN: weight} of a described listener's default forward action(s) (a plain forward weighs 1)."""
+    weights = {}
+    for action in listener.get("DefaultActions") or []:
+        if action.get("Type") != "forward":
+            continue
+        for item in (action.get("ForwardConfig") or {}).get("TargetGroups") or [{"TargetGroupArn": action.get("TargetGroupArn"), "Weight": 1}]:
+            if item.get("TargetGroupArn"):
+                weights[item["TargetGroupArn"]] = weights.get(item["TargetGroupArn"], 0) + int(item.get("Weight", 1))
+    return weights
 
 
 def metric_data(cloudwatch, series, start, end, period=60):
