@@ -232,17 +232,22 @@ def _target_groups_answer_every_default_attribute():
 
 
 def _services_keep_their_health_check_grace_period():
-    """AWS keeps CreateService's healthCheckGracePeriodSeconds and answers it; moto drops it at creation
-    (UpdateService's value it keeps)."""
+    """AWS keeps CreateService's healthCheckGracePeriodSeconds and deploymentConfiguration and answers
+    them; moto drops both at creation (UpdateService's values it keeps)."""
     from moto.ecs.responses import EC2ContainerServiceResponse
 
     original = EC2ContainerServiceResponse.create_service
 
     def create_service(self):
         result = original(self)
+        service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
         grace = self._get_param("healthCheckGracePeriodSeconds")
         if grace is not None:
-            self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName")).health_check_grace_period_seconds = grace
+            service.health_check_grace_period_seconds = grace
+        # AWS keeps deploymentConfiguration too (strategy, bake time, alarms, hooks); moto drops it at creation
+        configuration = self._get_param("deploymentConfiguration")
+        if configuration is not None:
+            service.deployment_configuration = configuration
         return result
 
     EC2ContainerServiceResponse.create_service = create_service

@@ -68,15 +68,16 @@ def _load_only_needed_managed_policies():
 def default_extensions():
     """Every extension the sandbox runs, in start order: the CodeDeploy control plane, alarm
     evaluation (moto never evaluates alarms), the data plane (listener ports, tasks, ALB
-    metrics), the engine that runs CodeDeploy ECS deployments through their lifecycle, and ECR's
-    scan findings as seeded."""
+    metrics), the engine that runs CodeDeploy ECS deployments through their lifecycle, ECS's own
+    service deployments (blue/green, linear, canary), and ECR's scan findings as seeded."""
     from .cloudwatch.alarms import AlarmEvaluator
     from .codedeploy.service import CodeDeployExtension
     from .dataplane.extension import DataPlane
     from .ecr import ScanFindings
     from .engine.extension import DeploymentEngine
+    from .servicedeploy.extension import ServiceDeployments
 
-    return [CodeDeployExtension(), AlarmEvaluator(), DataPlane(), DeploymentEngine(), ScanFindings()]
+    return [CodeDeployExtension(), AlarmEvaluator(), DataPlane(), DeploymentEngine(), ServiceDeployments(), ScanFindings()]
 
 
 class Sandbox:

@@ -8,13 +8,13 @@ import time
 
 import pytest
 
+from canary_sandbox.dataplane import rules
 from canary_sandbox.dataplane.discovery import (
     MAX_TASKS,
     TaskSpec,
     container_behaviour,
     container_start,
     deployments_of,
-    forwarded_target_groups,
     image_version,
     load_balancer_dimension,
     stickiness_seconds,
@@ -192,7 +192,7 @@ def test_terminal_action_and_forward_groups():
     assert terminal_action(actions) is weighted
     assert forward_groups(weighted) == (((TG_BLUE, 90), (TG_GREEN, 10)), 60)
     assert forward_groups({"Type": "forward", "TargetGroupArn": TG_BLUE}) == (((TG_BLUE, 1),), None)
-    assert forwarded_target_groups(actions) == {TG_BLUE, TG_GREEN}
+    assert rules.forwarded_target_groups(rules.default_only(actions)) == {TG_BLUE, TG_GREEN}
     assert terminal_action([]) is None
 
 
@@ -288,3 +288,52 @@ def test_discovery_interval_setting():
     assert discovery_interval_setting({"CANARY_SANDBOX_DISCOVERY_SECONDS": "1.5"}) == 1.5
     with pytest.raises(ValueError, match="CANARY_SANDBOX_DISCOVERY_SECONDS='fast': expected a positive number"):
         discovery_interval_setting({"CANARY_SANDBOX_DISCOVERY_SECONDS": "fast"})
+
+
+RULE_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+
+
+def _forward(blue, green):
+    return (
+        {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": TG_BLUE, "Weight": blue}, {"TargetGroupArn": TG_GREEN, "Weight": green}]}},
+    )
+
+
+def test_rules_in_priority_order_default_last():
+    described = [
+        {"Priority": "default", "IsDefault": True, "Conditions": [], "Actions": [{"Type": "fixed-response"}]},
+        {"Priority": "20", "Conditions": [{"Field": "path-pattern", "Values": ["/*"]}], "Actions": list(_forward(0, 100))},
+        {"Priority": "3", "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}], "Actions": list(_forward(90, 10))},
+    ]
+    found = rules.from_described(described)
+    assert [rule.priority for rule in found][:2] == [3.0, 20.0] and found[-1].conditions == ()
+    assert rules.actions_for(found, "GET", "/api/orders?x=1") == _forward(90, 10)
+    assert rules.actions_for(found, "GET", "/health") == _forward(0, 100)
+    assert rules.forwarded_target_groups(found) == {TG_BLUE, TG_GREEN}
+
+
+@pytest.mark.parametrize(
+    "condition, request_, matches",
+    [
+        ({"Field": "host-header", "HostHeaderConfig": {"Values": ["*.Example.com"]}}, ("GET", "/", {"Host": "shop.example.com:8080"}), True),
+        ({"Field": "host-header", "HostHeaderConfig": {"Values": ["api.example.com"]}}, ("GET", "/", {"Host": "shop.example.com"}), False),
+        ({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/API/*"]}}, ("GET", "/api/x", {}), False),  # paths are case sensitive
+        ({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/a?c"]}}, ("GET", "/abc", {}), True),
+        ({"Field": "path-pattern", "PathPatternConfig": {"Values": ["/[x]"]}}, ("GET", "/[x]", {}), True),  # brackets are literal
+        ({"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["POST"]}}, ("GET", "/", {}), False),
+        ({"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["y*"]}}, ("GET", "/", {"x-canary": "yes"}), True),
+        ({"Field": "query-string", "QueryStringConfig": {"Values": [{"Key": "v", "Value": "2"}]}}, ("GET", "/?v=2", {}), True),
+        ({"Field": "query-string", "QueryStringConfig": {"Values": [{"Value": "2"}]}}, ("GET", "/?v=3", {}), False),
+        ({"Field": "source-ip", "SourceIpConfig": {"Values": ["127.0.0.0/8"]}}, ("GET", "/", {}), True),
+        ({"Field": "source-ip", "SourceIpConfig": {"Values": ["10.0.0.0/8"]}}, ("GET", "/", {}), False),
+        ({"Field": "something-new", "Values": ["x"]}, ("GET", "/", {}), False),
+    ],
+)
+def test_rule_conditions(condition, request_, matches):
+    found = (rules.Rule(1, (condition,), _forward(0, 100)), rules.Rule(float("inf"), (), _forward(100, 0)))
+    assert (rules.actions_for(found, *request_) == _forward(0, 100)) is matches
+
+
+def test_a_rule_arn_names_its_listener():
+    assert rules.listener_of_rule(RULE_ARN) == RULE_ARN.replace(":listener-rule/", ":listener/").rsplit("/", 1)[0]
+    assert rules.listener_of_rule("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/x/1") is None

@@ -15,6 +15,7 @@ import time
 from botocore.exceptions import ClientError
 
 from ..moto_fidelity import computed_desired_count
+from . import rules
 
 MIN_TASKS = 1
 MAX_TASKS = 3  # enough to show round robin and stickiness; each task is a real local server
@@ -40,6 +41,7 @@ class Listener:
     load_balancer_name: str
     port: int
     actions: tuple  # the listener's DefaultActions as ELBv2 returns them
+    rules: tuple = ()  # rules.Rule, in evaluation order, the default rule last
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,8 +251,20 @@ def discover_listeners(elbv2, ignored_load_balancers=frozenset()):
                         load_balancer_name=balancer["LoadBalancerName"],
                         port=item["Port"],
                         actions=tuple(item.get("DefaultActions") or ()),
+                        rules=listener_rules(elbv2, item["ListenerArn"], item.get("DefaultActions")),
                     )
     return listeners
+
+
+def listener_rules(elbv2, listener_arn, default_actions=()):
+    """The listener's rules in evaluation order (DescribeRules); its default actions alone if it is gone meanwhile."""
+    try:
+        described = [rule for page in elbv2.get_paginator("describe_rules").paginate(ListenerArn=listener_arn) for rule in page["Rules"]]
+    except ClientError as error:
+        if _code(error) == "ListenerNotFound":
+            return rules.default_only(default_actions)
+        raise
+    return rules.from_described(described) if described else rules.default_only(default_actions)
 
 
 def _listeners_of(elbv2, load_balancer_arn):
@@ -258,19 +272,6 @@ def _listeners_of(elbv2, load_balancer_arn):
     for page in elbv2.get_paginator("describe_listeners").paginate(LoadBalancerArn=load_balancer_arn):
         found.extend(page["Listeners"])
     return found
-
-
-def forwarded_target_groups(actions):
-    """Every target group ARN the actions forward to."""
-    arns = set()
-    for action in actions:
-        if action.get("Type") != "forward":
-            continue
-        if action.get("TargetGroupArn"):
-            arns.add(action["TargetGroupArn"])
-        for group in (action.get("ForwardConfig") or {}).get("TargetGroups") or ():
-            arns.add(group["TargetGroupArn"])
-    return arns
 
 
 def stickiness_seconds(attributes):
@@ -365,9 +366,14 @@ def services(ecs):
                         yield service
 
 
-def task_specs(ecs, cache, ignored_target_groups=frozenset(), ecr=None):
-    """(TaskSpec -> count, warnings) for every task set with a target group."""
+def task_specs(ecs, cache, ignored_target_groups=frozenset(), ecr=None, placements=None):
+    """(TaskSpec -> count, warnings) for every task set with a target group.
+
+    `placements` (ECS deployment id -> target group ARN) says where ECS's own blue/green
+    deployments put a revision's tasks: green serves the alternate target group, not the
+    service's loadBalancers[].targetGroupArn."""
     specs = {}
+    placements = placements or {}
     warnings = []
     for service in services(ecs):
         for deployment_id, definition_arn, balancers, count in deployments_of(service):
@@ -395,7 +401,7 @@ def task_specs(ecs, cache, ignored_target_groups=frozenset(), ecr=None):
                 spec = TaskSpec(
                     task_set_id=deployment_id,
                     service_arn=service["serviceArn"],
-                    target_group_arn=balancer["targetGroupArn"],
+                    target_group_arn=placements.get(deployment_id) or balancer["targetGroupArn"],
                     container_name=container["name"],
                     version=image_version(container.get("image", ""), lambda image: cache.image_tags(ecr, image)),
                     failure_rate=failure_rate,
@@ -413,14 +419,15 @@ def task_specs(ecs, cache, ignored_target_groups=frozenset(), ecr=None):
 # --- one pass -----------------------------------------------------------------------------------
 
 
-def discover(elbv2, ecs, cache, ignored=frozenset(), ecr=None):
-    """One discovery pass. `ignored` holds ARNs of resources a reset removed (see DataPlane.reset)."""
+def discover(elbv2, ecs, cache, ignored=frozenset(), ecr=None, placements=None):
+    """One discovery pass. `ignored` holds ARNs of resources a reset removed (see DataPlane.reset);
+    `placements` see task_specs."""
     listeners = discover_listeners(elbv2, ignored)
     forwarded = set()
     for listener in listeners.values():
-        forwarded |= forwarded_target_groups(listener.actions)
+        forwarded |= rules.forwarded_target_groups(listener.rules)
     stickiness = cache.stickiness(elbv2, forwarded - ignored)
-    tasks, warnings = task_specs(ecs, cache, ignored, ecr)
+    tasks, warnings = task_specs(ecs, cache, ignored, ecr, placements)
     return Snapshot(listeners=listeners, stickiness=stickiness, tasks=tasks, warnings=warnings)
 
 

@@ -26,8 +26,8 @@ from .. import moto_fidelity
 from ..guard import assert_loopback
 from ..router import WriteWatch
 from ..server import Extension
-from . import stopped
-from .discovery import MAX_TASKS, DiscoveryCache, discover
+from . import rules, stopped
+from .discovery import MAX_TASKS, DiscoveryCache, discover, listener_rules
 from .metrics import MetricsRecorder, publish
 from .proxy import GroupRoute, ListenerServer
 from .tasks import TaskFleet
@@ -43,7 +43,8 @@ MAX_WARNINGS = 20
 # discovery reads a dozen things from moto, and an idle stack need not cost a tenth of a core.
 QUIET_PASS_INTERVAL = 1.0
 FORCED_PASS_INTERVAL = 0.5  # real seconds between passes a listener port may force (see catch_up)
-LISTENER_WRITES = frozenset({"ModifyListener", "DeleteListener"})  # ELBv2 calls that change a listener's actions
+# ELBv2 calls that change what a listener does: its default actions or its rules
+LISTENER_WRITES = frozenset({"ModifyListener", "DeleteListener", "CreateRule", "ModifyRule", "DeleteRule", "SetRulePriorities"})
 
 
 def discovery_interval_setting(environ=None):
@@ -61,15 +62,16 @@ def discovery_interval_setting(environ=None):
 
 
 class ListenerState:
-    """A listener's port and its cached default actions, refreshed when older than ACTIONS_TTL,
-    and before the next request once the listener has been written to (`changed`)."""
+    """A listener's port and its cached rules (the default one last), refreshed when older than
+    ACTIONS_TTL, and before the next request once the listener or a rule of it has been written
+    to (`changed`)."""
 
     def __init__(self, listener, server, taken):
         self.listener = listener
         self.server = server
-        self.actions = listener.actions
+        self.rules = listener.rules or rules.default_only(listener.actions)
         self.fetched = taken
-        self.changed = 0.0  # monotonic time of the last ModifyListener/DeleteListener seen
+        self.changed = 0.0  # monotonic time of the last write to the listener or its rules seen
         self.refreshing = threading.Lock()
 
     @property
@@ -81,7 +83,7 @@ class ListenerState:
         self.listener = listener
         self.server.listener = listener
         if taken > self.fetched:
-            self.actions = listener.actions
+            self.rules = listener.rules or rules.default_only(listener.actions)
             self.fetched = taken
 
 
@@ -191,8 +193,14 @@ class DataPlane(Extension):
 
     # --- what the listener ports ask (see ListenerServer) ---------------------------------------
 
-    def listener_actions(self, listener_arn):
-        """The listener's default actions, at most actions_ttl old; None once the listener is gone."""
+    def listener_actions(self, listener_arn, method="GET", target="/", headers=None):
+        """The actions of the listener's rule that matches the request (its default actions for
+        the defaults), at most actions_ttl old; None once the listener is gone."""
+        found = self.listener_rules(listener_arn)
+        return None if found is None else rules.actions_for(found, method, target, headers)
+
+    def listener_rules(self, listener_arn):
+        """The listener's rules, at most actions_ttl old; None once the listener is gone."""
         state = self._listeners.get(listener_arn)
         if state is None:
             return None
@@ -207,25 +215,29 @@ class DataPlane(Extension):
                 self._refresh_actions(state)
             finally:
                 state.refreshing.release()
-        return state.actions
+        return state.rules
 
     def _observe(self, request, region):
         """Router observer: mark a listener's cached actions stale once moto has applied a write to it."""
         if request.method != "POST" or not (request.content_type or "").startswith("application/x-www-form-urlencoded"):
             return
-        if request.form.get("Action") not in LISTENER_WRITES:
+        action = request.form.get("Action")
+        if action not in LISTENER_WRITES:
             return
-        state = self._listeners.get(request.form.get("ListenerArn", ""))
-        if state is not None:
-            state.changed = time.monotonic()
+        arns = {request.form.get("ListenerArn", "")}
+        arns.update(rules.listener_of_rule(value) for key, value in request.form.items() if key == "RuleArn" or key.endswith(".RuleArn"))
+        for arn in arns:
+            state = self._listeners.get(arn or "")
+            if state is not None:
+                state.changed = time.monotonic()
 
     def _refresh_actions(self, state):
         asked = time.monotonic()
         try:
-            found = self._elbv2.describe_listeners(ListenerArns=[state.listener.arn])["Listeners"]
+            found = listener_rules(self._elbv2, state.listener.arn, None)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ListenerNotFound":
-                state.actions = ()
+                state.rules = ()
                 state.fetched = asked
                 return
             LOG.warning("data plane: cannot refresh listener %s: %s", state.listener.arn, error)
@@ -233,7 +245,7 @@ class DataPlane(Extension):
         except Exception as error:  # the sandbox may be stopping: keep the cached actions
             LOG.debug("data plane: cannot refresh listener %s: %s", state.listener.arn, error)
             return
-        state.actions = tuple(found[0].get("DefaultActions") or ()) if found else ()
+        state.rules = found
         state.fetched = asked
 
     def group_route(self, target_group_arn):
@@ -296,7 +308,7 @@ class DataPlane(Extension):
             ignored = self._ignored
         taken = time.monotonic()
         try:
-            snapshot = discover(self._elbv2, self._ecs, self._cache, ignored, self._ecr)
+            snapshot = discover(self._elbv2, self._ecs, self._cache, ignored, self._ecr, self._placements())
         except Exception as error:  # keep serving what we have; the next pass tries again
             text = f"{type(error).__name__}: {error}"
             with self._lock:
@@ -316,6 +328,13 @@ class DataPlane(Extension):
             self._last_error = None
             self._warnings = snapshot.warnings[:MAX_WARNINGS]
         return True
+
+    def _placements(self):
+        """Where ECS's own blue/green deployments placed each revision's tasks (none without that extension)."""
+        try:
+            return self.sandbox.extension("servicedeploy").placements()
+        except KeyError:
+            return {}
 
     def _apply(self, snapshot, taken):
         """Match ports, tasks and routes to the snapshot (under the lock); returns servers to close."""

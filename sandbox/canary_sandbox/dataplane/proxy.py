@@ -1,6 +1,7 @@
 """A listener of an application load balancer, as a local HTTP port.
 
-Each request follows the listener's live default action: a forward picks one target
+Each request follows the live actions of the listener's first rule that matches it (rules.py;
+the default action when none does): a forward picks one target
 group at random by weight (or the group a sticky cookie names), then one of its tasks
 (round robin, or the task a sticky cookie names), and proxies the request to that task
 over HTTP. The task's answer goes back to the client with its headers; the load balancer
@@ -265,7 +266,7 @@ class ListenerHandler(QuietHandler):
             self.close_connection = True  # the rest of the stream cannot be trusted
             self._answer_elb(400, b"Bad Request\n")
             return
-        action = terminal_action(server.plane.listener_actions(server.listener.arn))
+        action = terminal_action(server.plane.listener_actions(server.listener.arn, self.command, self.path, self.headers))
         if action is None:
             self._answer_elb(503, elb_error_page(503), content_type="text/html")
         elif action["Type"] == "fixed-response":
@@ -373,7 +374,7 @@ class ListenerHandler(QuietHandler):
 class ListenerServer(LoopbackHTTPServer):
     """The local port of one listener.
 
-    `plane` answers: listener_actions(listener arn), group_route(target group arn) -> GroupRoute
+    `plane` answers: listener_actions(listener arn, method, target, headers), group_route(target group arn) -> GroupRoute
     or None, next_index(target group arn) -> int, catch_up(monotonic time) (a discovery pass
     newer than that), rng, metrics (a MetricsRecorder).
     """
