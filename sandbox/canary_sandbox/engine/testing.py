@@ -112,11 +112,20 @@ def stack_with_alarms(aws, name, threshold=1, **group):
     target group (`<name>-5xx-blue`/`-green`, a Sum of `threshold` errors in a minute); `group` overrides the
     group's arguments (deploymentConfigName, ...)."""
     built = make_ecs_stack(aws, name)
-    load_balancer = built.load_balancer_arn.split(":loadbalancer/", 1)[1]
+    alarms = target_5xx_alarms(aws("cloudwatch"), name, built.load_balancer_arn, built.blue_target_group_arn, built.green_target_group_arn, threshold)
+    group.setdefault("alarmConfiguration", {"enabled": True, "alarms": [{"name": alarm} for alarm in alarms]})
+    group.setdefault("autoRollbackConfiguration", {"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]})
+    setup_group(aws, built, name, **group)
+    return built
+
+
+def target_5xx_alarms(cloudwatch, name, load_balancer_arn, blue_target_group_arn, green_target_group_arn, threshold=1):
+    """The seed's 5xx alarm on each target group, `<name>-5xx-blue`/`-green` (a Sum of `threshold` errors in a minute): their names."""
+    load_balancer = load_balancer_arn.split(":loadbalancer/", 1)[1]
     alarms = []
-    for color, arn in (("blue", built.blue_target_group_arn), ("green", built.green_target_group_arn)):
+    for color, arn in (("blue", blue_target_group_arn), ("green", green_target_group_arn)):
         alarms.append(f"{name}-5xx-{color}")
-        aws("cloudwatch").put_metric_alarm(
+        cloudwatch.put_metric_alarm(
             AlarmName=alarms[-1],
             Namespace="AWS/ApplicationELB",
             MetricName="HTTPCode_Target_5XX_Count",
@@ -128,10 +137,7 @@ def stack_with_alarms(aws, name, threshold=1, **group):
             ComparisonOperator="GreaterThanOrEqualToThreshold",
             TreatMissingData="notBreaching",
         )
-    group.setdefault("alarmConfiguration", {"enabled": True, "alarms": [{"name": alarm} for alarm in alarms]})
-    group.setdefault("autoRollbackConfiguration", {"enabled": True, "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]})
-    setup_group(aws, built, name, **group)
-    return built
+    return alarms
 
 
 def stack_with_group(aws, name):

@@ -509,11 +509,13 @@ class ServiceDeployments(Extension):
             run = self._runs.get(record["serviceDeploymentArn"])
             waiting = [detail["hookId"] for detail in record.get("lifecycleHookDetails") or [] if detail.get("status") == "AWAITING_ACTION"]
         hook_id = params.get("hookId")
+        if not hook_id:
+            raise model.invalid("hookId is required: the lifecycleHookDetails[].hookId of DescribeServiceDeployments.")
         if run is None or not waiting:
             raise model.invalid(f"The service deployment {record['serviceDeploymentArn']} is not paused at a lifecycle hook (status {record['status']}).")
-        if hook_id and hook_id not in waiting:
+        if hook_id not in waiting:
             raise model.invalid(f"hookId {hook_id} is not awaiting action; the deployment waits on {', '.join(waiting)}.")
-        run.answer_hook(hook_id or waiting[0], action)
+        run.answer_hook(hook_id, action)
         return {"serviceDeploymentArn": record["serviceDeploymentArn"]}
 
     # --- timeline --------------------------------------------------------------------------------

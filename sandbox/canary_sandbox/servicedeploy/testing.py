@@ -8,7 +8,7 @@ wait_for_deployment(aws("ecs"), arn, {"SUCCESSFUL"})
 import dataclasses
 import json
 
-from ..engine.testing import wait_for
+from ..engine.testing import target_5xx_alarms, wait_for
 from ..stack import CONTAINER_NAME, CONTAINER_PORT, _network, _target_group, register_version
 
 ECS_TRUST_POLICY = {
@@ -31,6 +31,7 @@ class NativeStack:
     test_rule_arn: str
     role_arn: str
     load_balancer_name: str
+    load_balancer_arn: str
     task_definition_arn: str
 
 
@@ -57,7 +58,8 @@ def native_stack(
     aws, prefix, strategy="CANARY", alarms=None, hooks=None, bake_minutes=1, desired_count=2, cidr="10.0.0.0/16", environment=None, **strategy_settings
 ):
     """A load balancer with weighted rules, two target groups, the ECS infrastructure role and an
-    ECS-controlled service with `strategy` (and its settings: canaryConfiguration=..., linearConfiguration=...)."""
+    ECS-controlled service with `strategy` (and its settings: canaryConfiguration=..., linearConfiguration=...);
+    alarms=True: the seed's 5xx alarms on both target groups (`<prefix>-5xx-blue`/`-green`) roll it back."""
     ec2, elbv2, ecs, iam = aws("ec2"), aws("elbv2"), aws("ecs"), aws("iam")
     vpc_id, subnet_ids, security_group_id = _network(ec2, cidr)
     blue = _target_group(elbv2, f"{prefix}-blue", vpc_id)
@@ -72,8 +74,9 @@ def native_stack(
     ecs.create_cluster(clusterName=cluster)
     task_definition = register_version(ecs, family, "v1", environment)
     configuration = {"strategy": strategy, "bakeTimeInMinutes": bake_minutes, **strategy_settings}
-    if alarms:
-        configuration["alarms"] = {"alarmNames": list(alarms), "enable": True, "rollback": True}
+    if alarms:  # the seed's 5xx alarm on each target group, with rollback
+        names = target_5xx_alarms(aws("cloudwatch"), prefix, balancer_arn, blue, green)
+        configuration["alarms"] = {"alarmNames": names, "enable": True, "rollback": True}
     if hooks:
         configuration["lifecycleHooks"] = hooks
     ecs.create_service(
@@ -99,7 +102,9 @@ def native_stack(
         ],
         networkConfiguration={"awsvpcConfiguration": {"subnets": subnet_ids, "securityGroups": [security_group_id], "assignPublicIp": "DISABLED"}},
     )
-    return NativeStack(prefix, cluster, service, family, blue, green, prod_listener, test_listener, prod_rule, test_rule, role_arn, name, task_definition)
+    return NativeStack(
+        prefix, cluster, service, family, blue, green, prod_listener, test_listener, prod_rule, test_rule, role_arn, name, balancer_arn, task_definition
+    )
 
 
 def start(aws, stack, version, environment=None):
