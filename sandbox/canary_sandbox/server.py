@@ -55,6 +55,7 @@ MANAGED_POLICIES = (
     "AmazonECSTaskExecutionRolePolicy",
     "AmazonEC2ContainerRegistryReadOnly",
     "CloudWatchReadOnlyAccess",
+    "AmazonECSInfrastructureRolePolicyForLoadBalancers",
 )
 
 
