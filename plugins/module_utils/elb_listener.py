@@ -3,10 +3,11 @@
 # Copyright: canary.ecs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""An ALB listener whose traffic belongs to CodeDeploy once it exists.
+"""An ALB listener whose traffic belongs to CodeDeploy (or ECS) once it exists.
 
 CodeDeploy moves an ECS blue/green release by rewriting the production listener's
-default action (the target group pair and their weights). Whoever provisions the
+default action (the target group pair and their weights); ECS's own blue/green, linear and
+canary deployments rewrite the weights of a listener rule instead (the weighted rule). Whoever provisions the
 listener must therefore set that action once, at creation, and never again: a
 re-run that "corrects" it would move live traffic back to a group that may now be
 drained. Everything else on the listener (protocol, certificates, TLS policy, tags)
@@ -27,6 +28,32 @@ def forward_action(target_group_arn):
             "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": target_group_arn, "Weight": 1}]},
         }
     ]
+
+
+def weighted_actions(target_group_arn, alternate_target_group_arn):
+    """A weighted rule's action at creation: everything to the target group, nothing yet to the alternate one."""
+    return [
+        {
+            "Type": "forward",
+            "ForwardConfig": {
+                "TargetGroups": [{"TargetGroupArn": target_group_arn, "Weight": 100}, {"TargetGroupArn": alternate_target_group_arn, "Weight": 0}]
+            },
+        }
+    ]
+
+
+def rule_problem(rule, target_group_arn, alternate_target_group_arn):
+    """A sentence when a weighted rule does not forward to both target groups (ECS needs both), else None."""
+    groups = forwarded_target_groups({"DefaultActions": rule.get("Actions")})
+    if target_group_arn in groups and alternate_target_group_arn in groups:
+        return None
+    return "rule %s (priority %s) forwards to %s; ECS's deployments need it to forward to both %s and %s by weight" % (
+        rule["RuleArn"],
+        rule.get("Priority"),
+        ", ".join(sorted(groups)) or "nothing",
+        target_group_arn,
+        alternate_target_group_arn,
+    )
 
 
 def forwarded_target_groups(listener):
@@ -177,6 +204,35 @@ class ListenerClient:
                 self.client.add_tags(aws_retry=True, ResourceArns=[listener_arn], Tags=ansible_dict_to_boto3_tag_list(to_set))
         except Exception as error:  # pylint: disable=broad-except
             self.module.fail_json_aws(error, msg="Could not update the tags of listener %s" % listener_arn)
+
+    def find_rule(self, listener_arn, priority):
+        """The listener's rule of that priority, or None."""
+        kwargs = dict(ListenerArn=listener_arn)
+        try:
+            while True:
+                page = self.client.describe_rules(aws_retry=True, **kwargs)
+                for rule in page["Rules"]:
+                    if rule.get("Priority") == str(priority):
+                        return rule
+                if not page.get("NextMarker"):
+                    return None
+                kwargs["Marker"] = page["NextMarker"]
+        except Exception as error:  # pylint: disable=broad-except
+            self.module.fail_json_aws(error, msg="Could not list the rules of listener %s" % listener_arn)
+
+    def create_rule(self, listener_arn, priority, path_patterns, actions, tags):
+        kwargs = dict(
+            ListenerArn=listener_arn,
+            Priority=priority,
+            Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": list(path_patterns)}}],
+            Actions=actions,
+        )
+        if tags:
+            kwargs["Tags"] = ansible_dict_to_boto3_tag_list(tags)
+        try:
+            return self.client.create_rule(aws_retry=True, **kwargs)["Rules"][0]
+        except Exception as error:  # pylint: disable=broad-except
+            self.module.fail_json_aws(error, msg="Could not create the weighted rule (priority %s) of listener %s" % (priority, listener_arn))
 
     def delete(self, listener_arn):
         try:

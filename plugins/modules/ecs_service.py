@@ -73,6 +73,91 @@ options:
         description: Its port, 1 to 65535.
         type: int
         required: true
+      alternate_target_group_arn:
+        description:
+          - The alternate (green) target group of ECS's own blue/green, linear and canary deployments
+            (C(advancedConfiguration.alternateTargetGroupArn)). Required with a O(deployment_strategy) of
+            V(BLUE_GREEN), V(LINEAR) or V(CANARY).
+        type: str
+      production_listener_rule_arn:
+        description:
+          - The listener rule whose weights ECS moves for production traffic; it must forward to both target groups
+            (M(canary.ecs.elb_listener) O(canary.ecs.elb_listener#module:weighted_rule) makes one).
+        type: str
+      test_listener_rule_arn:
+        description: The listener rule that sends test traffic to the new revision before production traffic moves.
+        type: str
+      role_arn:
+        description: The IAM role ECS assumes to change the listener rules (trusting C(ecs.amazonaws.com)).
+        type: str
+  deployment_strategy:
+    description:
+      - ECS's own deployment strategy, with O(deployment_controller=ECS). V(CANARY) shifts O(canary.percent) of
+        production traffic, bakes O(canary.bake_minutes), then shifts the rest; V(LINEAR) shifts
+        O(linear.step_percent) every O(linear.step_bake_minutes); V(BLUE_GREEN) shifts everything at once. All three
+        keep the old revision for O(bake_minutes) after the full shift, watching O(deployment_alarms).
+      - Compared and corrected on every run (changing it starts no deployment). Not given, the service's is left alone.
+    type: str
+    choices: ['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY']
+  canary:
+    description: The canary step of V(CANARY).
+    type: dict
+    suboptions:
+      percent:
+        description: Share of production traffic on the new revision during the canary step, 0.1 to 100 in steps of 0.1 (ECS's default 5).
+        type: float
+      bake_minutes:
+        description: Minutes the canary step lasts before the rest shifts, 0 to 1440 (ECS's default 10).
+        type: int
+  linear:
+    description: The steps of V(LINEAR).
+    type: dict
+    suboptions:
+      step_percent:
+        description: Share of production traffic each step moves, 3 to 100 in steps of 0.1 (ECS's default 10).
+        type: float
+      step_bake_minutes:
+        description: Minutes between two steps, 0 to 1440 (ECS's default 6).
+        type: int
+  bake_minutes:
+    description: Minutes both revisions run after the full shift, the old one ready to take traffic back, 0 to 1440.
+    type: int
+  deployment_alarms:
+    description: CloudWatch alarms that stop a deployment (and roll it back) when one is in ALARM.
+    type: dict
+    suboptions:
+      names:
+        description: The alarms' names.
+        type: list
+        elements: str
+        required: true
+      rollback:
+        description: Roll back to the previous revision when an alarm fires.
+        type: bool
+        default: true
+  pause_hooks:
+    description:
+      - Lifecycle hooks of type PAUSE - the deployment waits at these stages for C(ContinueServiceDeployment)
+        (an approval), then takes O(pause_hooks[].timeout_action) after O(pause_hooks[].timeout_minutes).
+    type: list
+    elements: dict
+    suboptions:
+      stages:
+        description: The lifecycle stages to pause at.
+        type: list
+        elements: str
+        required: true
+        choices: ['PRE_SCALE_UP', 'POST_SCALE_UP', 'TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRE_PRODUCTION_TRAFFIC_SHIFT',
+                  'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT']
+      timeout_minutes:
+        description: Minutes to wait, 1 to 20160.
+        type: int
+        default: 1440
+      timeout_action:
+        description: What ECS does when nobody answered in time.
+        type: str
+        default: ROLLBACK
+        choices: ['ROLLBACK', 'CONTINUE']
   network_configuration:
     description:
       - The awsvpc network of the tasks, at creation.
@@ -170,6 +255,33 @@ EXAMPLES = r"""
       canary-ecs:stack: checkout
   register: service
 
+- name: A service ECS releases itself, 10% canary for 15 minutes, rolled back by its alarm, paused for approval
+  canary.ecs.ecs_service:
+    name: orders
+    cluster: checkout
+    task_definition: orders-app:1
+    desired_count: 2
+    deployment_controller: ECS
+    deployment_strategy: CANARY
+    canary:
+      percent: 10
+      bake_minutes: 15
+    bake_minutes: 5
+    deployment_alarms:
+      names: [orders-5xx-blue, orders-5xx-green]
+    pause_hooks:
+      - stages: [POST_TEST_TRAFFIC_SHIFT]
+        timeout_minutes: 60
+    load_balancers:
+      - target_group_arn: "{{ blue.target_groups[0].target_group_arn }}"
+        alternate_target_group_arn: "{{ green.target_groups[0].target_group_arn }}"
+        production_listener_rule_arn: "{{ production.rule.rule_arn }}"
+        role_arn: "{{ ecs_infrastructure_role.role.arn }}"
+        container_name: web
+        container_port: 80
+    network_configuration:
+      subnets: "{{ subnets.subnets | map(attribute='subnet_id') | list }}"
+
 - name: Scale it
   canary.ecs.ecs_service:
     name: checkout
@@ -217,6 +329,10 @@ service:
       description: The deployment controller.
       type: dict
       sample: {"type": "CODE_DEPLOY"}
+    deployment_configuration:
+      description: The deployment configuration (with ECS's own strategies - the strategy and its settings).
+      type: dict
+      sample: {"strategy": "CANARY", "bake_time_in_minutes": 5, "canary_configuration": {"canary_percent": 10.0, "canary_bake_time_in_minutes": 15}}
     load_balancers:
       description: The service's load balancers.
       type: list
@@ -234,7 +350,7 @@ msg:
   sample: Deleted ECS service checkout in cluster checkout
 """
 
-from ansible_collections.canary.ecs.plugins.module_utils._ecs.service import ensure_service_absent, ensure_service_present
+from ansible_collections.canary.ecs.plugins.module_utils._ecs.service import PAUSE_STAGES, ensure_service_absent, ensure_service_present
 from ansible_collections.canary.ecs.plugins.module_utils.modules import resource_options, run_resource_module
 
 
@@ -253,6 +369,24 @@ def main():
                 target_group_arn=dict(type="str", required=True),
                 container_name=dict(type="str", required=True),
                 container_port=dict(type="int", required=True),
+                alternate_target_group_arn=dict(type="str"),
+                production_listener_rule_arn=dict(type="str"),
+                test_listener_rule_arn=dict(type="str"),
+                role_arn=dict(type="str"),
+            ),
+        ),
+        deployment_strategy=dict(type="str", choices=["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"]),
+        canary=dict(type="dict", options=dict(percent=dict(type="float"), bake_minutes=dict(type="int"))),
+        linear=dict(type="dict", options=dict(step_percent=dict(type="float"), step_bake_minutes=dict(type="int"))),
+        bake_minutes=dict(type="int"),
+        deployment_alarms=dict(type="dict", options=dict(names=dict(type="list", elements="str", required=True), rollback=dict(type="bool", default=True))),
+        pause_hooks=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                stages=dict(type="list", elements="str", required=True, choices=list(PAUSE_STAGES)),
+                timeout_minutes=dict(type="int", default=1440),
+                timeout_action=dict(type="str", default="ROLLBACK", choices=["ROLLBACK", "CONTINUE"]),
             ),
         ),
         network_configuration=dict(

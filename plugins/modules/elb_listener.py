@@ -76,6 +76,30 @@ options:
         live traffic, so use it only on a listener that no deployment group uses.
     type: bool
     default: false
+  weighted_rule:
+    description:
+      - A listener rule that forwards by weight to the target group (100) and to an alternate target group (0), for
+        ECS's own blue/green, linear and canary deployments (the service's
+        C(advancedConfiguration.productionListenerRule) or C(testListenerRule)): ECS moves that rule's weights.
+      - Created with the listener, or added to an existing one; afterwards its action is never changed (a re-run
+        must not move live traffic). A rule of that priority that does not forward to both groups is refused.
+    type: dict
+    suboptions:
+      alternate_target_group_arn:
+        description: ARN of the alternate (green) target group. One of this or O(weighted_rule.alternate_target_group_name).
+        type: str
+      alternate_target_group_name:
+        description: Name of the alternate target group.
+        type: str
+      priority:
+        description: The rule's priority, 1 to 50000. It identifies the rule on its listener.
+        type: int
+        default: 1
+      path_patterns:
+        description: The path patterns the rule matches.
+        type: list
+        elements: str
+        default: ['/*']
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -108,6 +132,15 @@ EXAMPLES = r"""
       - "{{ site_certificate.certificates[0].certificate_arn }}"
     ssl_policy: ELBSecurityPolicy-TLS13-1-2-2021-06
     target_group_name: canary-app-tg-blue
+
+- name: Production listener for ECS's own canary deployments, its weighted rule 100/0 at creation
+  canary.ecs.elb_listener:
+    load_balancer_name: canary-alb
+    port: 80
+    target_group_name: canary-app-tg-blue
+    weighted_rule:
+      alternate_target_group_name: canary-app-tg-green
+  register: production
 
 - name: Remove the test listener
   canary.ecs.elb_listener:
@@ -142,6 +175,24 @@ listener:
       description: The listener's tags.
       type: dict
       sample: {"canary-ecs:stack": "canary"}
+rule:
+  description:
+    - The weighted rule as AWS describes it after the run (ECS may have moved its weights since its creation).
+  returned: with O(weighted_rule) and O(state=present), unless check mode would create the listener
+  type: dict
+  contains:
+    rule_arn:
+      description: ARN of the rule (the service's productionListenerRule or testListenerRule).
+      type: str
+      sample: arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/canary-alb/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee
+    priority:
+      description: Its priority.
+      type: str
+      sample: "1"
+    forwards_to:
+      description: Target group ARN -> weight.
+      type: dict
+      sample: {"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/canary-app-tg-blue/0123456789abcdef": 100}
 traffic_drift:
   description:
     - Set when the default action no longer forwards to the initial target group, which is expected after a
@@ -157,6 +208,8 @@ from ansible_collections.canary.ecs.plugins.module_utils.common import retry_dec
 from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import (
     ListenerClient,
     desired_settings,
+    rule_problem,
+    weighted_actions,
     forward_action,
     forwarded_target_groups,
     owned_settings,
@@ -193,6 +246,34 @@ def planned_view(before, desired, desired_tags):
     return after
 
 
+def rule_view(rule):
+    return dict(rule_arn=rule.get("RuleArn"), priority=rule.get("Priority"), forwards_to=forwarded_target_groups({"DefaultActions": rule.get("Actions")}))
+
+
+def ensure_rule(module, listeners, listener_arn, target_group_arn, tags):
+    """(changed, the rule's view) for O(weighted_rule); (False, None) without it. Its action is set only at creation."""
+    wanted = module.params["weighted_rule"]
+    if not wanted:
+        return False, None
+    if wanted["priority"] is None or not 1 <= wanted["priority"] <= 50000:
+        module.fail_json(msg="weighted_rule.priority must be 1 to 50000, got %s" % wanted["priority"])
+    if not wanted["path_patterns"]:
+        module.fail_json(msg="weighted_rule.path_patterns must name at least one path pattern, such as /*")
+    alternate = wanted["alternate_target_group_arn"] or listeners.target_group_arn(wanted["alternate_target_group_name"])
+    if alternate == target_group_arn:
+        module.fail_json(msg="weighted_rule.alternate_target_group_* must name another target group than the listener's (%s)" % target_group_arn)
+    rule = listeners.find_rule(listener_arn, wanted["priority"])
+    if rule is not None:
+        problem = rule_problem(rule, target_group_arn, alternate)
+        if problem:
+            module.fail_json(msg="The listener's %s. Give weighted_rule.priority a free priority, or change or remove that rule." % problem)
+        return False, rule_view(rule)
+    actions = weighted_actions(target_group_arn, alternate)
+    if module.check_mode:
+        return True, rule_view({"Priority": str(wanted["priority"]), "Actions": actions})
+    return True, rule_view(listeners.create_rule(listener_arn, wanted["priority"], wanted["path_patterns"], actions, tags))
+
+
 def ensure_absent(module, listeners, load_balancer_arn):
     listener = listeners.find(load_balancer_arn, module.params["port"]) if load_balancer_arn else None
     if not listener:
@@ -217,7 +298,11 @@ def ensure_present(module, listeners, load_balancer_arn):
             module.exit_json(changed=True, listener={}, diff=dict(before={}, after=after))
         created = listeners.create(load_balancer_arn, port, desired, target_group_arn, desired_tags)
         tags = listeners.tags(created["ListenerArn"])
-        module.exit_json(changed=True, listener=describe(created, tags), diff=dict(before={}, after=diff_view(created, tags)))
+        rule = ensure_rule(module, listeners, created["ListenerArn"], target_group_arn, desired_tags)[1]
+        result = dict(changed=True, listener=describe(created, tags), diff=dict(before={}, after=diff_view(created, tags)))
+        if rule is not None:
+            result["rule"] = rule
+        module.exit_json(**result)
 
     listener_arn = listener["ListenerArn"]
     tags = listeners.tags(listener_arn)
@@ -231,10 +316,14 @@ def ensure_present(module, listeners, load_balancer_arn):
     if desired_tags is not None:
         changed |= listeners.update_tags(listener_arn, tags, desired_tags, params["purge_tags"])
 
+    rule_changed, rule = ensure_rule(module, listeners, listener_arn, target_group_arn, desired_tags)
+    changed |= rule_changed
     if changed and not module.check_mode:
         listener = listeners.find(load_balancer_arn, port)
         tags = listeners.tags(listener_arn)
     result = dict(changed=changed, listener=describe(listener, tags))
+    if rule is not None:
+        result["rule"] = rule
     if not params["manage_traffic"]:
         drift = traffic_drift(listener, target_group_arn)
         if drift:
@@ -256,6 +345,17 @@ def main():
         target_group_arn=dict(type="str"),
         target_group_name=dict(type="str"),
         manage_traffic=dict(type="bool", default=False),
+        weighted_rule=dict(
+            type="dict",
+            options=dict(
+                alternate_target_group_arn=dict(type="str"),
+                alternate_target_group_name=dict(type="str"),
+                priority=dict(type="int", default=1),
+                path_patterns=dict(type="list", elements="str", default=["/*"]),
+            ),
+            required_one_of=[("alternate_target_group_arn", "alternate_target_group_name")],
+            mutually_exclusive=[("alternate_target_group_arn", "alternate_target_group_name")],
+        ),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
