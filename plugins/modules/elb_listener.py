@@ -208,13 +208,13 @@ from ansible_collections.canary.ecs.plugins.module_utils.common import retry_dec
 from ansible_collections.canary.ecs.plugins.module_utils.elb_listener import (
     ListenerClient,
     desired_settings,
-    rule_problem,
-    weighted_actions,
     forward_action,
     forwarded_target_groups,
     owned_settings,
+    rule_problem,
     settings_update,
     traffic_drift,
+    weighted_actions,
 )
 from ansible_collections.canary.ecs.plugins.module_utils.modules import AnsibleCanaryECSModule
 

@@ -133,7 +133,10 @@ def _check_strategy(params):
                 fail("%s.alternate_target_group_arn must differ from target_group_arn" % where)
             for option in ("production_listener_rule_arn", "test_listener_rule_arn"):
                 if balancer.get(option) and not _RULE_ARN.match(balancer[option]):
-                    fail("%s.%s must be an ALB listener rule ARN (arn:aws:elasticloadbalancing:...:listener-rule/app/...), got %r" % (where, option, balancer[option]))
+                    fail(
+                        "%s.%s must be an ALB listener rule ARN (arn:aws:elasticloadbalancing:...:listener-rule/app/...), got %r"
+                        % (where, option, balancer[option])
+                    )
             if not _ROLE_ARN.match(balancer["role_arn"]):
                 fail("%s.role_arn must be an IAM role ARN, got %r" % (where, balancer["role_arn"]))
 
@@ -233,7 +236,15 @@ def describe_service(service, tags=None):
     return view
 
 
-_DIFF_KEYS = ("service_name", "task_definition", "desired_count", "health_check_grace_period_seconds", "deployment_controller", "deployment_configuration", "tags")
+_DIFF_KEYS = (
+    "service_name",
+    "task_definition",
+    "desired_count",
+    "health_check_grace_period_seconds",
+    "deployment_controller",
+    "deployment_configuration",
+    "tags",
+)
 
 
 def _diff_view(service, tags=None):
