@@ -80,7 +80,7 @@ options:
     description:
       - A listener rule that forwards by weight to the target group (100) and to an alternate target group (0), for
         ECS's own blue/green, linear and canary deployments (the service's
-        C(advancedConfiguration.productionListenerRule) or C(testListenerRule)): ECS moves that rule's weights.
+        C(advancedConfiguration.productionListenerRule) or C(testListenerRule)), whose weights ECS moves.
       - Created with the listener, or added to an existing one; afterwards its action is never changed (a re-run
         must not move live traffic). A rule of that priority that does not forward to both groups is refused.
     type: dict
