@@ -76,7 +76,7 @@ molecule: tree
 # End-to-end files in four lanes run side by side, each its own pytest session with its own
 # sandbox (and shared stack); a file's tests stay in order in one lane. A new file joins the
 # release lane unless it is listed below. `make e2e-release` (etc.) runs one lane.
-E2E_LANE_provision := tests/e2e/test_provision.py tests/e2e/test_release_image_gate.py
+E2E_LANE_provision := tests/e2e/test_provision.py tests/e2e/test_release_image_gate.py tests/e2e/test_release_ecs.py
 E2E_LANE_stacks := tests/e2e/test_provision_stacks.py
 # the detection matrix: its own sandbox on a slower clock, its cells' releases side by side
 # (and the fleet: its own sandbox too, five stacks built in it)

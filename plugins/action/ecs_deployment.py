@@ -208,6 +208,8 @@ class ActionModule(ActionBase):
             )
         look_args = dict((key, value) for key, value in args.items() if key not in START_ONLY)
         look_args.update(state="deployed", deployment_id=deployment_id, wait=False)
+        if first.get("backend"):
+            look_args["backend"] = first["backend"]  # chosen once: a look need not describe the service again
         interval = max(1, int(args.get("poll_interval") or DEFAULT_INTERVAL))
         gaps, now = Gaps(), clock or time.time
 

@@ -125,7 +125,7 @@ class CodeDeployErrorHandler(ErrorHandler):
 
 
 class ECSErrorHandler(ErrorHandler):
-    MISSING_CODES = ("ClusterNotFoundException", "ServiceNotFoundException")
+    MISSING_CODES = ("ClusterNotFoundException", "ServiceNotFoundException", "ServiceDeploymentNotFoundException")
 
 
 class ECRErrorHandler(ErrorHandler):

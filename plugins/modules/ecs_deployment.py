@@ -50,6 +50,25 @@ options:
     type: str
     default: deployed
     choices: ['deployed', 'stopped', 'continued']
+  backend:
+    description:
+      - Who runs the release. V(codedeploy) - a CodeDeploy blue/green deployment of the service's deployment group (the
+        CODE_DEPLOY deployment controller). V(ecs) - ECS's own blue/green, linear or canary deployment (a service with
+        the ECS controller and the BLUE_GREEN, LINEAR or CANARY strategy); the service's strategy shifts the traffic.
+        V(auto) picks V(ecs) for such a service, else V(codedeploy) (one DescribeServices).
+      - "What differs with V(ecs), option by option: O(application_name), O(deployment_group_name) and
+        O(deployment_config_name) are CodeDeploy's and refused (the service's own strategy, alarms, bake time and
+        approval hook apply); O(deployment_id) is a service deployment ARN; O(state=stopped) always rolls back
+        (StopServiceDeployment ROLLBACK; O(rollback=false) is refused); O(state=continued) approves the release waiting at
+        its PAUSE hook (ContinueServiceDeployment), and O(wait_type=termination_wait) is refused (ECS cannot end its bake
+        time early); O(judge) is refused and O(fast_fail_minutes) does not apply (both read CodeDeploy's task sets);
+        O(look=glance) makes a full look (two calls)."
+      - The result's RV(deployment_config_name) then names the strategy (V(ECS CANARY 10% for 15 min)), and
+        RV(application_name) and RV(deployment_group_name) are null.
+    type: str
+    default: auto
+    choices: ['auto', 'codedeploy', 'ecs']
+    version_added: 0.3.0
   container:
     description:
       - Name of the container whose image is released.

@@ -28,6 +28,15 @@ options:
       - Name or ARN of the ECS service.
     type: str
     required: true
+  backend:
+    description:
+      - Who releases the service - V(codedeploy) (its deployment group's deployments), V(ecs) (ECS's own service
+        deployments, whose ids are service deployment ARNs) or V(auto) (V(ecs) for a service with the ECS controller and
+        a BLUE_GREEN, LINEAR or CANARY strategy, else V(codedeploy)).
+    type: str
+    default: auto
+    choices: ['auto', 'codedeploy', 'ecs']
+    version_added: 0.3.0
   container:
     description:
       - Container whose image is reported as RV(live_image). Defaults to the one behind the load balancer.
@@ -181,6 +190,7 @@ def main():
     argument_spec = dict(
         cluster=dict(type="str", required=True),
         service=dict(type="str", required=True),
+        backend=dict(type="str", default="auto", choices=["auto", "codedeploy", "ecs"]),
         container=dict(type="str"),
         application_name=dict(type="str"),
         deployment_group_name=dict(type="str"),

@@ -46,7 +46,9 @@ def records_directory(endpoint):
 
 def recorded(sandbox_env, deployment_id):
     """The release record the playbooks wrote of a deployment, and its HTML report: (record, html)."""
-    path = os.path.join(records_directory(sandbox_env.endpoint), deployment_id + ".json")
+    # an ECS service deployment's ARN is stored as ecs-<its id> (canary.ecs's _record/store.file_stem)
+    stem = "ecs-" + deployment_id.rsplit("/", 1)[-1] if deployment_id.startswith("arn:") else deployment_id
+    path = os.path.join(records_directory(sandbox_env.endpoint), stem + ".json")
     with open(path) as record, open(path[: -len(".json")] + ".html") as html:
         return json.load(record), html.read()
 

@@ -3,16 +3,18 @@
 # Copyright: canary.ecs contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Every ECS cluster and service call of the resource modules, one function each, returning AWS's own dicts.
+"""Every ECS cluster, service and service-deployment call, one function each, returning AWS's own dicts.
 
 Every call retries ECS's throttling codes (the client comes from common.Clients); errors
-become AnsibleCanaryECSError saying what was being done. The calls of a release are in
-_release/api.py. Nothing here knows about modules or results.
+become AnsibleCanaryECSError saying what was being done. The service deployments (ECS's own
+blue/green, linear and canary releases) serve _release/ecs.py; the other calls of a release
+are in _release/api.py. Nothing here knows about modules or results.
 """
 
 import time
 from functools import partial
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list, boto3_tag_list_to_ansible_dict
 
 from ansible_collections.canary.ecs.plugins.module_utils.common import ECSErrorHandler, fail
@@ -115,3 +117,68 @@ def list_tags(ecs, arn):
 def apply_tags(ecs, arn, to_set, to_remove):
     untag, tag = partial(ecs.untag_resource, aws_retry=True, resourceArn=arn), partial(ecs.tag_resource, aws_retry=True, resourceArn=arn)
     apply_tag_changes(to_set, to_remove, untag, tag, ecs=True)
+
+
+# ---------------------------------------------------------------------------- service deployments (ECS's own releases)
+
+SERVICE_DEPLOYMENTS_PER_DESCRIBE = 20
+
+
+@ECSErrorHandler.common_error_handler("list the service deployments of the ECS service")
+def list_service_deployments(ecs, cluster, service, statuses=None, limit=None):
+    """ServiceDeploymentBrief dicts, newest first (ECS's order), at most `limit` (all pages without one)."""
+    request = {"cluster": cluster, "service": service}
+    if statuses:
+        request["status"] = list(statuses)
+    found = []
+    while True:
+        if limit:
+            request["maxResults"] = min(100, limit - len(found))
+        page = ecs.list_service_deployments(aws_retry=True, **request)
+        found.extend(page.get("serviceDeployments") or [])
+        if not page.get("nextToken") or (limit and len(found) >= limit):
+            return found
+        request["nextToken"] = page["nextToken"]
+
+
+@ECSErrorHandler.common_error_handler("describe the service deployments")
+def describe_service_deployments(ecs, arns):
+    """ServiceDeployment dicts of these ARNs (20 per call), in the order asked; missing ones left out."""
+    found = {}
+    arns = list(arns)
+    for start in range(0, len(arns), SERVICE_DEPLOYMENTS_PER_DESCRIBE):
+        page = ecs.describe_service_deployments(aws_retry=True, serviceDeploymentArns=arns[start : start + SERVICE_DEPLOYMENTS_PER_DESCRIBE])
+        for item in page.get("serviceDeployments") or []:
+            found[item["serviceDeploymentArn"]] = item
+    return [found[arn] for arn in arns if arn in found]
+
+
+@ECSErrorHandler.common_error_handler("describe the service revisions")
+def describe_service_revisions(ecs, arns):
+    found = {}
+    arns = list(arns)
+    for start in range(0, len(arns), SERVICE_DEPLOYMENTS_PER_DESCRIBE):
+        page = ecs.describe_service_revisions(aws_retry=True, serviceRevisionArns=arns[start : start + SERVICE_DEPLOYMENTS_PER_DESCRIBE])
+        for item in page.get("serviceRevisions") or []:
+            found[item["serviceRevisionArn"]] = item
+    return [found[arn] for arn in arns if arn in found]
+
+
+@ECSErrorHandler.common_error_handler("start a service deployment (UpdateService with the new task definition)")
+def update_task_definition(ecs, cluster, service, task_definition_arn):
+    return ecs.update_service(aws_retry=True, cluster=cluster, service=service, taskDefinition=task_definition_arn)["service"]
+
+
+@ECSErrorHandler.common_error_handler("stop the service deployment")
+def stop_service_deployment(ecs, arn):
+    """True once ECS took the stop (with rollback); False when the deployment had already ended (ConflictException)."""
+    try:
+        ecs.stop_service_deployment(aws_retry=True, serviceDeploymentArn=arn, stopType="ROLLBACK")
+    except is_boto3_error_code("ConflictException"):
+        return False
+    return True
+
+
+@ECSErrorHandler.common_error_handler("continue the service deployment")
+def continue_service_deployment(ecs, arn, hook_id, action="CONTINUE"):
+    ecs.continue_service_deployment(aws_retry=True, serviceDeploymentArn=arn, hookId=hook_id, action=action)

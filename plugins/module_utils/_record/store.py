@@ -44,8 +44,16 @@ class S3ErrorHandler(ErrorHandler):
 # ---------------------------------------------------------------------------- files
 
 
+def file_stem(deployment_id):
+    """A deployment id as a file name: CodeDeploy's (d-...) as it is; an ECS service deployment's ARN
+    (arn:...:service-deployment/cluster/service/ID) as ecs-ID, without its slashes and colons."""
+    if deployment_id.startswith("arn:"):
+        return "ecs-%s" % deployment_id.rsplit("/", 1)[-1]
+    return deployment_id
+
+
 def record_path(directory, deployment_id):
-    return os.path.join(directory, "%s.json" % deployment_id)
+    return os.path.join(directory, "%s.json" % file_stem(deployment_id))
 
 
 def check_directory(directory):
@@ -213,7 +221,7 @@ def traffic_metrics(clients, target_groups, start, end, metric_time, real_time):
 def s3_key(prefix, record):
     """<prefix><service>/<deployment id>.json: one object per release, replaced by each write (keep the bucket
     versioned to keep every write)."""
-    return "%s%s/%s.json" % (prefix or "", (record.get("service") or {}).get("service") or "releases", record["deployment_id"])
+    return "%s%s/%s.json" % (prefix or "", (record.get("service") or {}).get("service") or "releases", file_stem(record["deployment_id"]))
 
 
 @S3ErrorHandler.list_error_handler("read the release record from S3")

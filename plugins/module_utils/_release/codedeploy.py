@@ -9,6 +9,8 @@ A backend is what release.py, history.py and the watch loop talk to; everything 
 to one way of releasing on AWS sits behind these methods (see docs/development.md for
 adding another, such as ECS's own blue/green, linear and canary deployments):
 
+    service_problem(service)     why this backend cannot release the service (described), or None
+    live_revision(service)       the task definition ARN serving production
     find(cluster, service, application, group, required)   what deploys the service (a "route": here a deployment group)
     alarm_names(route)           the alarms that stop a release of it
     in_flight(route)             its deployments in flight (raw), newest first
@@ -52,6 +54,16 @@ class CodeDeployBackend(object):
         return self.clients("codedeploy")
 
     # ------------------------------------------------------------------ the route: a deployment group
+
+    @staticmethod
+    def service_problem(service):
+        """Why CodeDeploy cannot release this service (its deployment controller), or None."""
+        return preflight.controller_problem(service)
+
+    @staticmethod
+    def live_revision(service):
+        """The task definition serving production: the PRIMARY task set's."""
+        return aws.live_task_definition_arn(service)
 
     def find(self, cluster, service, application_name=None, group_name=None, required=True):
         """The deployment group that deploys cluster/service; fails naming the problem (None when not required and none)."""

@@ -87,6 +87,11 @@ class Context(object):
     def group_name(self):
         return self.group["deploymentGroupName"]
 
+    @property
+    def route_label(self):
+        """How messages name the route: 'app/group' (CodeDeploy), the service's deployment configuration (ECS)."""
+        return self.group.get("_label") or "%s/%s" % (self.application_name, self.group_name)
+
     def alarm_names(self):
         if self.watched is not None:
             return self.watched

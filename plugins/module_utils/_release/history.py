@@ -6,32 +6,32 @@
 """What canary.ecs.ecs_deployment_info reports: a service's live version, in-flight release and history."""
 
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
-from ansible_collections.canary.ecs.plugins.module_utils._release import observe, preflight, progress, taskdef
-from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend, target_id
+from ansible_collections.canary.ecs.plugins.module_utils._release import backends, observe, preflight, progress, taskdef
+from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import target_id
 from ansible_collections.canary.ecs.plugins.module_utils._release.context import Context
 from ansible_collections.canary.ecs.plugins.module_utils.common import Clients
 
 
-def summary(info):
+def summary(info, backend):
     """One deployment for people: ids, status, times (ISO), the task definition it releases, why it failed."""
     brief = observe.deployment_summary(info)
     for key in ("create_time", "start_time", "complete_time"):
         brief[key] = observe.iso(brief[key])
-    brief["task_definition_arn"] = CodeDeployBackend.released_revision(info)
+    brief["task_definition_arn"] = backend.released_revision(info)
     brief["rolled_back"] = observe.rolled_back(brief)
     return brief
 
 
 def report(module):
     params = module.params
-    backend = CodeDeployBackend(Clients(module))
+    backend = backends.choose(params, Clients(module))
     clients = backend.clients
     ctx = Context(backend, params)
     ecs = clients("ecs")
     ctx.service = aws.describe_service(ecs, params["cluster"], params["service"])
     ctx.find_group()
     alarm_names = ctx.alarm_names()
-    live_arn = aws.live_task_definition_arn(ctx.service)
+    live_arn = backend.live_revision(ctx.service)
     live, _tags = aws.describe_task_definition(ecs, live_arn)
     container, _port, _problem = preflight.load_balanced_container(ctx.service, params.get("container"))
     images = dict((c.get("name"), c.get("image")) for c in live.get("containerDefinitions", []))
@@ -51,7 +51,8 @@ def report(module):
         "live_image": images.get(container),
         "live_version": _version(clients, images.get(container)),
         "alarms": observe.alarm_summary(aws.describe_alarms(clients("cloudwatch"), alarm_names)) if alarm_names else {},
-        "deployments": [summary(info) for info in history],
+        "deployments": [summary(info, backend) for info in history],
+        "backend": backend.name,
         "in_flight": None,
     }
     for alarm in result["alarms"].values():
@@ -60,7 +61,7 @@ def report(module):
         snap = backend.look(in_flight[0]["deploymentId"], target_id(params["cluster"], params["service"]), alarm_names)
         tracker = progress.Tracker()
         tracker.observe(snap)
-        result["in_flight"] = dict(summary(in_flight[0]), progress=tracker.progress(snap), task_sets=snap.get("task_sets"), line=tracker.line(snap))
+        result["in_flight"] = dict(summary(in_flight[0], backend), progress=tracker.progress(snap), task_sets=snap.get("task_sets"), line=tracker.line(snap))
     return result
 
 

@@ -16,6 +16,7 @@ ARGUMENT_SPEC = dict(
     cluster=dict(type="str", required=True),
     service=dict(type="str", required=True),
     state=dict(type="str", default="deployed", choices=["deployed", "stopped", "continued"]),
+    backend=dict(type="str", default="auto", choices=["auto", "codedeploy", "ecs"]),
     container=dict(type="str"),
     image=dict(type="str"),
     image_tag=dict(type="str"),

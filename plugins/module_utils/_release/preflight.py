@@ -100,6 +100,12 @@ def container_problem(task_definition, container_name, port):
     return None
 
 
+def route_label(group):
+    """How a message names the route: "deployment group 'X'", or an ECS-released service's deployment configuration."""
+    group = group or {}
+    return group.get("_label") or "deployment group '%s'" % group.get("deploymentGroupName")
+
+
 def alarm_names(group):
     """The alarms CodeDeploy watches for this group (none when alarm monitoring is disabled)."""
     return alarms.configured_names((group or {}).get("alarmConfiguration"))
@@ -113,10 +119,7 @@ def alarm_problems(group, described, watched=None):
     problems = []
     missing = [name for name in names if name not in states]
     if missing:
-        problems.append(
-            "The deployment group's alarm(s) %s do not exist in CloudWatch: create them, or remove them from "
-            "deployment group '%s'." % (", ".join(missing), group.get("deploymentGroupName"))
-        )
+        problems.append("The alarm(s) %s do not exist in CloudWatch: create them, or remove them from %s." % (", ".join(missing), route_label(group)))
     firing = [name for name in (names if watched is None else watched) if states.get(name) == "ALARM"]
     if firing:
         problems.append(
@@ -142,10 +145,7 @@ def left_out_warnings(left_out, described):
 def alarm_warnings(group):
     if alarm_names(group):
         return []
-    return [
-        "Deployment group '%s' has no CloudWatch alarms enabled: nothing will stop or roll back a bad release "
-        "automatically." % (group or {}).get("deploymentGroupName")
-    ]
+    return ["%s has no CloudWatch alarms enabled: nothing will stop or roll back a bad release automatically." % route_label(group).capitalize()]
 
 
 def config_problem(config_name, given, group_name):

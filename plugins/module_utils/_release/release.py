@@ -19,6 +19,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.canary.ecs.plugins.module_utils._release import (
     alarms,
+    backends,
     image_gate,
     judging,
     observe,
@@ -31,7 +32,7 @@ from ansible_collections.canary.ecs.plugins.module_utils._release import (
 )
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
 from ansible_collections.canary.ecs.plugins.module_utils._release.checked import Checked
-from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import CodeDeployBackend, target_id
+from ansible_collections.canary.ecs.plugins.module_utils._release.codedeploy import target_id
 from ansible_collections.canary.ecs.plugins.module_utils._release.context import Context, metric_time, minute_seconds
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import describe_plan
 from ansible_collections.canary.ecs.plugins.module_utils._release.watch import WaitTimeout, watch
@@ -46,14 +47,14 @@ def release(module, backend):
     clients = backend.clients
     ecs = clients("ecs")
     ctx.service = aws.describe_service(ecs, params["cluster"], params["service"])
-    problem = preflight.controller_problem(ctx.service)
+    problem = backend.service_problem(ctx.service)
     if problem:
         fail(problem)
     ctx.find_group()
     ctx.container, ctx.port, problem = preflight.load_balanced_container(ctx.service, params.get("container"))
     if problem:
         fail(problem)
-    live_arn = aws.live_task_definition_arn(ctx.service)
+    live_arn = backend.live_revision(ctx.service)
     ctx.live, ctx.live_tags = aws.describe_task_definition(ecs, live_arn)
     desired = desired_task_definition(ctx)
     problem = preflight.container_problem(desired, ctx.container, ctx.port)
@@ -80,6 +81,7 @@ def release(module, backend):
         "alarm_names": ctx.alarm_names(),
         "previous_task_definition_arn": ctx.live["taskDefinitionArn"],
         "warnings": preflight.alarm_warnings(ctx.group),
+        "backend": backend.name,
     }
 
     attach = in_flight_release(ctx, desired)
@@ -126,8 +128,8 @@ def release(module, backend):
         result.update(
             appspec=backend.appspec("(the new revision of %s)" % desired["family"], ctx.container, ctx.port, ctx.service),
             task_definition=desired,
-            msg="Would register a revision of %s with %s and release it to ECS service %s through %s/%s (%s)."
-            % (desired["family"], image, params["service"], ctx.application_name, ctx.group_name, describe_plan(the_plan)),
+            msg="Would register a revision of %s with %s and release it to ECS service %s through %s (%s)."
+            % (desired["family"], image, params["service"], ctx.route_label, describe_plan(the_plan)),
         )
         return result, False
 
@@ -258,15 +260,14 @@ def in_flight_release(ctx, desired):
             if taskdef.same_content(described, desired):
                 return deployment
         fail(
-            "Deployment %s (%s, created %s by %s) is already in flight in %s/%s and releases %s, not %s. Wait for it, or stop it "
+            "Deployment %s (%s, created %s by %s) is already in flight in %s and releases %s, not %s. Wait for it, or stop it "
             "(canary.ecs.ecs_deployment state=stopped, playbooks/rollback.yml), then release again."
             % (
                 deployment["deploymentId"],
                 deployment.get("status"),
                 observe.iso(observe.epoch(deployment.get("createTime"))),
                 deployment.get("creator") or "user",
-                ctx.application_name,
-                ctx.group_name,
+                ctx.route_label,
                 taskdef.arn_label(arn) or "an unknown revision",
                 taskdef.container_image(desired, ctx.container),
             )
@@ -405,7 +406,11 @@ def stop(module, backend):
         return result, False
     result.update(deployment_id=deployments[0]["deploymentId"], alarm_names=ctx.alarm_names())
     if not params["wait"]:
-        result["msg"] = "Asked CodeDeploy to stop deployment %s%s." % (", ".join(result["stopped"]), " with rollback" if params["rollback"] else "")
+        result["msg"] = "Asked %s to stop deployment %s%s." % (
+            "ECS" if backend.name == "ecs" else "CodeDeploy",
+            ", ".join(result["stopped"]),
+            " with rollback" if params["rollback"] else "",
+        )
         return result, False
     result, _failed = wait_and_finish(
         backend, params, progress.Tracker(), result, deployments[0]["deploymentId"], ctx.alarm_names(), None, "deployment %s" % deployments[0]["deploymentId"]
@@ -449,7 +454,17 @@ def promote(module, backend):
 
 
 def checked(module, backend):
-    """The backend with the release's checks on every look: fast fail during Install, then the judge."""
+    """The backend with the release's checks on every look: fast fail during Install, then the judge.
+
+    Both read the replacement task set (its tasks, its target group): CodeDeploy's; with ECS's own
+    deployments they are not run (a judge asked for there is refused, naming the option)."""
+    if backend.name == "ecs":
+        if judging.settings(module.params.get("judge"))["enabled"]:
+            fail(
+                "judge is not available with backend=ecs yet (it compares the replacement task set's target group with the original's): "
+                "release with backend=codedeploy to judge, or rely on the service's alarms."
+            )
+        return backend
     checks = []
     fast_fail = startup.settings(module.params.get("fast_fail_minutes"))
     if fast_fail:
@@ -462,7 +477,7 @@ def checked(module, backend):
 
 
 def run(module):
-    backend = checked(module, CodeDeployBackend(Clients(module)))
+    backend = checked(module, backends.choose(module.params, Clients(module)))
     state = module.params["state"]
     if state == "stopped":
         return stop(module, backend)

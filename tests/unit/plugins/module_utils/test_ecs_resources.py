@@ -54,6 +54,12 @@ def service_params(**params):
         load_balancers=None,
         network_configuration=None,
         health_check_grace_period_seconds=None,
+        deployment_strategy=None,
+        canary=None,
+        linear=None,
+        bake_minutes=None,
+        deployment_alarms=None,
+        pause_hooks=None,
         propagate_tags="SERVICE",
         force_deletion=False,
         wait=True,
@@ -289,3 +295,102 @@ def test_a_deletion_waits_until_the_service_is_inactive():
         service.api.wait_service_gone = original
     assert result["changed"] and writes(client) == ["delete_service"] and sleeps == [5]
     assert client.delete_service.call_args.kwargs["force"] is True and "ansible_facts" not in result
+
+
+# --- ECS's own deployment strategies ------------------------------------------------------------
+
+GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/green/fedcba9876543210"
+RULE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee"
+ROLE = "arn:aws:iam::123456789012:role/web-ecs-infrastructure"
+
+
+def native_balancer(**fields):
+    found = dict(
+        target_group_arn=TARGET_GROUP,
+        container_name="web",
+        container_port=80,
+        alternate_target_group_arn=GREEN,
+        production_listener_rule_arn=RULE,
+        test_listener_rule_arn=None,
+        role_arn=ROLE,
+    )
+    found.update(fields)
+    return found
+
+
+def native_params(**params):
+    values = dict(deployment_controller="ECS", deployment_strategy="CANARY", canary={"percent": 10.0, "bake_minutes": 15}, bake_minutes=5)
+    values["load_balancers"] = [native_balancer()]
+    values.update(params)
+    return service_params(**values)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"canary": {"percent": 0.0, "bake_minutes": 1}}, "canary.percent must be 0.1 to 100.0"),
+        ({"canary": {"percent": 101.0, "bake_minutes": 1}}, "canary.percent must be 0.1 to 100.0"),
+        ({"canary": {"percent": 10.05, "bake_minutes": 1}}, "canary.percent must be a multiple of 0.1"),
+        ({"canary": {"percent": 10.0, "bake_minutes": 1441}}, "canary.bake_minutes must be 0 to 1440"),
+        ({"bake_minutes": 1441}, "bake_minutes must be 0 to 1440"),
+        ({"deployment_strategy": "LINEAR", "canary": None, "linear": {"step_percent": 2.0, "step_bake_minutes": 1}}, "linear.step_percent must be 3.0"),
+        ({"deployment_strategy": "LINEAR"}, "canary is only valid with deployment_strategy=CANARY"),
+        ({"deployment_controller": "CODE_DEPLOY"}, "deployment_strategy is ECS's own"),
+        ({"deployment_strategy": None}, "canary needs deployment_strategy"),
+        ({"load_balancers": [native_balancer(production_listener_rule_arn=None)]}, "load_balancers[0].production_listener_rule_arn is required"),
+        ({"load_balancers": [native_balancer(alternate_target_group_arn=TARGET_GROUP)]}, "load_balancers[0].alternate_target_group_arn must differ"),
+        (
+            {"load_balancers": [native_balancer(production_listener_rule_arn="rule-1")]},
+            "load_balancers[0].production_listener_rule_arn must be an ALB listener rule",
+        ),
+        ({"load_balancers": [native_balancer(role_arn="web-role")]}, "load_balancers[0].role_arn must be an IAM role ARN"),
+        ({"deployment_alarms": {"names": [], "rollback": True}}, "deployment_alarms.names must name"),
+        ({"pause_hooks": [{"stages": ["POST_TEST_TRAFFIC_SHIFT"], "timeout_minutes": 20161, "timeout_action": "ROLLBACK"}]}, "pause_hooks[0].timeout_minutes"),
+    ],
+)
+def test_a_bad_strategy_setting_fails_before_any_call_naming_it(params, message):
+    client = ecs_with()
+    with pytest.raises(AnsibleCanaryECSError) as error:
+        service.ensure_service_present(FakeModule(**native_params(**params)), client)
+    assert error.value.message.startswith(message), error.value.message
+    assert client.mock_calls == []
+
+
+def test_a_canary_service_is_created_with_its_strategy_alarms_hook_and_rules():
+    client = ecs_with([existing_cluster()])
+    client.create_service.return_value = {"service": existing_service(deploymentController={"type": "ECS"})}
+    hooks = [{"stages": ["POST_TEST_TRAFFIC_SHIFT"], "timeout_minutes": 60, "timeout_action": "ROLLBACK"}]
+    params = native_params(
+        deployment_alarms={"names": ["web-5xx"], "rollback": True}, pause_hooks=hooks, load_balancers=[native_balancer(test_listener_rule_arn=RULE)]
+    )
+    service.ensure_service_present(FakeModule(**params), client)
+    request = client.create_service.call_args.kwargs
+    assert request["deploymentController"] == {"type": "ECS"}
+    assert request["deploymentConfiguration"] == {
+        "strategy": "CANARY",
+        "bakeTimeInMinutes": 5,
+        "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 15},
+        "alarms": {"alarmNames": ["web-5xx"], "enable": True, "rollback": True},
+        "lifecycleHooks": [
+            {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}
+        ],
+    }
+    assert request["loadBalancers"][0]["advancedConfiguration"] == {
+        "alternateTargetGroupArn": GREEN,
+        "productionListenerRule": RULE,
+        "testListenerRule": RULE,
+        "roleArn": ROLE,
+    }
+
+
+def test_an_existing_strategy_is_compared_and_corrected_without_a_deployment():
+    described = {"strategy": "CANARY", "bakeTimeInMinutes": 5, "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 15}}
+    same = dict(described, maximumPercent=200, minimumHealthyPercent=100)
+    client = ecs_with(services=[existing_service(deploymentController={"type": "ECS"}, deploymentConfiguration=same)])
+    assert not service.ensure_service_present(FakeModule(**native_params()), client)["changed"]
+    assert writes(client) == []
+    client.update_service.return_value = {"service": existing_service(deploymentController={"type": "ECS"})}
+    changed = service.ensure_service_present(FakeModule(**native_params(canary={"percent": 20.0, "bake_minutes": 15})), client)
+    assert changed["changed"] and writes(client) == ["update_service"]
+    sent = client.update_service.call_args.kwargs
+    assert "taskDefinition" not in sent and sent["deploymentConfiguration"]["canaryConfiguration"]["canaryPercent"] == 20.0
