@@ -62,7 +62,10 @@ class Native:
         self.cluster, self.service_name = "native-cluster", "native-canary-app-service"
 
     def service(self):
-        found = self.ecs.describe_services(cluster=self.cluster, services=[self.service_name])["services"]
+        try:
+            found = self.ecs.describe_services(cluster=self.cluster, services=[self.service_name])["services"]
+        except self.ecs.exceptions.ClusterNotFoundException:
+            return None
         return found[0] if found and found[0]["status"] == "ACTIVE" else None
 
     @property
