@@ -17,10 +17,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Arms the venv's loopback guard (canary_sandbox.guard): in every make target, botocore refuses non-loopback endpoints.
 export CANARY_SANDBOX_GUARD := 1
 
+# make demo BACKEND=ecs: the demo on ECS's own deployments (codedeploy, the seed's way, by default)
+BACKEND ?= codedeploy
+
 .PHONY: help venv guard tree test unit sandbox-tests sanity lint integration molecule e2e demo build benchmark judge-matrix clean
 
 help:
 	@echo "make demo         the seed's story against a local sandbox: provision, canary v2, failing v3 rolled back, cleanup"
+	@echo "make demo BACKEND=ecs   the same story with ECS's own canary deployments instead of CodeDeploy"
 	@echo "make test         every test layer (unit, sandbox, sanity, lint, integration, molecule, end to end)"
 	@echo "make unit | sandbox-tests | sanity | lint | integration | molecule | e2e   one layer"
 	@echo "make build        the Galaxy artifact in build/"
@@ -97,7 +101,7 @@ $(addprefix e2e-,$(E2E_ALL_LANES)): e2e-%: tree
 	$(PY) -m pytest -q -p no:cacheprovider --durations=12 --basetemp=$(ROOT)/build/pytest/e2e-$* $(E2E_LANE_$*)
 
 demo: tree
-	tools/with-sandbox.sh $(PY) tools/demo.py
+	BACKEND=$(BACKEND) tools/with-sandbox.sh $(PY) tools/demo.py
 
 build: tree
 	cd $(TREE) && ansible-galaxy collection build --force --output-path $(ROOT)/build

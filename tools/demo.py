@@ -28,7 +28,9 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")
 PROGRESS_PREFIX = "  [ecs_deployment] "
 RECORDS = os.path.join(ROOT, "build", "demo", "release-records")  # the release records and reports of the demo's releases
-REPORT_RE = re.compile(r"record of (d-\S+): (\S+), report: (\S+)$")
+REPORT_RE = re.compile(r"record of (\S+): (\S+), report: (\S+)$")
+BACKENDS = {"codedeploy": "through CodeDeploy", "ecs": "by ECS's own canary deployments"}
+STACK_VARS = {}  # what every playbook gets: the release backend (make demo BACKEND=ecs)
 SHOW_EVERY = 2.0  # seconds between two lines of observed traffic during a release
 
 
@@ -49,6 +51,8 @@ class Playbook:
     def __init__(self, name, *args, extra_vars=None):
         self.name = name
         self.command = ["ansible-playbook", os.path.join("playbooks", name), *args]
+        if STACK_VARS:
+            self.command += ["-e", json.dumps(STACK_VARS)]
         if extra_vars:
             self.command += ["-e", json.dumps(extra_vars)]
         self.lines = []
@@ -123,6 +127,11 @@ def release(traffic, tag, release_vars, extra_vars=None):
 
 def main():
     endpoint = assert_environment_loopback()
+    backend = os.environ.get("BACKEND") or "codedeploy"
+    if backend not in BACKENDS:
+        say("BACKEND must be codedeploy or ecs (make demo BACKEND=ecs), not %r." % backend)
+        return 2
+    STACK_VARS["stack_release_backend"] = backend
     minute = minute_seconds(endpoint)
     release_vars = {"release_poll_interval": 1}
     results = []
@@ -131,10 +140,14 @@ def main():
             os.unlink(os.path.join(RECORDS, name))
     demo_started = time.monotonic()
 
-    heading("canary.ecs demo: canary releases on ECS through CodeDeploy, against a local sandbox")
-    say("Sandbox %s; one CodeDeploy minute lasts %gs here, so a 15-minute bake takes %gs." % (endpoint, minute, 15 * minute))
+    heading("canary.ecs demo: canary releases on ECS %s, against a local sandbox" % BACKENDS[backend])
+    say("Release backend: %s (make demo BACKEND=%s)." % (backend, "codedeploy" if backend == "ecs" else "ecs"))
+    say("Sandbox %s; one AWS minute lasts %gs here, so a 15-minute bake takes %gs." % (endpoint, minute, 15 * minute))
 
-    heading("1. Provision: VPC, ALB with blue/green target groups, alarms, ECS service v1, CodeDeploy")
+    heading(
+        "1. Provision: VPC, ALB with blue/green target groups, alarms, ECS service v1, "
+        + ("CodeDeploy" if backend == "codedeploy" else "ECS's CANARY strategy (weighted listener rules, no CodeDeploy)")
+    )
     provision = Playbook("provision.yml").run(show_progress=False)
     say("provision.yml: %s (%.0fs)" % (provision.recap(), provision.seconds), indent=2)
     if provision.rc != 0:
@@ -168,6 +181,7 @@ def main():
 
         heading("3. Release v3, which fails half its requests (seed's Test 2)")
         say("v3 gets SANDBOX_FAILURE_RATE=0.5: the seed's `if (Math.random() > 0.5) res.status(500)`.", indent=2)
+        say("The alarm fires; %s rolls the release back." % ("CodeDeploy" if backend == "codedeploy" else "ECS"), indent=2)
         v3, v3_started = release(traffic, "v3", release_vars, {"release_environment": FAILING})
         time.sleep(3)
         during = traffic.window(since=v3_started)
@@ -193,7 +207,7 @@ def main():
         if text.startswith('"msg": '):
             text = text[len('"msg": ') :]
         text = text.strip('",')
-        if text.startswith(("Live:", "In flight:", "Alarms:")) or re.match(r"\d{4}-\d\d-\d\dT\S* d-", text):
+        if text.startswith(("Live:", "In flight:", "Alarms:")) or re.match(r"\d{4}-\d\d-\d\dT\S* (d-|arn:)", text):
             say(text, indent=2)
 
     heading("6. Cleanup")
@@ -201,7 +215,7 @@ def main():
     say("cleanup.yml: %s (%.0fs)" % (cleanup.recap(), cleanup.seconds), indent=2)
     results.append(check(cleanup.rc == 0, "cleanup.yml removed the stack"))
 
-    heading("Done in %.0fs: %d of %d checks passed" % (time.monotonic() - demo_started, sum(results), len(results)))
+    heading("Done in %.0fs (backend %s): %d of %d checks passed" % (time.monotonic() - demo_started, backend, sum(results), len(results)))
     return 0 if all(results) else 1
 
 

@@ -185,7 +185,9 @@ def test_a_failing_canary_is_rolled_back_by_its_alarm(own_sandbox_env, native):
     assert after.total > 0 and after.share("v2") == 100.0, after.describe()
     fired = result["outcome"]["alarm"]
     assert fired and fired in result["msg"] and "rolled back" in result["msg"]
-    assert result["outcome"]["rolled_back"] and result["outcome"]["alarm_traffic_share"] == CANARY_PERCENT
+    # ECS's service deployments carry no stage times (CodeDeploy's AllowTraffic event has them): the share an alarm
+    # fired at is the share a look saw, and a fast alarm can end the canary before any look saw it
+    assert result["outcome"]["rolled_back"] and result["outcome"]["alarm_traffic_share"] in (0.0, CANARY_PERCENT)
     deployment = native.deployment(result["deployment_id"])
     assert deployment["status"] == "ROLLBACK_SUCCESSFUL"
     assert deployment["alarms"]["status"] == "TRIGGERED" and fired in deployment["alarms"]["triggeredAlarmNames"]
