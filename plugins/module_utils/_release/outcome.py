@@ -89,9 +89,14 @@ def outcome(tracker, snap, release=None):
         )
     elif fired:
         result.update(alarm=fired["name"], alarm_traffic_share=fired["traffic_share"], alarm_at=iso(fired.get("at")))
-        cause = "alarm %s went to ALARM at %g%% of traffic on the new version%s" % (
+        share = fired["traffic_share"] or 0
+        # ECS's service deployments carry no stage times: a fast alarm may end a canary no look saw
+        moved = not share and any(
+            event["name"] == "AllowTraffic" and event.get("status") in ("InProgress", "Succeeded", "Failed") for event in snap.get("lifecycle_events") or []
+        )
+        cause = "alarm %s went to ALARM %s%s" % (
             fired["name"],
-            fired["traffic_share"] or 0,
+            "after production traffic began to move to the new version (no look saw its share)" if moved else "at %g%% of traffic on the new version" % share,
             " (%s)" % iso(fired["at"]) if fired.get("at") else "",
         )
     elif snap.get("error_code") == "MANUAL_STOP":
