@@ -110,6 +110,7 @@ benchmark: tree
 	tools/with-sandbox.sh $(PY) tests/benchmark/release.py
 	$(PY) tests/benchmark/pacing.py
 	tools/with-sandbox.sh $(PY) tests/benchmark/fleet.py
+	tools/with-sandbox.sh $(PY) tests/benchmark/backends.py
 
 # The judge's detection matrix: a simulation of its own code over traffic rates (no AWS), docs/judging.md.
 judge-matrix: tree

@@ -249,6 +249,7 @@ class EcsBackend(object):
     def __init__(self, clients):
         self.clients = clients
         self._revisions = {}  # service revision ARN -> task definition ARN (revisions never change)
+        self._described = None  # the service service_problem() was given
 
     @property
     def _ecs(self):
@@ -262,7 +263,11 @@ class EcsBackend(object):
                 "application_name and deployment_group_name name a CodeDeploy deployment group; with backend=ecs ECS releases service "
                 "'%s' itself (its deployment configuration is the route). Leave them out, or use backend=codedeploy." % service
             )
-        described = aws.describe_service(self._ecs, cluster, service)
+        known = self._described
+        if known and known.get("serviceName") == short_name(service) and short_name(known.get("clusterArn")) == short_name(cluster):
+            described = known
+        else:
+            described = aws.describe_service(self._ecs, cluster, service)
         if described is None:
             if not required:
                 return None
@@ -274,8 +279,8 @@ class EcsBackend(object):
             fail(problem)
         return as_route(described)
 
-    @staticmethod
-    def service_problem(service):
+    def service_problem(self, service):
+        self._described = service  # find() right after needs no second DescribeServices
         return route_problem(service)
 
     @staticmethod
@@ -391,7 +396,7 @@ class EcsBackend(object):
     # ------------------------------------------------------------------ looking
 
     def look(self, deployment_id, target, alarm_names):
-        """One look: DescribeServiceDeployments and DescribeAlarms (the released revision read once; the alarms' history once stopped by one)."""
+        """One look: DescribeServiceDeployments and DescribeAlarms (the alarms' history too once one stopped it)."""
         found = ecs_api.describe_service_deployments(self._ecs, [deployment_id])
         if not found:
             fail("Service deployment %s does not exist." % deployment_id)
@@ -413,7 +418,8 @@ class EcsBackend(object):
             rollback_info={"status": rollback} if rollback else None,
             alarm_transitions=transitions,
         )
-        snap["revision"] = self.released_revision(info)
+        # the released task definition is read by fast fail only, which is CodeDeploy's: no DescribeServiceRevisions per look
+        snap["revision"] = None
         snap["backend"] = self.name
         return snap
 

@@ -154,17 +154,20 @@ def clients_with(ecs_client, cloudwatch=None):
     return lambda name, region=None: {"ecs": ecs_client, "cloudwatch": cloudwatch}[name]
 
 
-def test_a_look_is_two_calls_and_the_revision_is_read_once():
+def test_a_look_is_two_calls():
     client = MagicMock()
     client.describe_service_deployments.return_value = {"serviceDeployments": [deployment()]}
     client.describe_service_revisions.return_value = {"serviceRevisions": [{"serviceRevisionArn": GREEN, "taskDefinition": "web:3"}]}
     cloudwatch = MagicMock()
     backend = ecs.EcsBackend(clients_with(client, cloudwatch))
     first = backend.look(ARN, None, ["web-5xx"])
-    second = backend.look(ARN, None, ["web-5xx"])
-    assert first["revision"] == second["revision"] == "web:3" and first["traffic_share"] == 10.0 and first["backend"] == "ecs"
+    backend.look(ARN, None, ["web-5xx"])
+    assert first["traffic_share"] == 10.0 and first["backend"] == "ecs"
     assert client.describe_service_deployments.call_count == 2 and cloudwatch.describe_alarms.call_count == 2
-    assert client.describe_service_revisions.call_count == 1
+    assert client.describe_service_revisions.call_count == 0
+    info = ecs.as_deployment_info(deployment())
+    assert backend.released_revision(info) == backend.released_revision(info) == "web:3"
+    assert client.describe_service_revisions.call_count == 1  # a revision is read once
 
 
 def test_start_follows_the_deployment_ecs_lists_a_moment_after_update_service():
