@@ -126,8 +126,13 @@ def start_one(module, index, given, clients):
     if params["state"] != "deployed" or params.get("deployment_id"):
         return {"failed": True, "msg": "releases[%d]: only starts releases (state=deployed, no deployment_id)." % index}
     wrong = problem(params)
+    if params.get("backend") == "ecs":
+        wrong = (
+            "backend=ecs: a fleet releases through CodeDeploy only (its batched look reads CodeDeploy deployments); release this service alone (deploy.yml)."
+        )
     if wrong:
         return {"failed": True, "msg": "releases[%d]: %s" % (index, wrong)}
+    params["backend"] = "codedeploy"  # the fleet's looks are CodeDeploy's
     params.update((key, value) for key, value in module.params.items() if key not in ARGUMENT_SPEC and key != "releases")
     try:
         result, failed = run_recorded(ReleaseModule(module, params, clients))

@@ -250,11 +250,11 @@ def rule_view(rule):
     return dict(rule_arn=rule.get("RuleArn"), priority=rule.get("Priority"), forwards_to=forwarded_target_groups({"DefaultActions": rule.get("Actions")}))
 
 
-def ensure_rule(module, listeners, listener_arn, target_group_arn, tags):
-    """(changed, the rule's view) for O(weighted_rule); (False, None) without it. Its action is set only at creation."""
+def rule_alternate(module, listeners, target_group_arn):
+    """The alternate target group of O(weighted_rule), its settings checked (before anything is created); None without it."""
     wanted = module.params["weighted_rule"]
     if not wanted:
-        return False, None
+        return None
     if wanted["priority"] is None or not 1 <= wanted["priority"] <= 50000:
         module.fail_json(msg="weighted_rule.priority must be 1 to 50000, got %s" % wanted["priority"])
     if not wanted["path_patterns"]:
@@ -262,6 +262,14 @@ def ensure_rule(module, listeners, listener_arn, target_group_arn, tags):
     alternate = wanted["alternate_target_group_arn"] or listeners.target_group_arn(wanted["alternate_target_group_name"])
     if alternate == target_group_arn:
         module.fail_json(msg="weighted_rule.alternate_target_group_* must name another target group than the listener's (%s)" % target_group_arn)
+    return alternate
+
+
+def ensure_rule(module, listeners, listener_arn, target_group_arn, alternate, tags):
+    """(changed, the rule's view) for O(weighted_rule); (False, None) without it. Its action is set only at creation."""
+    if alternate is None:
+        return False, None
+    wanted = module.params["weighted_rule"]
     rule = listeners.find_rule(listener_arn, wanted["priority"])
     if rule is not None:
         problem = rule_problem(rule, target_group_arn, alternate)
@@ -288,6 +296,7 @@ def ensure_present(module, listeners, load_balancer_arn):
     params = module.params
     port = params["port"]
     target_group_arn = params["target_group_arn"] or listeners.target_group_arn(params["target_group_name"])
+    alternate = rule_alternate(module, listeners, target_group_arn)
     desired = desired_settings(params)
     desired_tags = params["tags"]
     listener = listeners.find(load_balancer_arn, port)
@@ -298,7 +307,7 @@ def ensure_present(module, listeners, load_balancer_arn):
             module.exit_json(changed=True, listener={}, diff=dict(before={}, after=after))
         created = listeners.create(load_balancer_arn, port, desired, target_group_arn, desired_tags)
         tags = listeners.tags(created["ListenerArn"])
-        rule = ensure_rule(module, listeners, created["ListenerArn"], target_group_arn, desired_tags)[1]
+        rule = ensure_rule(module, listeners, created["ListenerArn"], target_group_arn, alternate, desired_tags)[1]
         result = dict(changed=True, listener=describe(created, tags), diff=dict(before={}, after=diff_view(created, tags)))
         if rule is not None:
             result["rule"] = rule
@@ -316,7 +325,7 @@ def ensure_present(module, listeners, load_balancer_arn):
     if desired_tags is not None:
         changed |= listeners.update_tags(listener_arn, tags, desired_tags, params["purge_tags"])
 
-    rule_changed, rule = ensure_rule(module, listeners, listener_arn, target_group_arn, desired_tags)
+    rule_changed, rule = ensure_rule(module, listeners, listener_arn, target_group_arn, alternate, desired_tags)
     changed |= rule_changed
     if changed and not module.check_mode:
         listener = listeners.find(load_balancer_arn, port)

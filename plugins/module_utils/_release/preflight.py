@@ -18,6 +18,13 @@ def controller_problem(service):
     controller = (service.get("deploymentController") or {}).get("type") or "ECS"
     if controller == "CODE_DEPLOY":
         return None
+    strategy = (service.get("deploymentConfiguration") or {}).get("strategy")
+    if controller == "ECS" and strategy in ("BLUE_GREEN", "LINEAR", "CANARY"):
+        return (
+            "ECS service '%s' is released by ECS itself (deployment controller ECS, strategy %s), not by CodeDeploy: release it "
+            "with backend=ecs (or auto; playbooks/deploy.yml follows stack_release_backend). Fleet releases are CodeDeploy's only."
+            % (service.get("serviceName"), strategy)
+        )
     return (
         "ECS service '%s' uses the %s deployment controller; a blue/green release needs CODE_DEPLOY. The controller "
         "cannot be changed in place: recreate the service with deployment_controller CODE_DEPLOY (playbooks/provision.yml does)."
