@@ -58,6 +58,18 @@ def test_a_wrong_release_fails_alone_naming_it_and_the_option():
     assert nothing["failed"] and nothing["msg"].startswith("releases[4]: state=deployed needs what to release")
     assert stop["failed"] and stop["msg"] == "releases[5]: only starts releases (state=deployed, no deployment_id)."
     assert missing["failed"] and "cluster" in missing["msg"]
+    assert not run.called
+
+
+def test_a_fleet_releases_through_codedeploy_only():
+    module, seen = fleet_module(), []
+    with patch.object(ecs_fleet_start, "run_recorded", side_effect=lambda release: (seen.append(release), ({"changed": True}, False))[1]):
+        refused = ecs_fleet_start.start_one(
+            module, 1, {"cluster": "c", "service": "a", "image_tag": "v2", "backend": "ecs"}, ecs_fleet_start.SharedClients(module)
+        )
+        ecs_fleet_start.start_one(module, 2, {"cluster": "c", "service": "b", "image_tag": "v2"}, ecs_fleet_start.SharedClients(module))
+    assert refused["failed"] and refused["msg"].startswith("releases[1]: backend=ecs: a fleet releases through CodeDeploy only")
+    assert [release.params["backend"] for release in seen] == ["codedeploy"]
     run.assert_not_called()
 
 
