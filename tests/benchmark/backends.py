@@ -19,15 +19,11 @@ Run by tools/with-sandbox.sh. It provisions two stacks of the seed's shape (10% 
 and prints a table. Nothing here leaves 127.0.0.1.
 """
 
-import json
-import os
 import sys
-import tempfile
 import time
 
-import botocore.session
 from detection import ListenerWatch, live_target_group
-from release import CountingProxy, alarm_fired_at, aws_cli, configured_wait_seconds, playbook, release_with_cli
+from release import CountingProxy, alarm_fired_at, aws_cli, configured_wait_seconds, playbook, register_with_cli, release_with_cli
 
 from canary_sandbox.awsclients import Clients
 from canary_sandbox.background import Every
@@ -89,23 +85,8 @@ class RuleWatch(Every):
         return None
 
 
-def register_like(endpoint, live, tag):
-    """register-task-definition of the live revision with another image tag, as a CLI user does (jq)."""
-    keys = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape.members
-    definition = {key: live[key] for key in keys if live.get(key) not in (None, [], {})}
-    container = definition["containerDefinitions"][0]
-    container["image"] = container["image"].rsplit(":", 1)[0] + ":" + tag
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(definition, handle)
-        path = handle.name
-    try:
-        return aws_cli(endpoint, "ecs", "register-task-definition", "--cli-input-json", "file://" + path)["taskDefinition"]["taskDefinitionArn"]
-    finally:
-        os.unlink(path)
-
-
 def ecs_release_with_cli(endpoint, stack, tag):
-    arn = register_like(endpoint, stack.live_task_definition(), tag)
+    arn = register_with_cli(endpoint, stack.live_task_definition(), tag)
     aws_cli(endpoint, "ecs", "update-service", "--cluster", stack.cluster, "--service", stack.service, "--task-definition", arn)
     aws_cli(endpoint, "ecs", "wait", "services-stable", "--cluster", stack.cluster, "--services", stack.service)
 

@@ -190,9 +190,8 @@ def configured_wait_seconds(clients, stack, minute_seconds):
     return minutes * minute_seconds, group["deploymentConfigName"], minutes
 
 
-def release_with_cli(endpoint, stack, tag):
-    """The same release with the AWS CLI: register the revision, create the deployment, wait for success."""
-    live = stack.live_task_definition()
+def register_with_cli(endpoint, live, tag):
+    """aws ecs register-task-definition of the live revision with another image tag: its ARN."""
     # what a CLI user strips with jq: the read-only keys describe-task-definition adds (botocore's model says which are input)
     keys = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape.members
     definition = {key: live[key] for key in keys if live.get(key) not in (None, [], {})}
@@ -202,9 +201,14 @@ def release_with_cli(endpoint, stack, tag):
         json.dump(definition, handle)
         path = handle.name
     try:
-        arn = aws_cli(endpoint, "ecs", "register-task-definition", "--cli-input-json", "file://" + path)["taskDefinition"]["taskDefinitionArn"]
+        return aws_cli(endpoint, "ecs", "register-task-definition", "--cli-input-json", "file://" + path)["taskDefinition"]["taskDefinitionArn"]
     finally:
         os.unlink(path)
+
+
+def release_with_cli(endpoint, stack, tag):
+    """The same release with the AWS CLI: register the revision, create the deployment, wait for success."""
+    arn = register_with_cli(endpoint, stack.live_task_definition(), tag)
     port = stack.service_description()["loadBalancers"][0]
     appspec = json.dumps(
         {

@@ -128,19 +128,24 @@ def own_sandbox_env():
         yield sandbox
 
 
+def json_playbook(sandbox, name, *args, check=False, extra_vars=None, timeout=900, env=None, installed=None):
+    """ansible-playbook NAME against `sandbox` (a SandboxProcess) with the JSON callback: a PlaybookRun."""
+    command, cwd, extra_env = playbook_command(name, installed)
+    command += list(args)
+    if check:
+        command.append("--check")
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
+    process = subprocess.run(
+        command, cwd=cwd, env=dict(sandbox.env, **extra_env, **(env or {})), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+    return PlaybookRun(command, process.returncode, process.stdout, process.stderr)
+
+
 @pytest.fixture
 def run_playbook(sandbox_env):
     def run(name, *args, check=False, extra_vars=None, expect_failure=False, timeout=900, env=None, installed=None):
-        command, cwd, extra_env = playbook_command(name, installed)
-        command += list(args)
-        if check:
-            command.append("--check")
-        if extra_vars:
-            command += ["-e", json.dumps(extra_vars)]
-        process = subprocess.run(
-            command, cwd=cwd, env=dict(sandbox_env.env, **extra_env, **(env or {})), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-        )
-        outcome = PlaybookRun(command, process.returncode, process.stdout, process.stderr)
+        outcome = json_playbook(sandbox_env, name, *args, check=check, extra_vars=extra_vars, timeout=timeout, env=env, installed=installed)
         if expect_failure:
             assert outcome.rc != 0, f"expected {name} to fail\n{outcome!r}"
         else:

@@ -13,7 +13,7 @@ import signal
 import subprocess
 
 import pytest
-from conftest import PlaybookRun
+from conftest import json_playbook
 from release_helpers import lasting_config, playbook_command, recorded
 
 from canary_sandbox.engine.testing import stack_with_alarms, wait_for
@@ -61,19 +61,9 @@ def run_fleet(env, fleet_vars, expect_failure=False, timeout=600, check=False):
     if "change_ref" not in fleet_vars:
         extra["release_record_dir"] = ""  # no records but where a test asks for them
     extra.update(fleet_vars)
-    command, cwd, extra_env = playbook_command("fleet.yml")
-    process = subprocess.run(
-        command + ["-e", json.dumps(extra)] + (["--check"] if check else []),
-        cwd=cwd,
-        env=dict(env.env, **extra_env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-    run = PlaybookRun(command, process.returncode, process.stdout, process.stderr)
+    run = json_playbook(env, "fleet.yml", check=check, extra_vars=extra, timeout=timeout)
     assert (run.rc != 0) == expect_failure, repr(run)
-    assert SECRET not in process.stdout + process.stderr, "a secret_environment value was printed"
+    assert SECRET not in run.stdout + run.stderr, "a secret_environment value was printed"
     return run.task("Release the fleet"), run.stderr
 
 

@@ -11,13 +11,12 @@ Every assertion reads the sandbox back: service deployments, revisions, rule wei
 """
 
 import json
-import subprocess
 import threading
 import time
 
 import pytest
-from conftest import PlaybookRun
-from release_helpers import FAILING, TRAFFIC_WORKERS, playbook_command, recorded, release_vars, version_of
+from conftest import json_playbook
+from release_helpers import FAILING, TRAFFIC_WORKERS, recorded, release_vars, version_of
 
 from canary_sandbox.engine.testing import wait_for
 from canary_sandbox.traffic import Traffic, listener_url
@@ -29,20 +28,9 @@ SHIFT_EDGE = 1.0
 IN_FLIGHT = ["PENDING", "IN_PROGRESS", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"]
 
 
-def run(env, name, extra=None, expect_failure=False, check=False, timeout=900):
-    """A playbook against this module's sandbox, with the JSON callback: PlaybookRun."""
-    command, cwd, extra_env = playbook_command(name)
-    values = dict(STACK, **(extra or {}))
-    process = subprocess.run(
-        command + ["-e", json.dumps(values)] + (["--check"] if check else []),
-        cwd=cwd,
-        env=dict(env.env, **extra_env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-    outcome = PlaybookRun(command, process.returncode, process.stdout, process.stderr)
+def run(env, name, extra=None, expect_failure=False, check=False):
+    """A playbook against this module's sandbox, on the stack of this module: PlaybookRun."""
+    outcome = json_playbook(env, name, check=check, extra_vars=dict(STACK, **(extra or {})))
     assert (outcome.rc != 0) == expect_failure, repr(outcome)
     return outcome
 

@@ -144,23 +144,21 @@ def list_service_deployments(ecs, cluster, service, statuses=None, limit=None):
 @ECSErrorHandler.common_error_handler("describe the service deployments")
 def describe_service_deployments(ecs, arns):
     """ServiceDeployment dicts of these ARNs (20 per call), in the order asked; missing ones left out."""
-    found = {}
-    arns = list(arns)
-    for start in range(0, len(arns), SERVICE_DEPLOYMENTS_PER_DESCRIBE):
-        page = ecs.describe_service_deployments(aws_retry=True, serviceDeploymentArns=arns[start : start + SERVICE_DEPLOYMENTS_PER_DESCRIBE])
-        for item in page.get("serviceDeployments") or []:
-            found[item["serviceDeploymentArn"]] = item
-    return [found[arn] for arn in arns if arn in found]
+    return _described(ecs.describe_service_deployments, "serviceDeploymentArns", "serviceDeployments", "serviceDeploymentArn", arns)
 
 
 @ECSErrorHandler.common_error_handler("describe the service revisions")
 def describe_service_revisions(ecs, arns):
+    return _described(ecs.describe_service_revisions, "serviceRevisionArns", "serviceRevisions", "serviceRevisionArn", arns)
+
+
+def _described(call, asked, answered, key, arns):
     found = {}
     arns = list(arns)
     for start in range(0, len(arns), SERVICE_DEPLOYMENTS_PER_DESCRIBE):
-        page = ecs.describe_service_revisions(aws_retry=True, serviceRevisionArns=arns[start : start + SERVICE_DEPLOYMENTS_PER_DESCRIBE])
-        for item in page.get("serviceRevisions") or []:
-            found[item["serviceRevisionArn"]] = item
+        page = call(aws_retry=True, **{asked: arns[start : start + SERVICE_DEPLOYMENTS_PER_DESCRIBE]})
+        for item in page.get(answered) or []:
+            found[item[key]] = item
     return [found[arn] for arn in arns if arn in found]
 
 

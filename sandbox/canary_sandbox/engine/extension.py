@@ -18,7 +18,7 @@ import threading
 
 from werkzeug.wrappers import Response
 
-from ..background import Every
+from ..background import Every, Runs
 from ..server import Extension
 from . import aws
 from .run import DeploymentRun
@@ -33,8 +33,7 @@ class DeploymentEngine(Extension):
     name = "engine"
 
     def __init__(self):
-        self._runs = {}  # (region, deployment id) -> DeploymentRun, while its thread lives
-        self._lock = threading.Lock()
+        self._runs = Runs(JOIN_SECONDS)  # (region, deployment id) -> DeploymentRun, while its thread lives
         self._bootstrap_lock = threading.Lock()  # one primary task set per service, reconciler or run
         self._reconciler = Every(RECONCILE_SECONDS, self._reconcile_regions, name="engine-reconciler", join_seconds=JOIN_SECONDS)
         self._bootstrap_failures = {}  # (region, service ARN) -> error text, logged once
@@ -59,17 +58,14 @@ class DeploymentEngine(Extension):
         self._bootstrap_failures.clear()
 
     def status(self):
-        with self._lock:
-            running = sorted(deployment_id for _, deployment_id in self._runs)
-        return {"running": running}
+        return {"running": sorted(deployment_id for _, deployment_id in self._runs.keys())}
 
     # --- deployments -----------------------------------------------------------------------
 
     def launch(self, region, deployment_id):
         """Start the lifecycle of a Created deployment (called by CreateDeployment)."""
         run = DeploymentRun(self, region, deployment_id)
-        with self._lock:
-            self._runs[(region, deployment_id)] = run
+        self._runs.add((region, deployment_id), run)
         run.start()
 
     def stop_deployment(self, region, deployment_id, rollback):
@@ -86,31 +82,17 @@ class DeploymentEngine(Extension):
             run.request_continue(wait_type)
 
     def finished(self, run):
-        with self._lock:
-            if self._runs.get((run.region, run.deployment_id)) is run:
-                del self._runs[(run.region, run.deployment_id)]
+        self._runs.finished((run.region, run.deployment_id), run)
 
     def wait_idle(self, timeout):
         """Join every running deployment (tests and shutdown); True if all ended in time."""
-        with self._lock:
-            runs = list(self._runs.values())
-        for run in runs:
-            run.thread.join(timeout=timeout)
-        return not any(run.alive for run in runs)
+        return self._runs.wait_idle(timeout)
 
     def _run(self, region, deployment_id):
-        with self._lock:
-            return self._runs.get((region, deployment_id))
+        return self._runs.get((region, deployment_id))
 
     def _cancel_all(self):
-        with self._lock:
-            runs = list(self._runs.values())
-            self._runs = {}
-        for run in runs:
-            run.cancel()
-        for run in runs:
-            if run.thread is not threading.current_thread():
-                run.thread.join(timeout=JOIN_SECONDS)
+        self._runs.cancel_all()
 
     # --- primary task sets -----------------------------------------------------------------
 

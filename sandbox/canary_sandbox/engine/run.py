@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 
+from ..background import SteppedRun
 from ..codedeploy import deployments as model
 from ..router import AwsError
 from . import aws
@@ -23,7 +24,6 @@ from .traffic import traffic_plan, weights
 
 LOG = logging.getLogger("canary_sandbox.engine.extension")
 
-STEP_SECONDS = 0.05  # longest real sleep between checks of stop/continue/cancel
 ALARM_POLL_SECONDS = 0.2  # real seconds between two DescribeAlarms calls
 STEADY_TIMEOUT_MINUTES = 60  # sandbox minutes CodeDeploy waits for a new task set to reach STEADY_STATE
 ALARM_MESSAGE = (
@@ -55,7 +55,7 @@ def alarm_configuration(group, record):
     return configuration
 
 
-class DeploymentRun:
+class DeploymentRun(SteppedRun):
     def __init__(self, engine, region, deployment_id):
         self.engine = engine
         self.sandbox = engine.sandbox
@@ -71,8 +71,6 @@ class DeploymentRun:
         self.clock = self.sandbox.clock
         # signals from the API threads
         self._signals = threading.Lock()
-        self._wake = threading.Event()
-        self._cancel = threading.Event()
         self._stop_request = None
         self._continued = set()
         # what the run has changed, for rollback
@@ -90,37 +88,26 @@ class DeploymentRun:
         self._alarms = {}
         self._next_alarm_poll = 0.0
         self._next_steady_check = 0.0
-        self.thread = threading.Thread(target=self.run, name=f"deploy-{deployment_id}", daemon=True)
+        self._start_steps(f"deploy-{deployment_id}")
 
     # --- signals (any thread) ------------------------------------------------------------
-
-    def start(self):
-        self.thread.start()
 
     def request_stop(self, rollback):
         with self._signals:
             if self._stop_request is None:
                 self._stop_request = {"rollback": rollback}
-        self._wake.set()
+        self.wake()
 
     def request_continue(self, wait_type):
         with self._signals:
             self._continued.add(wait_type)
-        self._wake.set()
-
-    def cancel(self):
-        self._cancel.set()
-        self._wake.set()
-
-    @property
-    def alive(self):
-        return self.thread.is_alive()
+        self.wake()
 
     # --- waiting ---------------------------------------------------------------------------
 
     def _check(self):
         """Raise if the run must end now: cancelled, stop requested, or an alarm fired."""
-        if self._cancel.is_set() or self.clock.stopped:
+        if self.cancelled or self.clock.stopped:
             raise Cancelled()
         with self._signals:
             request = self._stop_request
@@ -129,19 +116,6 @@ class DeploymentRun:
                 "Stopped", "MANUAL_STOP", "The deployment was stopped by the user (StopDeployment).", "DEPLOYMENT_STOP_ON_REQUEST", rollback=request["rollback"]
             )
         self._poll_alarms()
-
-    def _wait(self, real_seconds, until=None):
-        """Wait up to real_seconds in short steps; True as soon as until() holds."""
-        deadline = time.monotonic() + real_seconds
-        while True:
-            self._check()
-            if until is not None and until():
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            self._wake.wait(min(STEP_SECONDS, remaining))
-            self._wake.clear()
 
     def _continued_with(self, wait_type):
         with self._signals:

@@ -25,6 +25,7 @@ import threading
 
 from werkzeug.wrappers import Response
 
+from ..background import Runs
 from ..router import AwsError, json_response
 from ..server import Extension
 from . import model
@@ -44,7 +45,7 @@ class ServiceDeployments(Extension):
 
     def __init__(self):
         self.lock = threading.RLock()
-        self._runs = {}  # deployment ARN -> ServiceDeploymentRun, while its thread lives
+        self._runs = Runs(JOIN_SECONDS)  # deployment ARN -> ServiceDeploymentRun, while its thread lives
         self._pending = {}  # id(request) -> what the observer does once moto applied the request
         self._clear()
 
@@ -73,8 +74,7 @@ class ServiceDeployments(Extension):
             self._pending.clear()
 
     def status(self):
-        with self.lock:
-            return {"running": sorted(self._runs)}
+        return {"running": sorted(self._runs.keys())}
 
     def placements(self):
         """ECS deployment id -> the target group its tasks serve (for the data plane)."""
@@ -82,26 +82,13 @@ class ServiceDeployments(Extension):
             return dict(self._placements)
 
     def wait_idle(self, timeout):
-        with self.lock:
-            runs = list(self._runs.values())
-        for run in runs:
-            run.thread.join(timeout=timeout)
-        return not any(run.alive for run in runs)
+        return self._runs.wait_idle(timeout)
 
     def _cancel_all(self):
-        with self.lock:
-            runs = list(self._runs.values())
-            self._runs = {}
-        for run in runs:
-            run.cancel()
-        for run in runs:
-            if run.thread is not threading.current_thread():
-                run.thread.join(timeout=JOIN_SECONDS)
+        self._runs.cancel_all()
 
     def finished(self, run):
-        with self.lock:
-            if self._runs.get(run.record["serviceDeploymentArn"]) is run:
-                del self._runs[run.record["serviceDeploymentArn"]]
+        self._runs.finished(run.record["serviceDeploymentArn"], run)
 
     def note(self, record, event, **detail):
         with self.lock:
@@ -352,7 +339,7 @@ class ServiceDeployments(Extension):
             record = self._new_record(service, blue_revision, revision, status="PENDING")
             record["_balancer"] = copy.deepcopy(balancer)
             run = ServiceDeploymentRun(self, region, record, blue, green)
-            self._runs[record["serviceDeploymentArn"]] = run
+            self._runs.add(record["serviceDeploymentArn"], run)
         self.note(record, "plan", blue=blue, green=green, steps=model.traffic_steps(record["deploymentConfiguration"]))
         run.start()
 
@@ -456,40 +443,33 @@ class ServiceDeployments(Extension):
         return answer
 
     def _describe(self, request, params, region):
-        arns = params.get("serviceDeploymentArns") or []
-        if not arns or len(arns) > MAX_DESCRIBE:
-            raise model.invalid(f"serviceDeploymentArns must name 1 to {MAX_DESCRIBE} service deployments.")
-        found, failures = [], []
-        with self.lock:
-            for arn in arns:
-                record = self.deployments.get(arn)
-                if record is None:
-                    failures.append({"arn": arn, "reason": "MISSING"})
-                else:
-                    found.append(copy.deepcopy(model.public(record)))
-        return {"serviceDeployments": found, "failures": failures}
+        return self._described(params, "serviceDeploymentArns", "serviceDeployments", "service deployments", self.deployments, model.public)
 
     def _describe_revisions(self, request, params, region):
-        arns = params.get("serviceRevisionArns") or []
+        return self._described(params, "serviceRevisionArns", "serviceRevisions", "service revisions", self.revisions, dict)
+
+    def _described(self, params, asked, answered, what, store, view):
+        """A Describe call of ECS: 1 to 20 ARNs; the ones found (as `view` shows them), the others as failures MISSING."""
+        arns = params.get(asked) or []
         if not arns or len(arns) > MAX_DESCRIBE:
-            raise model.invalid(f"serviceRevisionArns must name 1 to {MAX_DESCRIBE} service revisions.")
+            raise model.invalid(f"{asked} must name 1 to {MAX_DESCRIBE} {what}.")
         found, failures = [], []
         with self.lock:
             for arn in arns:
-                revision = self.revisions.get(arn)
-                if revision is None:
+                item = store.get(arn)
+                if item is None:
                     failures.append({"arn": arn, "reason": "MISSING"})
                 else:
-                    found.append(copy.deepcopy(revision))
-        return {"serviceRevisions": found, "failures": failures}
+                    found.append(copy.deepcopy(view(item)))
+        return {answered: found, "failures": failures}
 
     def _stop(self, request, params, region):
         record = self._record(params.get("serviceDeploymentArn"))
         stop_type = params.get("stopType") or "ROLLBACK"
         if stop_type != "ROLLBACK":
             raise model.invalid(f"stopType {stop_type} is not supported; the valid value is ROLLBACK.")
+        run = self._runs.get(record["serviceDeploymentArn"])
         with self.lock:
-            run = self._runs.get(record["serviceDeploymentArn"])
             if run is None or record["status"] not in ("PENDING", "IN_PROGRESS"):
                 raise AwsError(
                     "ConflictException",
@@ -505,8 +485,8 @@ class ServiceDeployments(Extension):
         action = params.get("action") or "CONTINUE"
         if action not in ("CONTINUE", "ROLLBACK"):
             raise model.invalid(f"action must be CONTINUE or ROLLBACK; got {action!r}.")
+        run = self._runs.get(record["serviceDeploymentArn"])
         with self.lock:
-            run = self._runs.get(record["serviceDeploymentArn"])
             waiting = [detail["hookId"] for detail in record.get("lifecycleHookDetails") or [] if detail.get("status") == "AWAITING_ACTION"]
         hook_id = params.get("hookId")
         if not hook_id:

@@ -20,11 +20,11 @@ import threading
 import time
 
 from .. import moto_fidelity
+from ..background import SteppedRun
 from . import model
 
 LOG = logging.getLogger("canary_sandbox.servicedeploy")
 
-STEP_SECONDS = 0.05
 ALARM_POLL_SECONDS = 0.2
 SCALE_UP_TIMEOUT_MINUTES = 60
 
@@ -42,7 +42,7 @@ class Interrupted(Exception):
         self.rollback = rollback
 
 
-class ServiceDeploymentRun:
+class ServiceDeploymentRun(SteppedRun):
     def __init__(self, engine, region, record, blue, green):
         self.engine = engine
         self.region = region
@@ -61,41 +61,28 @@ class ServiceDeploymentRun:
         self.green_percent = 0.0
         self.scaled_up = False
         self._signals = threading.Lock()
-        self._wake = threading.Event()
-        self._cancel = threading.Event()
         self._stop_reason = None
         self._hook_answers = {}  # hookId -> CONTINUE | ROLLBACK
         self._next_alarm_poll = 0.0
-        self.thread = threading.Thread(target=self.run, name=f"service-deployment-{record['_id']}", daemon=True)
+        self._start_steps(f"service-deployment-{record['_id']}")
 
     # --- signals (API threads) -----------------------------------------------------------------
-
-    def start(self):
-        self.thread.start()
 
     def request_stop(self, reason):
         with self._signals:
             if self._stop_reason is None:
                 self._stop_reason = reason
-        self._wake.set()
+        self.wake()
 
     def answer_hook(self, hook_id, action):
         with self._signals:
             self._hook_answers[hook_id] = action
-        self._wake.set()
-
-    def cancel(self):
-        self._cancel.set()
-        self._wake.set()
-
-    @property
-    def alive(self):
-        return self.thread.is_alive()
+        self.wake()
 
     # --- waiting -------------------------------------------------------------------------------
 
     def _check(self):
-        if self._cancel.is_set() or self.clock.stopped:
+        if self.cancelled or self.clock.stopped:
             raise Cancelled()
         with self._signals:
             reason = self._stop_reason
@@ -103,18 +90,6 @@ class ServiceDeploymentRun:
             raise Interrupted(reason)
         self._poll_alarms()
         self._refresh_counts()
-
-    def _wait(self, real_seconds, until=None):
-        deadline = time.monotonic() + real_seconds
-        while True:
-            self._check()
-            if until is not None and until():
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            self._wake.wait(min(STEP_SECONDS, remaining))
-            self._wake.clear()
 
     def _poll_alarms(self):
         alarms = self.config.get("alarms") or {}
