@@ -95,8 +95,8 @@ def test_check_mode_says_what_each_release_would_do_and_starts_nothing(own_sandb
 
 def test_five_services_succeed_three_at_a_time_with_batched_looks(own_sandbox_env, fleet):
     before = dict((name, len(deployments(own_sandbox_env, name))) for name in NAMES)
-    # a canary step of a few seconds: the watcher meets every release in flight
-    config = lasting_config(own_sandbox_env, "fleet-canary-15s", real_seconds=15)
+    # a canary step of 25 s: the watcher meets every release in flight after routing it, also on a loaded machine
+    config = lasting_config(own_sandbox_env, "fleet-canary-25s", real_seconds=25)
     secret = {"secret_environment": {"API_TOKEN": SECRET}}
     result, output = run_fleet(
         own_sandbox_env,
