@@ -255,11 +255,32 @@ EXAMPLES = r"""
       canary-ecs:stack: checkout
   register: service
 
+- name: The green target group, for ECS's own blue/green, linear and canary deployments
+  community.aws.elb_target_group_info:
+    names: [checkout-green]
+  register: green
+
+- name: A listener with the rule ECS moves the weights of (blue 100, green 0 at creation)
+  canary.ecs.elb_listener:
+    load_balancer_name: checkout-alb
+    port: 8081
+    target_group_name: checkout-blue
+    weighted_rule:
+      alternate_target_group_name: checkout-green
+  register: production
+
+- name: The role ECS moves the rule with
+  canary.ecs.iam_service_role:
+    name: checkout-ecs-infrastructure
+    trusted_services: [ecs.amazonaws.com]
+    managed_policies: [arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers]
+  register: ecs_infrastructure_role
+
 - name: A service ECS releases itself, 10% canary for 15 minutes, rolled back by its alarm, paused for approval
   canary.ecs.ecs_service:
     name: orders
     cluster: checkout
-    task_definition: orders-app:1
+    task_definition: checkout-app:1
     desired_count: 2
     deployment_controller: ECS
     deployment_strategy: CANARY
@@ -268,7 +289,7 @@ EXAMPLES = r"""
       bake_minutes: 15
     bake_minutes: 5
     deployment_alarms:
-      names: [orders-5xx-blue, orders-5xx-green]
+      names: [checkout-canary-5xx]
     pause_hooks:
       - stages: [POST_TEST_TRAFFIC_SHIFT]
         timeout_minutes: 60

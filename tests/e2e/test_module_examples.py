@@ -209,6 +209,8 @@ def _check(module, aws):
     elif module == "ecs_service":
         services = aws("ecs").describe_services(cluster="checkout", services=["checkout"])["services"]
         assert [s["status"] for s in services] in ([], ["INACTIVE"]), "the last example deletes the service"
+        orders = aws("ecs").describe_services(cluster="checkout", services=["orders"])["services"][0]
+        assert orders["deploymentConfiguration"]["strategy"] == "CANARY" and orders["deploymentController"] == {"type": "ECS"}, orders
     elif module == "cloudwatch_alarm_tags":
         alarms = aws("cloudwatch").describe_alarms(AlarmNames=["canary-Canary-5XX-Error-Alarm-blue"])["MetricAlarms"]
         assert alarms == [], "the last example deletes the alarm its stack owns"
