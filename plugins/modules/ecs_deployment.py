@@ -62,7 +62,7 @@ options:
         (StopServiceDeployment ROLLBACK; O(rollback=false) is refused); O(state=continued) approves the release waiting at
         its PAUSE hook (ContinueServiceDeployment), and O(wait_type=termination_wait) is refused (ECS cannot end its bake
         time early); O(judge) is refused and O(fast_fail_minutes) does not apply (both read CodeDeploy's task sets);
-        O(look=glance) makes a full look (two calls)."
+        O(look=glance) reads the service deployment alone (one call)."
       - The result's RV(deployment_config_name) then names the strategy (V(ECS CANARY 10% for 15 min)), and
         RV(application_name) and RV(deployment_group_name) are null.
     type: str

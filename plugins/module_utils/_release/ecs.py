@@ -31,7 +31,7 @@ import time
 
 from ansible_collections.canary.ecs.plugins.module_utils._ecs import api as ecs_api
 from ansible_collections.canary.ecs.plugins.module_utils._release import api as aws
-from ansible_collections.canary.ecs.plugins.module_utils._release.observe import snapshot
+from ansible_collections.canary.ecs.plugins.module_utils._release.observe import replacement_share, snapshot, target_summary
 from ansible_collections.canary.ecs.plugins.module_utils._release.plan import plan
 from ansible_collections.canary.ecs.plugins.module_utils.common import fail, short_name
 
@@ -423,10 +423,18 @@ class EcsBackend(object):
         snap["backend"] = self.name
         return snap
 
-    @staticmethod
-    def glance(deployment_id, target):
-        # a full look is already two calls: there is nothing cheaper to glance at
-        return None
+    def glance(self, deployment_id, target):
+        """One call (DescribeServiceDeployments): stage, weights and counts while the deployment is in progress.
+
+        A partial snapshot (glance: true) for a caller that holds the last full look to update with it; None once it
+        is anything but in progress (waiting at a hook included): then a full look tells how it is (alarms, rollback)."""
+        found = ecs_api.describe_service_deployments(self._ecs, [deployment_id])
+        if not found or _mapped_status(found[0]) != "InProgress":
+            return None
+        snap = target_summary(as_target(found[0]))
+        snap.update(deployment_id=deployment_id, glance=True, observed_at=time.time(), status="InProgress")
+        snap["traffic_share"] = replacement_share(snap)
+        return snap
 
 
 def backend_of(service):

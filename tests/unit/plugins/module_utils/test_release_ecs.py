@@ -206,3 +206,17 @@ def test_codedeploy_names_are_refused_with_the_ecs_backend():
     backend = ecs.EcsBackend(clients_with(MagicMock()))
     with pytest.raises(AnsibleCanaryECSError, match="application_name and deployment_group_name name a CodeDeploy deployment group"):
         backend.find("prod", "web", "web-app", "web-dg")
+
+
+def test_a_glance_is_one_call_while_in_progress():
+    client = MagicMock()
+    client.describe_service_deployments.return_value = {"serviceDeployments": [deployment()]}
+    cloudwatch = MagicMock()
+    backend = ecs.EcsBackend(clients_with(client, cloudwatch))
+    glanced = backend.glance(ARN, None)
+    assert glanced["glance"] and glanced["traffic_share"] == 10.0 and glanced["status"] == "InProgress"
+    assert client.describe_service_deployments.call_count == 1 and cloudwatch.describe_alarms.call_count == 0
+    waiting = deployment(stage="POST_TEST_TRAFFIC_SHIFT", lifecycleHookDetails=[{"hookId": "h1", "status": "AWAITING_ACTION"}])
+    for other in (deployment(status="SUCCESSFUL", stage="CLEAN_UP", share=100.0), deployment(status="ROLLBACK_IN_PROGRESS"), waiting):
+        client.describe_service_deployments.return_value = {"serviceDeployments": [other]}
+        assert backend.glance(ARN, None) is None
