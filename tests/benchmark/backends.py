@@ -23,7 +23,7 @@ import sys
 import time
 
 from detection import ListenerWatch, live_target_group
-from release import CountingProxy, alarm_fired_at, aws_cli, configured_wait_seconds, playbook, register_with_cli, release_with_cli
+from release import CountingProxy, alarm_fired_at, aws_cli, configured_wait_seconds, playbook, print_table, register_with_cli, release_with_cli
 
 from canary_sandbox.awsclients import Clients
 from canary_sandbox.background import Every
@@ -204,11 +204,7 @@ def main():
         )
     )
     print()
-    width = [max(len(row[index]) for row in rows) for index in range(5)]
-    for index, row in enumerate(rows):
-        print("  ".join(cell.ljust(width[column]) for column, cell in enumerate(row)))
-        if index == 0:
-            print("  ".join("-" * w for w in width))
+    print_table(rows)
     for backend, figures in results.items():
         print()
         print("API calls per operation, one release with deploy.yml on %s:" % backend)

@@ -242,6 +242,15 @@ def release_with_cli(endpoint, stack, tag):
     return deployment_id
 
 
+def print_table(rows):
+    """Rows of cells as aligned columns, the first row a header."""
+    width = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(width[column]) for column, cell in enumerate(row)))
+        if index == 0:
+            print("  ".join("-" * w for w in width))
+
+
 def alarm_fired_at(clients, names, since):
     cloudwatch = clients("cloudwatch")
     times = []
@@ -329,11 +338,7 @@ def main():
         ("same tag again (no-op): time / calls", "%.1f s / %d" % (again_seconds, sum(again_calls.values())), "n/a (would deploy again)"),
     ]
     print()
-    width = [max(len(row[i]) for row in rows) for i in range(3)]
-    for index, row in enumerate(rows):
-        print("  ".join(cell.ljust(width[i]) for i, cell in enumerate(row)))
-        if index == 0:
-            print("  ".join("-" * w for w in width))
+    print_table(rows)
     print()
     print(
         "Rollback of a release failing half its requests (%d traffic workers, %.0f requests/s):"

@@ -186,3 +186,12 @@ def interrupt(process, how=signal.SIGINT):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
+
+
+def bake_window(traffic, started, new, old, edge):
+    """The bake as clients saw it: from the first response of `new` to the last of `old` since `started`, less `edge`
+    seconds at each end (the listener's weights change under requests in flight there)."""
+    first_new = traffic.first_time(lambda version, status: version == new, since=started)
+    last_old = traffic.last_time(lambda version, status: version == old, since=started)
+    assert first_new and last_old and last_old - first_new > 2 * edge, "traffic never saw both versions for long"
+    return traffic.window(since=first_new + edge, until=last_old - edge)

@@ -16,7 +16,7 @@ import json
 import re
 import time
 
-from release_helpers import FAILING, TRAFFIC_WORKERS, caller_arn, production_url, recorded, release_result, release_vars, version_of
+from release_helpers import FAILING, TRAFFIC_WORKERS, bake_window, caller_arn, production_url, recorded, release_result, release_vars, version_of
 
 from canary_sandbox.traffic import Traffic
 
@@ -58,12 +58,7 @@ def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, r
         ended = time.time()
         time.sleep(2)
         after = traffic.window(since=ended)
-        # the bake: from the first response of v2 to the last one of v1
-        first_v2 = traffic.first_time(lambda version, status: version == "v2", since=started)
-        last_old = traffic.last_time(lambda version, status: version == old, since=started)
-        assert first_v2 and last_old and last_old - first_v2 > 2 * SHIFT_EDGE, "traffic never saw both versions for long"
-        # the steady part: listeners switch weights while requests are in flight at both edges
-        bake = traffic.window(since=first_v2 + SHIFT_EDGE, until=last_old - SHIFT_EDGE)
+        bake = bake_window(traffic, started, "v2", old, SHIFT_EDGE)
     assert bake.total > 500, f"too little traffic to judge the split: {bake.describe()}"
     assert abs(bake.share("v2") - CANARY_PERCENT) <= CANARY_TOLERANCE, f"during the bake: {bake.describe()}"
     assert bake.errors() == 0

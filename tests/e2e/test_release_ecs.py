@@ -4,19 +4,22 @@ through the same playbooks, with real HTTP traffic, in a sandbox of this module'
 In order, on one stack: provision (check mode first, then idempotent), the seed's Test 1 (about 1
 request in 10 to v2 during the bake, then all) and Test 2 (a v3 failing half its requests rolled
 back by the alarm, the play failing and naming it), the same tag again, status.yml, rollback.yml
-mid-bake, a second release refused while one is in flight and the same one attached to, approval
+mid-bake, an interrupted release attached to by a re-run and another refused meanwhile, approval
 through the pause hook and promote.yml, linear and blue/green read back step by step, bad inputs
 refused by name before any change, the backend switch refused, and cleanup leaving nothing.
 Every assertion reads the sandbox back: service deployments, revisions, rule weights, the service.
 """
 
 import json
+import os
+import signal
+import subprocess
 import threading
 import time
 
 import pytest
 from conftest import json_playbook
-from release_helpers import FAILING, TRAFFIC_WORKERS, recorded, release_vars, version_of
+from release_helpers import FAILING, TRAFFIC_WORKERS, bake_window, playbook_command, recorded, release_vars, version_of
 
 from canary_sandbox.engine.testing import wait_for
 from canary_sandbox.traffic import Traffic, listener_url
@@ -131,10 +134,7 @@ def test_canary_serves_one_request_in_ten_then_all(own_sandbox_env, native):
         ended = time.time()
         time.sleep(2)
         after = traffic.window(since=ended)
-        first_v2 = traffic.first_time(lambda version, status: version == "v2", since=started)
-        last_old = traffic.last_time(lambda version, status: version == old, since=started)
-        assert first_v2 and last_old and last_old - first_v2 > 2 * SHIFT_EDGE, "traffic never saw both versions for long"
-        bake = traffic.window(since=first_v2 + SHIFT_EDGE, until=last_old - SHIFT_EDGE)
+        bake = bake_window(traffic, started, "v2", old, SHIFT_EDGE)
     assert bake.total > 300, f"too little traffic to judge the split: {bake.describe()}"
     assert abs(bake.share("v2") - CANARY_PERCENT) <= CANARY_TOLERANCE, f"during the bake: {bake.describe()}"
     assert bake.errors() == 0
@@ -210,13 +210,42 @@ def test_rollback_mid_bake_stops_with_rollback(own_sandbox_env, native):
     assert native.live_image().endswith(":v2")
 
 
-def test_a_second_release_is_refused_and_the_same_one_attached_to(own_sandbox_env, native):
-    started, _run = deploy(own_sandbox_env, "v5", release_wait=False)
-    refused, _run = deploy(own_sandbox_env, "v6", expect_failure=True)
-    assert started["deployment_id"] in refused["msg"] and "already in flight" in refused["msg"]
-    attached, _run = deploy(own_sandbox_env, "v5")
-    assert attached["attached"] is True and attached["deployment_id"] == started["deployment_id"] and attached["status"] == "Succeeded"
-    assert [item["serviceDeploymentArn"] for item in native.deployments()].count(started["deployment_id"]) == 1
+def test_an_interrupted_release_is_attached_to_and_another_refused(own_sandbox_env, native):
+    """deploy.yml interrupted (SIGINT to its process group) once the canary runs; another tag is refused
+    naming the release in flight; the same tag again attaches to it, and nothing starts twice."""
+    # a canary of 60 sandbox minutes (a minute each): the release is still in flight for the runs below on a busy machine
+    longer = {"stack_custom_deployment_configs": [{"name": "long", "traffic_routing": "canary", "percentage": 10, "interval": 60}]}
+    longer["stack_deployment_config"] = "native-long"
+    run(own_sandbox_env, "provision.yml", longer)
+    assert native.service()["deploymentConfiguration"]["canaryConfiguration"] == {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 60}
+    before = [item["serviceDeploymentArn"] for item in native.deployments()]
+    command, cwd, extra_env = playbook_command("deploy.yml")
+    values = dict(STACK, **release_vars(own_sandbox_env.endpoint), image_tag="v5")
+    process = subprocess.Popen(
+        command + ["-e", json.dumps(values)],
+        cwd=cwd,
+        env=dict(own_sandbox_env.env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", **extra_env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: [item for item in native.deployments(IN_FLIGHT) if item.get("lifecycleStage") == "PRODUCTION_TRAFFIC_SHIFT"], 120, 0.2, "the canary")
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    (in_flight,) = native.deployments(IN_FLIGHT)
+    refused, _run = deploy(own_sandbox_env, "v6", expect_failure=True, **longer)
+    assert in_flight["serviceDeploymentArn"] in refused["msg"] and "already in flight" in refused["msg"]
+    attached, _run = deploy(own_sandbox_env, "v5", **longer)
+    assert attached["attached"] is True and attached["deployment_id"] == in_flight["serviceDeploymentArn"] and attached["status"] == "Succeeded"
+    new = [item["serviceDeploymentArn"] for item in native.deployments() if item["serviceDeploymentArn"] not in before]
+    assert new == [in_flight["serviceDeploymentArn"]], "a release started twice"
     assert native.live_image().endswith(":v5")
 
 
