@@ -182,10 +182,10 @@ def interrupt(process, how=signal.SIGINT):
     """Ctrl-C as a person would (or a kill, how=SIGKILL), to the play this test started (its own process group)."""
     os.killpg(process.pid, how)
     try:
-        process.wait(timeout=30)
+        process.communicate(timeout=30)  # communicate, not wait: a play whose output is piped must not block on it
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        process.communicate(timeout=30)
 
 
 def bake_window(traffic, started, new, old, edge):

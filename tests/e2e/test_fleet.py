@@ -8,13 +8,11 @@ deployments exist, what each service's primary task set runs, what the alarms di
 
 import datetime
 import json
-import os
-import signal
 import subprocess
 
 import pytest
 from conftest import json_playbook
-from release_helpers import lasting_config, playbook_command, recorded
+from release_helpers import interrupt, lasting_config, playbook_command, recorded
 
 from canary_sandbox.engine.testing import stack_with_alarms, wait_for
 from canary_sandbox.traffic import Traffic, listener_url
@@ -263,12 +261,7 @@ def test_an_interrupted_fleet_run_again_attaches_and_starts_nothing_twice(own_sa
     try:
         wait_for(lambda: all(len(deployments(own_sandbox_env, name)) == before[name] + 1 for name in NAMES), timeout=120, what="all five releases started")
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+        interrupt(process)
     assert any(deployments(own_sandbox_env, name)[-1]["status"] == "InProgress" for name in NAMES)
     result, output = run_fleet(own_sandbox_env, fleet_vars)
     for name in NAMES:

@@ -11,15 +11,13 @@ Every assertion reads the sandbox back: service deployments, revisions, rule wei
 """
 
 import json
-import os
-import signal
 import subprocess
 import threading
 import time
 
 import pytest
 from conftest import json_playbook
-from release_helpers import FAILING, TRAFFIC_WORKERS, bake_window, playbook_command, recorded, release_vars, version_of
+from release_helpers import FAILING, TRAFFIC_WORKERS, bake_window, interrupt, playbook_command, recorded, release_vars, version_of
 
 from canary_sandbox.engine.testing import wait_for
 from canary_sandbox.traffic import Traffic, listener_url
@@ -233,12 +231,7 @@ def test_an_interrupted_release_is_attached_to_and_another_refused(own_sandbox_e
     try:
         wait_for(lambda: [item for item in native.deployments(IN_FLIGHT) if item.get("lifecycleStage") == "PRODUCTION_TRAFFIC_SHIFT"], 120, 0.2, "the canary")
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        interrupt(process)
     (in_flight,) = native.deployments(IN_FLIGHT)
     refused, _run = deploy(own_sandbox_env, "v6", expect_failure=True, **longer)
     assert in_flight["serviceDeploymentArn"] in refused["msg"] and "already in flight" in refused["msg"]
