@@ -13,6 +13,7 @@
 
 import json
 import math
+import os
 import time
 
 from release_helpers import (
@@ -24,6 +25,7 @@ from release_helpers import (
     production_traffic,
     production_url,
     recorded,
+    records_directory,
     release_result,
     release_vars,
     run_module,
@@ -47,8 +49,11 @@ def test_rerun_after_an_interruption_attaches_instead_of_starting_again(stack, s
     bake = lasting_config(sandbox_env, "e2e-lifecycle-bake", BAKE_SECONDS)
     play = start_deploy_in_background(sandbox_env, "v5", release_deployment_config=bake)
     try:
-        wait_for(lambda: stack.in_flight(), timeout=120, what="the deployment to start")
+        started = wait_for(lambda: stack.in_flight(), timeout=120, what="the deployment to start")
         wait_for(lambda: 0 < max(stack.weights().values()) < 100 or None, timeout=60, what="the canary shift")
+        # and the play has written the start of its record (its first module run, slow on a loaded machine)
+        path = os.path.join(records_directory(sandbox_env.endpoint), started[0]["deploymentId"] + ".json")
+        wait_for(lambda: os.path.isfile(path), timeout=120, what="the record of the start")
     finally:
         interrupt(play)
     (in_flight,) = stack.in_flight()  # the interrupted play's deployment keeps going without it
