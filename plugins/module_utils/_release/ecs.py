@@ -304,7 +304,8 @@ class EcsBackend(object):
         # ECS has no per-deployment alarm override: every alarm of the service watches the release
         return []
 
-    def _service_arn(self, route):
+    @staticmethod
+    def _names(route):
         service = route["_service"]
         return short_name(service["clusterArn"]), service["serviceName"]
 
@@ -312,7 +313,7 @@ class EcsBackend(object):
         return self.history(route, statuses=IN_FLIGHT)
 
     def history(self, route, limit=None, statuses=None):
-        cluster, service = self._service_arn(route)
+        cluster, service = self._names(route)
         briefs = ecs_api.list_service_deployments(self._ecs, cluster, service, statuses, limit)
         found = ecs_api.describe_service_deployments(self._ecs, [brief["serviceDeploymentArn"] for brief in briefs]) if briefs else []
         infos = [as_deployment_info(item) for item in found]
@@ -360,7 +361,7 @@ class EcsBackend(object):
 
     def start(self, route, spec, config_name=None, description=None, alarm_override=None):
         """UpdateService with the new task definition; the service deployment it started (its ARN)."""
-        cluster, service = self._service_arn(route)
+        cluster, service = self._names(route)
         ecs_api.update_task_definition(self._ecs, cluster, service, spec["taskDefinition"])
         return self._started(route, spec["taskDefinition"])
 

@@ -14,6 +14,7 @@ import math
 import time
 import uuid
 
+from ..engine.aws import forward_weights
 from ..router import AwsError
 
 NATIVE = ("BLUE_GREEN", "LINEAR", "CANARY")
@@ -102,18 +103,6 @@ def check_configuration(config):
     return strategy
 
 
-def _forwards_to(actions):
-    groups = {}
-    for action in actions or ():
-        if action.get("Type") != "forward":
-            continue
-        if action.get("TargetGroupArn"):
-            groups[action["TargetGroupArn"]] = 1
-        for group in (action.get("ForwardConfig") or {}).get("TargetGroups") or ():
-            groups[group["TargetGroupArn"]] = int(group.get("Weight", 1))
-    return groups
-
-
 def route_actions(elbv2, arn):
     """The actions of a listener rule (or of a listener's default), None when it does not exist."""
     try:
@@ -156,7 +145,7 @@ def check_load_balancers(elbv2, iam, balancers, strategy):
             actions = route_actions(elbv2, arn)
             if actions is None:
                 raise invalid(f"{where}.advancedConfiguration.{key}: listener rule {arn} does not exist.")
-            forwards = _forwards_to(actions)
+            forwards = forward_weights(actions)
             if primary not in forwards or alternate not in forwards:
                 raise invalid(
                     f"{where}.advancedConfiguration.{key}: listener rule {arn} must forward to both target groups "
