@@ -42,6 +42,11 @@ def live_task_definition_arn(service):
     return service.get("taskDefinition")
 
 
+def in_motion(service):
+    """Whether a release was moving when `service` was read: more than one task set (CODE_DEPLOY) or deployment (ECS)."""
+    return len(service.get("taskSets") or []) > 1 or len(service.get("deployments") or []) > 1
+
+
 @ECSErrorHandler.common_error_handler("read the stopped tasks of the ECS service")
 def stopped_tasks(ecs, cluster, service):
     """The service's recently stopped tasks (ECS keeps them about an hour): one ListTasks page, one DescribeTasks."""

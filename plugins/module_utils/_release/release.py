@@ -41,7 +41,8 @@ from ansible_collections.canary.ecs.plugins.module_utils.common import Clients, 
 # ---------------------------------------------------------------------------- release
 
 
-def release(module, backend):
+def read_release(module, backend):
+    """Preflight: the service, its route, the live and the desired revision, the image; (ctx, desired, result)."""
     params = module.params
     ctx = Context(backend, params)
     clients = backend.clients
@@ -83,8 +84,20 @@ def release(module, backend):
         "warnings": preflight.alarm_warnings(ctx.group),
         "backend": backend.name,
     }
+    return ctx, desired, result
 
+
+def release(module, backend):
+    params = module.params
+    clients = backend.clients
+    ecs = clients("ecs")
+    ctx, desired, result = read_release(module, backend)
     attach = in_flight_release(ctx, desired)
+    if attach is None and aws.in_motion(ctx.service):
+        # a deployment moving when the service was read has ended since: its outcome is what is live now
+        ctx, desired, result = read_release(module, backend)
+        attach = in_flight_release(ctx, desired)
+    label, image = result["version"], result["image"]
     if attach is not None:
         ctx.watched = backend.alarm_names(ctx.group, attach)
         # changed: the service's version changes while this task follows the release it asked for

@@ -148,6 +148,37 @@ def test_the_same_release_in_flight_is_attached_to_not_started_again():
     clients("codedeploy").create_deployment.assert_not_called()
 
 
+def moved_on_while_read(clients, ended_on):
+    """The service was read mid-release (two task sets); the deployment has ended by the time the in-flight list is read."""
+    mid_release = dict(SERVICE, taskSets=[{"status": "PRIMARY", "taskDefinition": TD1}, {"status": "ACTIVE", "taskDefinition": TD2}])
+    after = dict(SERVICE, taskDefinition=ended_on, taskSets=[{"status": "PRIMARY", "taskDefinition": ended_on}])
+    clients("ecs").describe_services.side_effect = [{"services": [mid_release]}, {"services": [after]}]
+
+
+def test_a_release_that_ends_while_it_is_read_is_live_not_started_again():
+    clients = fake_clients()
+    moved_on_while_read(clients, ended_on=TD2)
+    result, failed = release.release(module(image_tag="v2"), backend(clients))
+    assert not failed and result["changed"] is False and result["status"] == "Live" and result["task_definition_arn"] == TD2
+    clients("ecs").register_task_definition.assert_not_called()
+    clients("ecs").deregister_task_definition.assert_not_called()
+    clients("codedeploy").create_deployment.assert_not_called()
+
+
+def test_a_release_rolled_back_while_it_is_read_starts_from_what_is_live():
+    clients = fake_clients()
+    moved_on_while_read(clients, ended_on=TD1)
+    result, failed = release.release(module(image_tag="v2"), backend(clients))
+    assert not failed and result["changed"] and result["deployment_id"] == "d-NEW" and result["previous_task_definition_arn"] == TD1
+    assert clients("ecs").describe_services.call_count == 2
+
+
+def test_a_steady_service_is_read_once():
+    clients = fake_clients()
+    release.release(module(image_tag="v2"), backend(clients))
+    assert clients("ecs").describe_services.call_count == 1
+
+
 def test_another_release_in_flight_fails_naming_it():
     clients = fake_clients(in_flight=[deployment_of(TD2)])
     error = release_error(clients, image_tag="v3")
