@@ -21,8 +21,8 @@ import time
 
 from canary_sandbox.background import Every
 from canary_sandbox.guard import assert_environment_loopback
-from canary_sandbox.readback import FAILING, TRAFFIC_WORKERS, minute_seconds
-from canary_sandbox.traffic import Traffic, listener_url
+from canary_sandbox.readback import FAILING, minute_seconds, steady_traffic
+from canary_sandbox.traffic import listener_url
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")
@@ -156,7 +156,7 @@ def main():
     url = listener_url(endpoint, port=80)
     say("The production listener answers on %s (a local port standing in for the ALB)." % url, indent=2)
 
-    with Traffic(url, workers=TRAFFIC_WORKERS) as traffic:
+    with steady_traffic(url) as traffic:
         time.sleep(3)
         before = traffic.window(since=time.time() - 3)
         say("Before any release: %s at about %.0f requests/s." % (before.describe(), before.total / 3.0), indent=2)

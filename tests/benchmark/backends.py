@@ -28,9 +28,9 @@ from release import CountingProxy, alarm_fired_at, aws_cli, configured_wait_seco
 from canary_sandbox.awsclients import Clients
 from canary_sandbox.background import Every
 from canary_sandbox.guard import assert_environment_loopback
-from canary_sandbox.readback import FAILING, TRAFFIC_WORKERS, Stack
+from canary_sandbox.readback import FAILING, Stack, steady_traffic
 from canary_sandbox.readback import minute_seconds as sandbox_minute_seconds
-from canary_sandbox.traffic import Traffic, listener_url
+from canary_sandbox.traffic import listener_url
 
 FAST = {"release_poll_interval": 1}
 CODEDEPLOY = {"stack_name": "cdb", "stack_release_backend": "codedeploy"}
@@ -103,7 +103,7 @@ def measure(sandbox, clients, proxy, stack_vars, cli_release, configured, alarm_
     cli_release("v3")
     figures["cli"] = time.monotonic() - started
     figures["cli_calls"] = proxy.take()
-    with Traffic(url, workers=TRAFFIC_WORKERS) as traffic, watch_factory() as watch:
+    with steady_traffic(url) as traffic, watch_factory() as watch:
         started_at = time.time()
         figures["rollback"], _ = playbook(
             proxy.endpoint, "deploy.yml", "-e", "image_tag=v4", expect_failure=True, extra_vars=dict(FAST, release_environment=FAILING, **stack_vars)

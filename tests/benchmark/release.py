@@ -45,9 +45,9 @@ from detection import table as detection_table
 
 from canary_sandbox.awsclients import Clients
 from canary_sandbox.guard import assert_environment_loopback, assert_loopback
-from canary_sandbox.readback import FAILING, TRAFFIC_WORKERS, Stack
+from canary_sandbox.readback import FAILING, TRAFFIC_WORKERS, Stack, steady_traffic
 from canary_sandbox.readback import minute_seconds as sandbox_minute_seconds
-from canary_sandbox.traffic import Traffic, listener_url
+from canary_sandbox.traffic import listener_url
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -298,7 +298,7 @@ def main():
         print("AWS CLI v3: %.1fs, %d API calls" % (cli_seconds, sum(cli_calls.values())), flush=True)
 
         original = live_target_group(clients, stack)
-        with Traffic(listener_url(sandbox, port=80), workers=TRAFFIC_WORKERS) as traffic, ListenerWatch(clients, stack, original) as watch:
+        with steady_traffic(listener_url(sandbox, port=80)) as traffic, ListenerWatch(clients, stack, original) as watch:
             started_at = time.time()
             rollback_seconds, _ = playbook(
                 proxy.endpoint, "deploy.yml", "-e", "image_tag=v4", expect_failure=True, extra_vars=dict(fast, release_environment=FAILING)
@@ -311,7 +311,7 @@ def main():
         print("deploy.yml v4 (fails half its requests): %.1fs, %d API calls" % (rollback_seconds, sum(rollback_calls.values())), flush=True)
 
         # the judge: a canary failing 5% (under the seed's count alarm) with release_judge on
-        with Traffic(listener_url(sandbox, port=80), workers=TRAFFIC_WORKERS) as judged_traffic:
+        with steady_traffic(listener_url(sandbox, port=80)) as judged_traffic:
             judged_started = time.time()
             judged_seconds, _ = playbook(
                 proxy.endpoint,

@@ -11,8 +11,8 @@ import subprocess
 import time
 
 from canary_sandbox.engine.testing import wait_for
-from canary_sandbox.readback import FAILING, HEALTHY, TRAFFIC_WORKERS, Stack, minute_seconds, restore_alarm  # noqa: F401  (for the tests)
-from canary_sandbox.traffic import Traffic, listener_url
+from canary_sandbox.readback import FAILING, HEALTHY, Stack, minute_seconds, restore_alarm, steady_traffic  # noqa: F401  (for the tests)
+from canary_sandbox.traffic import at_rate, listener_url
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TREE = os.path.join(ROOT, "build", "collections", "ansible_collections", "canary", "ecs")
@@ -82,7 +82,7 @@ def production_url(endpoint):
 
 def production_traffic(endpoint, seconds, workers):
     """What `workers` clients of the production listener saw over the next `seconds` (a Traffic window)."""
-    with Traffic(production_url(endpoint), workers=workers) as traffic:
+    with at_rate(production_url(endpoint), 20 * workers, workers) as traffic:
         since = time.time()
         time.sleep(seconds)
         return traffic.window(since=since)

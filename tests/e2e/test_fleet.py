@@ -15,7 +15,7 @@ from conftest import json_playbook
 from release_helpers import interrupt, lasting_config, playbook_command, recorded
 
 from canary_sandbox.engine.testing import stack_with_alarms, wait_for
-from canary_sandbox.traffic import Traffic, listener_url
+from canary_sandbox.traffic import at_rate, listener_url
 
 NAMES = ["fl-a", "fl-b", "fl-c", "fl-d", "fl-e"]
 SECRET = "fleet-s3cret-value-4821"  # a secret_environment value: never in any output
@@ -161,9 +161,9 @@ def test_a_bad_fleet_starts_nothing_and_names_the_entry(own_sandbox_env, fleet, 
 
 
 def _failing_canary(own_sandbox_env, fleet, name):
-    """Traffic on `name`'s production listener, so that a canary failing every request sets its alarm off."""
+    """Traffic on `name`'s production listener, so that a canary failing every request sets its alarm off (15 errors a second)."""
     load_balancer = fleet[name].load_balancer_arn.split("/")[-2]
-    return Traffic(listener_url(own_sandbox_env.endpoint, load_balancer_name=load_balancer, port=80), workers=2)
+    return at_rate(listener_url(own_sandbox_env.endpoint, load_balancer_name=load_balancer, port=80), 150, workers=6)
 
 
 def test_a_rolled_back_canary_halts_the_fleet_and_nothing_more_starts(own_sandbox_env, fleet):

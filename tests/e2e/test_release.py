@@ -16,9 +16,7 @@ import json
 import re
 import time
 
-from release_helpers import FAILING, TRAFFIC_WORKERS, bake_window, caller_arn, production_url, recorded, release_result, release_vars, version_of
-
-from canary_sandbox.traffic import Traffic
+from release_helpers import FAILING, bake_window, caller_arn, production_url, recorded, release_result, release_vars, steady_traffic, version_of
 
 # The release modules share the provisioned stack: pytest-xdist (make e2e, --dist loadgroup) runs them on one worker.
 
@@ -43,7 +41,7 @@ def test_canary_release_serves_one_request_in_ten_then_all(stack, sandbox_env, r
     assert old != "v2", "v2 is already live: this test needs a fresh stack"
     known = [d["deploymentId"] for d in stack.deployments()]
     before = stack.live_task_definition()["taskDefinitionArn"]
-    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
+    with steady_traffic(production_url(sandbox_env.endpoint)) as traffic:
         started = time.time()
         # from the installed artifact: ansible-playbook canary.ecs.deploy, no checkout
         run = run_playbook(
@@ -112,7 +110,7 @@ def test_the_same_tag_again_changes_nothing(stack, sandbox_env, run_playbook):
 
 def test_failing_release_is_rolled_back_and_v2_keeps_serving(stack, sandbox_env, run_playbook):
     old, weights_before = version_of(stack.live_image()), stack.weights()
-    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
+    with steady_traffic(production_url(sandbox_env.endpoint)) as traffic:
         started = time.time()
         run = run_playbook("deploy.yml", "-e", "image_tag=v3", expect_failure=True, extra_vars=release_vars(sandbox_env.endpoint, release_environment=FAILING))
         ended = time.time()

@@ -17,10 +17,10 @@ import time
 
 import pytest
 from conftest import json_playbook
-from release_helpers import FAILING, TRAFFIC_WORKERS, bake_window, interrupt, playbook_command, recorded, release_vars, version_of
+from release_helpers import FAILING, bake_window, interrupt, playbook_command, recorded, release_vars, steady_traffic, version_of
 
 from canary_sandbox.engine.testing import wait_for
-from canary_sandbox.traffic import Traffic, listener_url
+from canary_sandbox.traffic import listener_url
 
 STACK = {"stack_name": "native", "stack_release_backend": "ecs"}
 CANARY_PERCENT = 10.0
@@ -126,7 +126,7 @@ def test_provision_builds_ecs_releases_and_no_codedeploy(own_sandbox_env, native
 
 def test_canary_serves_one_request_in_ten_then_all(own_sandbox_env, native):
     old = version_of(native.live_image())
-    with Traffic(native.url(), workers=TRAFFIC_WORKERS) as traffic:
+    with steady_traffic(native.url()) as traffic:
         started = time.time()
         result, _run = deploy(own_sandbox_env, "v2")
         ended = time.time()
@@ -160,7 +160,7 @@ def test_the_same_tag_again_changes_nothing(own_sandbox_env, native):
 
 def test_a_failing_canary_is_rolled_back_by_its_alarm(own_sandbox_env, native):
     weights_before = native.weights()
-    with Traffic(native.url(), workers=TRAFFIC_WORKERS) as traffic:
+    with steady_traffic(native.url()) as traffic:
         started = time.time()
         result, outcome = deploy(own_sandbox_env, "v3", expect_failure=True, release_environment=FAILING)
         ended = time.time()

@@ -16,7 +16,7 @@ from release_helpers import run_module
 from canary_sandbox.ecr import push_image, registry_host, scan_looks, seed_scan_findings
 from canary_sandbox.engine.testing import setup_group, wait_for
 from canary_sandbox.stack import make_ecs_stack
-from canary_sandbox.traffic import Traffic, listener_url
+from canary_sandbox.traffic import at_rate, listener_url
 
 NAME = "gate"
 REPOSITORY = "gate-app"
@@ -61,7 +61,7 @@ def state(sandbox, stack):
 
 
 def served(sandbox, seconds=2.0):
-    with Traffic(listener_url(sandbox.endpoint, load_balancer_name="%s-alb" % NAME, port=80, timeout=30), workers=2) as traffic:
+    with at_rate(listener_url(sandbox.endpoint, load_balancer_name="%s-alb" % NAME, port=80, timeout=30), 40, workers=2) as traffic:
         since = time.time()
         time.sleep(seconds)
         return traffic.window(since=since)

@@ -17,7 +17,6 @@ import time
 import pytest
 from release_helpers import (
     HEALTHY,
-    TRAFFIC_WORKERS,
     alarms_quiet,
     lasting_config,
     production_url,
@@ -25,6 +24,7 @@ from release_helpers import (
     release_result,
     release_vars,
     restore_alarm,
+    steady_traffic,
     version_of,
 )
 
@@ -110,7 +110,7 @@ def test_a_canary_as_good_as_its_baseline_goes_through_with_the_judge_on(stack, 
     # at 99% (each of the 15 minutes' tests at 0.07%): the chance that the random spread of two equal sides
     # fails a metric stays far under what a CI run can afford to flake
     judged = dict(JUDGE, release_judge_confidence=0.99, release_judge_metrics=[conversions_metric(old, "judged-good")])
-    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS), Conversions(sandbox_env, {old: 0.05, "judged-good": 0.05}):
+    with steady_traffic(production_url(sandbox_env.endpoint)), Conversions(sandbox_env, {old: 0.05, "judged-good": 0.05}):
         run = run_playbook("deploy.yml", "-e", "image_tag=judged-good", extra_vars=release_vars(sandbox_env.endpoint, release_environment=HEALTHY, **judged))
     result = release_result(run)
     assert result["status"] == "Succeeded" and result["outcome"]["succeeded"] and result["outcome"]["judge"] is None, result["msg"]
@@ -128,7 +128,7 @@ def _judged_release(stack, sandbox_env, run_playbook, tag, environment, traffic=
     old = version_of(stack.live_image())
     alarms_quiet(sandbox_env, stack)
     extra["release_deployment_config"] = lasting_config(sandbox_env, "e2e-judge-%d" % bake_seconds, bake_seconds)
-    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS if traffic else 0) as seen:
+    with steady_traffic(production_url(sandbox_env.endpoint)) if traffic else Traffic(production_url(sandbox_env.endpoint), workers=0) as seen:
         started = time.time()
         run = run_playbook(
             "deploy.yml",
@@ -198,7 +198,8 @@ def test_a_canary_slightly_worse_than_its_baseline_is_rolled_back_by_the_judge(s
     assert "error_rate" in judged["failed"], judged
     errors = [metric for metric in judged["metrics"] if metric["metric"] == "error_rate"][0]
     assert "judge found the canary worse" in result["msg"] and "Fisher exact test" in result["msg"]
-    assert errors["canary"]["rate"] > errors["baseline"]["rate"] and errors["canary"]["requests"] >= 50
+    # (a fail need not wait for the 50 requests a pass needs: the exact test holds its confidence at any size)
+    assert errors["canary"]["rate"] > errors["baseline"]["rate"] and errors["canary"]["errors"] > 0
     assert errors["p_value"] < 1 - judged["confidence_per_look"] < (1 - 0.95) / 15
     assert 0 < judged["traffic_share"] < 100, "the judge acted outside the canary step"
     # HTTP: the bad canary served some failing requests, then the previous version serves everything

@@ -34,7 +34,7 @@ from release_helpers import (
 )
 
 from canary_sandbox.engine.testing import wait_for
-from canary_sandbox.traffic import Traffic, listener_url
+from canary_sandbox.traffic import at_rate, listener_url
 
 # The release modules share the provisioned stack: pytest-xdist (make e2e, --dist loadgroup) runs them on one worker.
 
@@ -152,8 +152,8 @@ def test_a_release_waiting_for_approval_moves_traffic_only_when_promoted(stack, 
         )
         assert waiting[0]["deploymentId"] == deployment_id
         with (
-            Traffic(production_url(sandbox_env.endpoint), workers=4) as traffic,
-            Traffic(listener_url(sandbox_env.endpoint, port=8080), workers=2) as test_traffic,
+            at_rate(production_url(sandbox_env.endpoint), 80, workers=4) as traffic,
+            at_rate(listener_url(sandbox_env.endpoint, port=8080), 40, workers=2) as test_traffic,
         ):
             since = time.time()
             time.sleep(2)

@@ -12,10 +12,9 @@ clients were served.
 
 import time
 
-from release_helpers import FAILING, HEALTHY, TRAFFIC_WORKERS, alarms_quiet, production_url, release_result, release_vars, version_of
+from release_helpers import FAILING, HEALTHY, alarms_quiet, production_url, release_result, release_vars, steady_traffic, version_of
 
 from canary_sandbox.engine.testing import wait_for
-from canary_sandbox.traffic import Traffic
 
 
 def test_a_fix_released_over_a_failing_live_version_goes_through(stack, sandbox_env, run_playbook):
@@ -30,7 +29,7 @@ def test_a_fix_released_over_a_failing_live_version_goes_through(stack, sandbox_
     live_group = stack.live_target_group()
     live_alarms = stack.alarms_on(live_group)
     canary_alarms = [name for name in stack.alarm_names if name not in live_alarms]
-    with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
+    with steady_traffic(production_url(sandbox_env.endpoint)) as traffic:
         wait_for(lambda: any(stack.alarm(name)["StateValue"] == "ALARM" for name in live_alarms), 120, interval=1, what=f"an alarm of {live_group} in ALARM")
         run = run_playbook("deploy.yml", "-e", "image_tag=repaired", extra_vars=release_vars(sandbox_env.endpoint, release_environment=HEALTHY))
         ended = time.time()

@@ -12,17 +12,16 @@ import signal
 import time
 
 from release_helpers import (
-    TRAFFIC_WORKERS,
     alarms_quiet,
     interrupt,
     production_url,
     restore_alarm,
     start_deploy_in_background,
+    steady_traffic,
     version_of,
 )
 
 from canary_sandbox.engine.testing import wait_for
-from canary_sandbox.traffic import Traffic
 
 FAILING_SOME = {"SANDBOX_FAILURE_RATE": "0.15"}
 
@@ -40,7 +39,7 @@ def test_a_killed_play_leaves_a_bad_canary_that_the_rate_alarm_rolls_back(stack,
     before = {d["deploymentId"] for d in stack.user_deployments()}
     started = time.time()
     try:
-        with Traffic(production_url(sandbox_env.endpoint), workers=TRAFFIC_WORKERS) as traffic:
+        with steady_traffic(production_url(sandbox_env.endpoint)) as traffic:
             play = start_deploy_in_background(sandbox_env, "unattended-bad", release_environment=FAILING_SOME)
             try:
                 wait_for(lambda: 0 < max(stack.weights().values()) < 100 or None, timeout=120, what="the canary shift")
