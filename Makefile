@@ -16,6 +16,9 @@ export ANSIBLE_NOCOLOR := $(if $(CI),1,)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Arms the venv's loopback guard (canary_sandbox.guard): in every make target, botocore refuses non-loopback endpoints.
 export CANARY_SANDBOX_GUARD := 1
+# Compiled module_utils of Ansible's module zips kept between tasks (canary_sandbox.zipcache): a
+# third of a task's CPU, thousands of tasks in make test. make benchmark measures without it.
+export CANARY_ZIPIMPORT_CACHE := $(ROOT)/build/zipimport-cache
 
 # make demo BACKEND=ecs: the demo on ECS's own deployments (codedeploy, the seed's way, by default)
 BACKEND ?= codedeploy
@@ -39,11 +42,13 @@ $(STAMP): requirements-dev.txt constraints-dev.txt sandbox/pyproject.toml
 	@$(MAKE) --no-print-directory guard
 	@touch $(STAMP)
 
-# The loopback guard (canary_sandbox.guard.arm_if_asked), run by every interpreter of the venv.
+# The loopback guard (canary_sandbox.guard.arm_if_asked) and the zip bytecode cache
+# (canary_sandbox.zipcache.install_if_asked), run by every interpreter of the venv.
 SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null)
 guard:
 	@rm -f $(SITE)/canary_loopback_guard.py
 	@echo "import canary_sandbox.guard; canary_sandbox.guard.arm_if_asked()" > $(SITE)/canary_loopback_guard.pth
+	@echo "import canary_sandbox.zipcache; canary_sandbox.zipcache.install_if_asked()" > $(SITE)/canary_zipimport_cache.pth
 
 # The collection as Ansible and ansible-test want it: build/collections/ansible_collections/canary/ecs,
 # with amazon.aws and community.aws from the venv beside it.
@@ -108,6 +113,8 @@ demo: tree
 build: tree
 	cd $(TREE) && ansible-galaxy collection build --force --output-path $(ROOT)/build
 
+# figures a user would see: modules compiled anew on every task, as without the test venv's cache
+benchmark: export CANARY_ZIPIMPORT_CACHE :=
 benchmark: tree
 	tools/with-sandbox.sh $(PY) tests/benchmark/release.py
 	$(PY) tests/benchmark/pacing.py

@@ -11,6 +11,7 @@ shift
 export HOME="$root/build/home"   # ansible-test refuses to run with a ~/.aws beside the tests
 mkdir -p "$HOME" "$tree/tests/integration"
 touch "$HOME/.canary-sandbox-guard"   # arms canary_sandbox.guard in the modules ansible-test runs
+mkdir -p "$HOME/.canary-zipimport-cache"   # and canary_sandbox.zipcache (ansible-test passes no variable of ours)
 cat > "$tree/tests/integration/cloud-config-aws.ini" <<INI
 [default]
 aws_access_key = testing
