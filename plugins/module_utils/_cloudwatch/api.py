@@ -51,3 +51,22 @@ def apply_tags(cloudwatch, arn, to_set, to_remove):
         partial(cloudwatch.untag_resource, aws_retry=True, ResourceARN=arn),
         partial(cloudwatch.tag_resource, aws_retry=True, ResourceARN=arn),
     )
+
+
+DESCRIBE_NAMES = 100  # DescribeAlarms takes at most 100 AlarmNames (and answers at most 100 a page)
+
+
+@CloudWatchErrorHandler.list_error_handler("describe the CloudWatch alarms", {})
+def describe_alarm_arns(cloudwatch, names):
+    """{name: ARN} of the metric and composite alarms of these names that exist: one call a hundred names."""
+    arns = {}
+    for start in range(0, len(names), DESCRIBE_NAMES):
+        request = dict(AlarmNames=list(names[start : start + DESCRIBE_NAMES]), AlarmTypes=["MetricAlarm", "CompositeAlarm"], MaxRecords=DESCRIBE_NAMES)
+        while True:
+            page = cloudwatch.describe_alarms(aws_retry=True, **request)
+            for alarm in (page.get("MetricAlarms") or []) + (page.get("CompositeAlarms") or []):
+                arns[alarm["AlarmName"]] = alarm["AlarmArn"]
+            if not page.get("NextToken"):
+                break
+            request["NextToken"] = page["NextToken"]
+    return arns
