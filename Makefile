@@ -19,6 +19,12 @@ export CANARY_SANDBOX_GUARD := 1
 # Compiled module_utils of Ansible's module zips kept between tasks (canary_sandbox.zipcache): a
 # third of a task's CPU, thousands of tasks in make test. make benchmark measures without it.
 export CANARY_ZIPIMPORT_CACHE := $(ROOT)/build/zipimport-cache
+# Module payloads (AnsiballZ) kept from one playbook run to the next, under a fingerprint of the module
+# sources (tools/ansible/callback/ansiballz_cache.py): 0.2 s of CPU per module per run otherwise.
+comma := ,
+export CANARY_ANSIBALLZ_CACHE := $(ROOT)/build/ansiballz-cache
+export ANSIBLE_CALLBACK_PLUGINS := $(ROOT)/tools/ansible/callback$(if $(ANSIBLE_CALLBACK_PLUGINS),:$(ANSIBLE_CALLBACK_PLUGINS))
+export ANSIBLE_CALLBACKS_ENABLED := ansiballz_cache$(if $(ANSIBLE_CALLBACKS_ENABLED),$(comma)$(ANSIBLE_CALLBACKS_ENABLED))
 
 # make demo BACKEND=ecs: the demo on ECS's own deployments (codedeploy, the seed's way, by default)
 BACKEND ?= codedeploy
@@ -64,7 +70,7 @@ unit: tree
 	cd $(TREE) && PYTHONPATH=$(COLLECTIONS) $(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 sandbox-tests: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup sandbox/tests
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup sandbox/tests tools/tests
 
 sanity: tree
 	tools/sanity.sh $(TREE)
@@ -113,8 +119,9 @@ demo: tree
 build: tree
 	cd $(TREE) && ansible-galaxy collection build --force --output-path $(ROOT)/build
 
-# figures a user would see: modules compiled anew on every task, as without the test venv's cache
+# figures a user would see: module payloads built and compiled anew, as without the tests' caches
 benchmark: export CANARY_ZIPIMPORT_CACHE :=
+benchmark: export CANARY_ANSIBALLZ_CACHE :=
 benchmark: tree
 	tools/with-sandbox.sh $(PY) tests/benchmark/release.py
 	$(PY) tests/benchmark/pacing.py
