@@ -108,14 +108,15 @@ class WriteWatch:
     changed state arrived since the last time it was True, or `quiet_seconds` have passed anyway
     (for what changes with time alone, or a pass that failed)."""
 
-    def __init__(self, router, quiet_seconds):
+    def __init__(self, router, quiet_seconds, clock=time.monotonic):
         self._router = router
         self.quiet_seconds = quiet_seconds
+        self._clock = clock
         self._seen = None
         self._when = float("-inf")
 
     def due(self):
-        writes, now = self._router.writes, time.monotonic()
+        writes, now = self._router.writes, self._clock()
         if writes == self._seen and now - self._when < self.quiet_seconds:
             return False
         # noted before the caller's pass: a write during the pass makes the next one due

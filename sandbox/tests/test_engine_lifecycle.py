@@ -7,6 +7,7 @@ import urllib.request
 import pytest
 
 from canary_sandbox.background import Every
+from canary_sandbox.engine import extension
 from canary_sandbox.engine.testing import (
     Release,
     appspec_content,
@@ -21,6 +22,7 @@ from canary_sandbox.engine.testing import (
     wait_for_status,
 )
 from canary_sandbox.engine.traffic import traffic_plan
+from canary_sandbox.router import WriteWatch
 from canary_sandbox.stack import make_ecs_stack
 
 PREDEFINED = {
@@ -88,6 +90,35 @@ def test_reconciler_gives_a_new_code_deploy_service_its_primary_task_set(aws):
     assert sets[0]["loadBalancers"][0]["targetGroupArn"] == stack.blue_target_group_arn
     time.sleep(1.2)  # two more reconciler rounds: still exactly one task set
     assert len(task_sets(aws, stack)) == 1
+
+
+def test_the_reconciler_scans_after_a_write_and_otherwise_only_now_and_then(monkeypatch):
+    """An idle sandbox does not list its services twice a second: a scan follows a write, or the quiet interval."""
+
+    class Router:
+        writes = 0
+
+    clock = [1000.0]
+    engine = extension.DeploymentEngine()
+    engine._due = WriteWatch(Router, extension.RECONCILE_QUIET_SECONDS, clock=lambda: clock[0])
+    scans = []
+    monkeypatch.setattr(engine, "_regions", lambda: ["us-east-1"])
+    monkeypatch.setattr(engine, "_reconcile", scans.append)
+
+    def tick(seconds=extension.RECONCILE_SECONDS):
+        clock[0] += seconds
+        engine._reconcile_regions()
+
+    tick()
+    assert len(scans) == 1, "the first look scans"
+    for _ in range(int(extension.RECONCILE_QUIET_SECONDS / extension.RECONCILE_SECONDS) - 1):
+        tick()
+    assert len(scans) == 1, "nothing written: no scan before the quiet interval"
+    Router.writes += 1  # e.g. CreateService
+    tick()
+    assert len(scans) == 2, "a write makes the next look scan"
+    tick(extension.RECONCILE_QUIET_SECONDS)
+    assert len(scans) == 3, "the quiet interval passed: a scan anyway (a failed bootstrap is tried again)"
 
 
 def test_every_predefined_ecs_config_shifts_by_its_steps_and_succeeds(sandbox, aws):

@@ -86,11 +86,10 @@ def test_writes_are_counted_and_reads_are_not(aws, sandbox):
     assert sandbox.router.writes == before + 2
 
 
-def test_a_write_watch_is_due_after_a_write_or_a_quiet_while(monkeypatch):
+def test_a_write_watch_is_due_after_a_write_or_a_quiet_while():
     router = types.SimpleNamespace(writes=0)
     clock = [100.0]
-    monkeypatch.setattr("canary_sandbox.router.time.monotonic", lambda: clock[0])
-    watch = WriteWatch(router, quiet_seconds=2.0)
+    watch = WriteWatch(router, quiet_seconds=2.0, clock=lambda: clock[0])
     assert watch.due()  # the first look always
     assert not watch.due()  # nothing written, not quiet long enough
     router.writes += 1

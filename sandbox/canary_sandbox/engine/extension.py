@@ -19,13 +19,18 @@ import threading
 from werkzeug.wrappers import Response
 
 from ..background import Every, Runs
+from ..router import WriteWatch
 from ..server import Extension
 from . import aws
 from .run import DeploymentRun
 
 LOG = logging.getLogger("canary_sandbox.engine.extension")
 
-RECONCILE_SECONDS = 0.5  # real seconds between two scans for services without a task set
+RECONCILE_SECONDS = 0.5  # real seconds between two looks at whether a scan for services without a task set is due
+# A scan is due after a request that may have changed state (a new service comes with one), else
+# this often anyway (a bootstrap that failed is tried again): an idle sandbox need not list its
+# services twice a second.
+RECONCILE_QUIET_SECONDS = 5.0
 JOIN_SECONDS = 5.0
 
 
@@ -37,6 +42,7 @@ class DeploymentEngine(Extension):
         self._bootstrap_lock = threading.Lock()  # one primary task set per service, reconciler or run
         self._reconciler = Every(RECONCILE_SECONDS, self._reconcile_regions, name="engine-reconciler", join_seconds=JOIN_SECONDS)
         self._bootstrap_failures = {}  # (region, service ARN) -> error text, logged once
+        self._due = None  # WriteWatch: is a scan due (made in attach)
 
     @property
     def codedeploy(self):
@@ -45,6 +51,7 @@ class DeploymentEngine(Extension):
     def attach(self, sandbox, router):
         super().attach(sandbox, router)
         router.admin[("GET", "/_sandbox/engine/timeline")] = self._timeline_endpoint
+        self._due = WriteWatch(router, RECONCILE_QUIET_SECONDS)
 
     def start(self):
         self._reconciler.start()
@@ -107,6 +114,8 @@ class DeploymentEngine(Extension):
         return service
 
     def _reconcile_regions(self):
+        if self._due is not None and not self._due.due():
+            return
         for region in self._regions():
             try:
                 self._reconcile(region)
