@@ -93,8 +93,8 @@ molecule: tree
 # release lane unless it is listed below. `make e2e-release` (etc.) runs one lane.
 # Three lanes beside molecule and integration keep two cores busy to the end; more lanes only
 # slow molecule, and the detection lane that waits for it, by as much as they gain (measured).
-E2E_LANE_provision := tests/e2e/test_provision.py tests/e2e/test_release_image_gate.py tests/e2e/test_release_ecs.py
-E2E_LANE_stacks := tests/e2e/test_provision_stacks.py tests/e2e/test_provision_interrupted.py
+E2E_LANE_provision := tests/e2e/test_provision.py tests/e2e/test_release_ecs.py
+E2E_LANE_stacks := tests/e2e/test_provision_stacks.py tests/e2e/test_provision_interrupted.py tests/e2e/test_release_image_gate.py
 # the detection matrix: its own sandbox on a slower clock, its cells' releases side by side
 # (and the fleet: its own sandbox too, five stacks built in it)
 E2E_LANE_detection := tests/e2e/test_release_detection.py tests/e2e/test_fleet.py
