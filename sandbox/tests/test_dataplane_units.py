@@ -41,6 +41,7 @@ from canary_sandbox.dataplane.proxy import (
     decode_cookie,
     encode_cookie,
     forward_groups,
+    forward_to,
     pinned_group,
     pinned_task,
     read_chunked,
@@ -48,7 +49,7 @@ from canary_sandbox.dataplane.proxy import (
     request_cookies,
     terminal_action,
 )
-from canary_sandbox.dataplane.tasks import Target
+from canary_sandbox.dataplane.tasks import TARGET_SECONDS_HEADER, Target
 
 TG_BLUE = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-blue/0123456789abcdef"
 TG_GREEN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app-green/fedcba9876543210"
@@ -337,3 +338,55 @@ def test_rule_conditions(condition, request_, matches):
 def test_a_rule_arn_names_its_listener():
     assert rules.listener_of_rule(RULE_ARN) == RULE_ARN.replace(":listener-rule/", ":listener/").rsplit("/", 1)[0]
     assert rules.listener_of_rule("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/x/1") is None
+
+
+def _target_answering(delay_before, reported):
+    """A target that takes `delay_before` seconds before it answers, and says it took `reported` (or nothing)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(delay_before)  # as the sandbox's host does when starved of CPU: not the application's time
+            self.send_response(200)
+            if reported is not None:
+                self.send_header(TARGET_SECONDS_HEADER, "%.6f" % reported)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("reported", [0.002, None])
+def test_target_response_time_is_the_tasks_own_time_when_it_says_so(reported):
+    server = _target_answering(0.3, reported)
+    try:
+        status, _reason, _headers, body, latency = forward_to(Target("t", server.server_address[1]), "GET", "/", {}, b"")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (status, body) == (200, b"ok")
+    if reported is None:
+        assert latency >= 0.3, "without the task's word, the time seen from the load balancer"
+    else:
+        assert latency == pytest.approx(0.002), "the task's own time, not the host's delay before it answered"
+
+
+def test_a_task_reports_its_added_latency_as_its_own_time():
+    from canary_sandbox.dataplane.discovery import TaskSpec
+    from canary_sandbox.dataplane.tasks import TaskServer
+
+    spec = TaskSpec(task_set_id="ts", service_arn="s", target_group_arn="arn:tg/green/1", container_name="app", version="v2", latency_ms=120)
+    server = TaskServer(spec, random.Random(1)).start()
+    try:
+        status, _reason, headers, _body, latency = forward_to(server.target(), "GET", "/", {}, b"")
+    finally:
+        server.close()
+    assert status == 200
+    assert 0.12 <= float(dict(headers)[TARGET_SECONDS_HEADER]) == latency < 1.0

@@ -44,13 +44,21 @@ def task_headers(spec, task_id):
     )
 
 
+# The task's own time to answer, in seconds, for the load balancer's TargetResponseTime (proxy.py).
+TARGET_SECONDS_HEADER = "X-Canary-Target-Seconds"
+
+
 class TaskHandler(QuietHandler):
     def do_GET(self):
+        started = time.monotonic()
         server = self.server
         spec = server.spec
         if spec.latency_ms and server.aborting.wait(spec.latency_ms / 1000.0):
             return  # the task is being killed: drop the request as a stopped container would
-        headers = task_headers(spec, server.task_id)
+        # What the application took (its SANDBOX_LATENCY_MS included), measured from the moment it has
+        # the request: the sandbox's own scheduling on a loaded host (connection set-up, threads waiting
+        # for a core) is not the application's latency, and would fire latency alarms no real ALB would.
+        headers = task_headers(spec, server.task_id) + ((TARGET_SECONDS_HEADER, "%.6f" % (time.monotonic() - started)),)
         if spec.failure_rate and server.rng.random() < spec.failure_rate:
             self.send_body(500, FAILURE_BODY, headers)
         else:
