@@ -14,7 +14,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.canary.ecs.plugins.module_utils._cloudwatch import api
 from ansible_collections.canary.ecs.plugins.module_utils.common import fail
-from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags
+from ansible_collections.canary.ecs.plugins.module_utils.tags import reconcile_tags, tags_diff
 
 
 def check_params(params):
@@ -40,10 +40,10 @@ def _named(name, function, *args):
 
 
 def alarm_tags(cloudwatch, name, arn, desired, purge, check_mode):
-    """One alarm's result: exists, alarm_name, alarm_arn, tags (after), changed, and before (its tags first)."""
+    """(One alarm's result: changed, exists, alarm_name, alarm_arn, tags after; its tags before)."""
     if arn is None:
         # only reached with tags in check mode (an earlier task of the run would create it), or to read
-        return dict(changed=desired is not None, exists=False, alarm_name=name, tags=desired if desired is not None else {}, before={})
+        return dict(changed=desired is not None, exists=False, alarm_name=name, tags=desired if desired is not None else {}), {}
     current = _named(name, api.list_tags, cloudwatch, arn)
     changed, after = reconcile_tags(
         check_mode,
@@ -53,7 +53,13 @@ def alarm_tags(cloudwatch, name, arn, desired, purge, check_mode):
         lambda to_set, to_remove: _named(name, api.apply_tags, cloudwatch, arn, to_set, to_remove),
         lambda: _named(name, api.list_tags, cloudwatch, arn),
     )
-    return dict(changed=changed, exists=True, alarm_name=name, alarm_arn=arn, tags=after, before=current)
+    return dict(changed=changed, exists=True, alarm_name=name, alarm_arn=arn, tags=after), current
+
+
+def _missing_message(missing):
+    if len(missing) == 1:
+        return "Alarm %s does not exist: create it first (amazon.aws.cloudwatch_metric_alarm), then tag it. No tag was changed." % missing[0]
+    return "Alarms %s do not exist: create them first (amazon.aws.cloudwatch_metric_alarm), then tag them. No tag was changed." % ", ".join(missing)
 
 
 def ensure(module, cloudwatch):
@@ -64,30 +70,19 @@ def ensure(module, cloudwatch):
     arns = api.describe_alarm_arns(cloudwatch, names)
     missing = [name for name in names if name not in arns]
     if desired is not None and missing and not module.check_mode:
-        fail(
-            "Alarm%s %s do%s not exist: create %s first (amazon.aws.cloudwatch_metric_alarm), then tag %s. No tag was changed."
-            % (
-                "s" if len(missing) > 1 else "",
-                ", ".join(missing),
-                "" if len(missing) > 1 else "es",
-                "them" if len(missing) > 1 else "it",
-                "them" if len(missing) > 1 else "it",
-            )
-        )
-    alarms = [alarm_tags(cloudwatch, name, arns.get(name), desired, params["purge_tags"], module.check_mode) for name in names]
-    changed = any(alarm["changed"] for alarm in alarms)
-    diff = dict(
-        before=dict((alarm["alarm_name"], dict(tags=alarm["before"])) for alarm in alarms if alarm["changed"]),
-        after=dict((alarm["alarm_name"], dict(tags=alarm["tags"])) for alarm in alarms if alarm["changed"]),
-    )
-    for alarm in alarms:
-        del alarm["before"]
+        fail(_missing_message(missing))
+    found = [alarm_tags(cloudwatch, name, arns.get(name), desired, params["purge_tags"], module.check_mode) for name in names]
+    alarms = [alarm for alarm, _before in found]
+    changed = [(alarm["alarm_name"], before, alarm["tags"]) for alarm, before in found if alarm["changed"]]
     if params["alarm_names"] is None:
         result = dict(alarms[0])
         if changed:
-            result["diff"] = dict(before=diff["before"][names[0]], after=diff["after"][names[0]])
+            result["diff"] = tags_diff(changed[0][1], changed[0][2])
         return result
-    result = dict(changed=changed, alarms=alarms)
+    result = dict(changed=bool(changed), alarms=alarms)
     if changed:
-        result["diff"] = diff
+        result["diff"] = dict(
+            before=dict((name, dict(tags=before)) for name, before, _after in changed),
+            after=dict((name, dict(tags=after)) for name, _before, after in changed),
+        )
     return result
